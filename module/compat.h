@@ -14,5 +14,25 @@
 
 #include <linux/version.h>
 #include <linux/kconfig.h>
+#include <uapi/linux/tls.h>
+
+/*
+ * TLS_TX_MAX_PAYLOAD_LEN (RFC 8449 record size limit) and its sock_diag
+ * attribute appeared after 6.12. The numbers are upstream's ABI. The
+ * attribute is the last member of an enum, so it cannot be probed with
+ * #ifdef; TLS_TX_MAX_PAYLOAD_LEN arrived in the same change, so its
+ * absence tells us the attribute is missing too.
+ */
+#ifndef TLS_TX_MAX_PAYLOAD_LEN
+#define TLS_TX_MAX_PAYLOAD_LEN		5
+#define TLS_INFO_TX_MAX_PAYLOAD_LEN	7
+#endif
+
+/*
+ * MODULE_IMPORT_NS() takes a bare identifier up to 6.12 and a string
+ * literal from 6.13 on. Both expand to this modinfo entry, which is
+ * spelled the same everywhere.
+ */
+#define KTLS_IMPORT_KUNIT_NS() MODULE_INFO(import_ns, "EXPORTED_FOR_KUNIT_TESTING")
 
 #endif /* _KTLS_COMPAT_H */

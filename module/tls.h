@@ -7,6 +7,185 @@
 #ifndef _KTLS_TLS_H
 #define _KTLS_TLS_H
 
+#include <linux/skmsg.h>
+#include <linux/sockptr.h>
 #include <net/tls.h>
+
+struct pipe_inode_info;
+
+/* ---- cipher descriptor table (cipher.c) ---- */
+
+/*
+ * How the per-record nonce is formed. TLS 1.2 AES/SM4/ARIA suites carry an
+ * explicit 8-byte nonce in every record; ChaCha20-Poly1305 (and every suite
+ * under TLS 1.3) XORs the record sequence into a fixed IV instead, so the
+ * record carries no nonce.
+ */
+enum ktls_nonce_style {
+	KTLS_NONCE_EXPLICIT,
+	KTLS_NONCE_XOR,
+};
+
+struct ktls_cipher_desc {
+	const char *aead_name;		/* crypto API algorithm name */
+	u16 key;			/* sizes in bytes */
+	u16 iv;
+	u16 salt;
+	u16 tag;
+	u16 rec_seq;
+	u16 iv_offset;			/* offsets inside the uapi struct */
+	u16 key_offset;
+	u16 salt_offset;
+	u16 rec_seq_offset;
+	u16 info_size;			/* sizeof the uapi crypto_info struct */
+	u8 nonce_style;			/* enum ktls_nonce_style */
+	u8 tls12:1;			/* allowed with TLS 1.2 */
+	u8 tls13:1;			/* allowed with TLS 1.3 */
+	u8 offloadable:1;		/* NIC offload could take it */
+};
+
+const struct ktls_cipher_desc *ktls_cipher_desc_get(u16 cipher_type);
+int ktls_crypto_info_check(const struct tls_crypto_info *info,
+			   unsigned int optlen,
+			   const struct tls_crypto_info *other);
+void ktls_prot_info_fill(struct tls_prot_info *prot,
+			 const struct tls_crypto_info *info,
+			 const struct ktls_cipher_desc *desc);
+
+static inline u8 *ktls_info_field(const struct tls_crypto_info *info,
+				  u16 offset)
+{
+	return (u8 *)info + offset;
+}
+
+/* ---- per-socket context (context.c) ---- */
+
+/* RFC 8449: the smallest record size limit a peer may announce. */
+#define KTLS_MIN_RECORD_SIZE_LIMIT	64
+
+/*
+ * Everything this module keeps per socket. @base is what <net/tls.h>
+ * inline helpers and drivers see through icsk_ulp_data; the rest is ours.
+ */
+struct ktls_context {
+	struct tls_context base;
+	struct crypto_aead *tx_aead;	/* set with the TX keys */
+	struct crypto_aead *rx_aead;	/* set with the RX keys */
+	u16 tx_max_payload;		/* TLS_TX_MAX_PAYLOAD_LEN */
+};
+
+static inline struct ktls_context *ktls_ctx(struct tls_context *ctx)
+{
+	return container_of(ctx, struct ktls_context, base);
+}
+
+/*
+ * Context of a socket running one of our proto tables. The table was
+ * published with a store-release after the context was set up; the read
+ * barrier pairs with it so that a caller who found our ops through
+ * sk->sk_prot also sees the context and its saved proto.
+ */
+static inline struct ktls_context *ktls_sk_ctx(const struct sock *sk)
+{
+	/* Pairs with smp_store_release() in ktls_proto_update(). */
+	smp_rmb();
+	return ktls_ctx(tls_get_ctx(sk));
+}
+
+/* Keys of one direction, as the user handed them in. */
+static inline union tls_crypto_context *
+ktls_dir_keys(struct tls_context *ctx, bool tx)
+{
+	return tx ? &ctx->crypto_send : &ctx->crypto_recv;
+}
+
+static inline struct cipher_context *ktls_dir_cipher(struct tls_context *ctx,
+						     bool tx)
+{
+	return tx ? &ctx->tx : &ctx->rx;
+}
+
+/*
+ * sockmap and TLS exclude each other: a psock reshapes messages under the
+ * record layer (pitfall class 5).
+ */
+static inline bool ktls_sk_has_psock(const struct sock *sk)
+{
+	bool ret;
+
+	rcu_read_lock();
+	ret = !!sk_psock(sk);
+	rcu_read_unlock();
+	return ret;
+}
+
+struct ktls_context *ktls_ctx_create(struct sock *sk);
+void ktls_ctx_free(struct ktls_context *kctx);
+void ktls_sk_close(struct sock *sk, long timeout);
+
+/* ---- keys of one direction (keys.c) ---- */
+
+int ktls_keys_install(struct sock *sk, struct ktls_context *kctx,
+		      const union tls_crypto_context *keys, bool tx);
+void ktls_keys_release(struct ktls_context *kctx);
+
+/* ---- proto tables (proto.c) ---- */
+
+int ktls_proto_prepare(struct sock *sk);
+int ktls_proto_attach(struct sock *sk, struct ktls_context *kctx);
+void ktls_proto_update(struct sock *sk, struct tls_context *ctx);
+
+/* ---- SOL_TLS options (sockopt.c) ---- */
+
+int ktls_setsockopt(struct sock *sk, int level, int optname,
+		    sockptr_t optval, unsigned int optlen);
+int ktls_getsockopt(struct sock *sk, int level, int optname,
+		    char __user *optval, int __user *optlen);
+
+/* ---- data path hooks (tx.c, rx.c) ---- */
+
+int ktls_tx_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
+bool ktls_tx_record_open(const struct ktls_context *kctx);
+int ktls_rx_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+		    int flags, int *addr_len);
+ssize_t ktls_rx_splice_read(struct socket *sock, loff_t *ppos,
+			    struct pipe_inode_info *pipe, size_t len,
+			    unsigned int flags);
+int ktls_rx_read_sock(struct sock *sk, read_descriptor_t *desc,
+		      sk_read_actor_t read_actor);
+
+/* ---- /proc/net/tls_stat (stats.c) ---- */
+
+/* Same names and order as upstream's /proc/net/tls_stat. */
+enum ktls_stat {
+	KTLS_STAT_CURR_TX_SW,
+	KTLS_STAT_CURR_RX_SW,
+	KTLS_STAT_CURR_TX_DEVICE,
+	KTLS_STAT_CURR_RX_DEVICE,
+	KTLS_STAT_TX_SW,
+	KTLS_STAT_RX_SW,
+	KTLS_STAT_TX_DEVICE,
+	KTLS_STAT_RX_DEVICE,
+	KTLS_STAT_DECRYPT_ERROR,
+	KTLS_STAT_RX_DEVICE_RESYNC,
+	KTLS_STAT_DECRYPT_RETRY,
+	KTLS_STAT_RX_NO_PAD_VIOLATION,
+	KTLS_STAT_RX_REKEY_OK,
+	KTLS_STAT_RX_REKEY_ERROR,
+	KTLS_STAT_TX_REKEY_OK,
+	KTLS_STAT_TX_REKEY_ERROR,
+	KTLS_STAT_RX_REKEY_RECEIVED,
+	KTLS_STAT_NUM,
+};
+
+void ktls_stat_inc(struct net *net, enum ktls_stat item);
+void ktls_stat_dec(struct net *net, enum ktls_stat item);
+int ktls_stats_register(void);
+void ktls_stats_unregister(void);
+
+/* ---- sock_diag (diag.c) ---- */
+
+int ktls_diag_get_info(struct sock *sk, struct sk_buff *skb);
+size_t ktls_diag_get_info_size(const struct sock *sk);
 
 #endif /* _KTLS_TLS_H */

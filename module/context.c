@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Life of the per-socket context: created when the ULP attaches, torn down
+ * when the socket is closed.
+ */
+#include <linux/slab.h>
+#include <net/inet_connection_sock.h>
+#include <net/sock.h>
+
+#include "tls.h"
+
+struct ktls_context *ktls_ctx_create(struct sock *sk)
+{
+	struct ktls_context *kctx;
+
+	kctx = kzalloc(sizeof(*kctx), GFP_KERNEL);
+	if (!kctx)
+		return NULL;
+
+	mutex_init(&kctx->base.tx_lock);
+	kctx->base.sk = sk;
+	kctx->base.tx_conf = TLS_BASE;
+	kctx->base.rx_conf = TLS_BASE;
+	kctx->tx_max_payload = TLS_MAX_PAYLOAD_SIZE;
+	return kctx;
+}
+
+/*
+ * Free a context. It may still be read by sock_diag under RCU, hence the
+ * grace period; the keys are wiped at once.
+ */
+void ktls_ctx_free(struct ktls_context *kctx)
+{
+	ktls_keys_release(kctx);
+	mutex_destroy(&kctx->base.tx_lock);
+	kfree_rcu(kctx, base.rcu);
+}
+
+/* Account for the directions that stop running on this socket. */
+static void ktls_ctx_stats_close(struct sock *sk, struct tls_context *ctx)
+{
+	if (ctx->tx_conf == TLS_SW)
+		ktls_stat_dec(sock_net(sk), KTLS_STAT_CURR_TX_SW);
+	if (ctx->rx_conf == TLS_SW)
+		ktls_stat_dec(sock_net(sk), KTLS_STAT_CURR_RX_SW);
+}
+
+/*
+ * Give the socket back to TCP: no ULP data, the original proto. Done under
+ * sk_callback_lock, which sockmap also takes when it looks at sk_prot.
+ */
+static void ktls_ctx_detach(struct sock *sk, struct tls_context *ctx)
+{
+	write_lock_bh(&sk->sk_callback_lock);
+	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, NULL);
+	WRITE_ONCE(sk->sk_prot, ctx->sk_proto);
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+/**
+ * ktls_sk_close() - proto->close of every TLS socket
+ * @sk: the socket
+ * @timeout: linger time, passed on to TCP
+ *
+ * The TX and RX data paths add their flush and release steps here, under
+ * the socket lock, before the socket is handed back to TCP.
+ */
+void ktls_sk_close(struct sock *sk, long timeout)
+{
+	struct ktls_context *kctx = ktls_sk_ctx(sk);
+	struct tls_context *ctx = &kctx->base;
+	struct proto *orig = ctx->sk_proto;
+
+	lock_sock(sk);
+	ktls_ctx_stats_close(sk, ctx);
+	ktls_ctx_detach(sk, ctx);
+	release_sock(sk);
+
+	orig->close(sk, timeout);
+	ktls_ctx_free(kctx);
+}

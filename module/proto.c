@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The proto and proto_ops tables a TLS socket runs on. There is one set per
+ * address family, copied from the first socket of that family to attach
+ * and then overridden where TLS must see the call. Each set is indexed by
+ * the TX and RX configuration (TLS_BASE or TLS_SW).
+ */
+#include <linux/mutex.h>
+#include <net/inet_connection_sock.h>
+#include <net/sock.h>
+
+#include "tls.h"
+
+enum {
+	KTLS_FAMILY_V4,
+	KTLS_FAMILY_V6,
+	KTLS_NUM_FAMILIES,
+};
+
+/* Configurations this module builds tables for: TLS_BASE and TLS_SW. */
+#define KTLS_NUM_CONF	2
+static_assert(TLS_BASE == 0 && TLS_SW == 1);
+
+struct ktls_family {
+	const struct proto *base;	/* NULL until the tables are built */
+	const struct proto_ops *base_ops;
+	struct proto prot[KTLS_NUM_CONF][KTLS_NUM_CONF];
+	/* Writable: copied from the family's ops when the first socket comes. */
+	struct proto_ops ops[KTLS_NUM_CONF][KTLS_NUM_CONF];
+};
+
+static struct ktls_family ktls_families[KTLS_NUM_FAMILIES];
+static DEFINE_MUTEX(ktls_family_mutex);
+
+static struct ktls_family *ktls_family_of(const struct sock *sk)
+{
+	if (sk->sk_family == AF_INET6)
+		return &ktls_families[KTLS_FAMILY_V6];
+	return &ktls_families[KTLS_FAMILY_V4];
+}
+
+/*
+ * Turning a TLS socket back into an unconnected one would reset TCP under
+ * the record layer (CVE-2025-37756 class), so connect(AF_UNSPEC) is refused.
+ */
+static int ktls_disconnect(struct sock *sk, int flags)
+{
+	return -EOPNOTSUPP;
+}
+
+static void ktls_build_prot(struct proto prot[][KTLS_NUM_CONF],
+			    const struct proto *base)
+{
+	int tx, rx;
+
+	for (tx = 0; tx < KTLS_NUM_CONF; tx++) {
+		for (rx = 0; rx < KTLS_NUM_CONF; rx++) {
+			struct proto *p = &prot[tx][rx];
+
+			*p = *base;
+			p->setsockopt = ktls_setsockopt;
+			p->getsockopt = ktls_getsockopt;
+			p->close = ktls_sk_close;
+			p->disconnect = ktls_disconnect;
+			if (tx == TLS_SW)
+				p->sendmsg = ktls_tx_sendmsg;
+			if (rx == TLS_SW)
+				p->recvmsg = ktls_rx_recvmsg;
+		}
+	}
+}
+
+/* splice and read_sock read the TCP queue directly, bypassing recvmsg. */
+static void ktls_build_ops(struct ktls_family *fam,
+			   const struct proto_ops *base)
+{
+	int tx, rx;
+
+	for (tx = 0; tx < KTLS_NUM_CONF; tx++) {
+		for (rx = 0; rx < KTLS_NUM_CONF; rx++) {
+			fam->ops[tx][rx] = *base;
+			if (rx != TLS_SW)
+				continue;
+			fam->ops[tx][rx].splice_read = ktls_rx_splice_read;
+			fam->ops[tx][rx].read_sock = ktls_rx_read_sock;
+		}
+	}
+}
+
+/*
+ * Copy the tables from @sk. Under sk_callback_lock so that a concurrent
+ * sockmap insertion cannot make us copy its proto instead of TCP's.
+ */
+static int ktls_family_build(struct ktls_family *fam, struct sock *sk)
+{
+	int rc = -EINVAL;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	if (!ktls_sk_has_psock(sk)) {
+		fam->base_ops = sk->sk_socket->ops;
+		ktls_build_prot(fam->prot, sk->sk_prot);
+		ktls_build_ops(fam, fam->base_ops);
+		/* Tables complete before ktls_proto_prepare() sees @base. */
+		smp_store_release(&fam->base, sk->sk_prot);
+		rc = 0;
+	}
+	write_unlock_bh(&sk->sk_callback_lock);
+	return rc;
+}
+
+/**
+ * ktls_proto_prepare() - make sure @sk's family has its tables
+ * @sk: socket about to attach, locked; may sleep
+ *
+ * Tables are built once and never rewritten, because live sockets point
+ * into them. IPv6 tables appear when the first IPv6 socket attaches.
+ *
+ * Return: 0, or -EINVAL if @sk cannot serve as the template.
+ */
+int ktls_proto_prepare(struct sock *sk)
+{
+	struct ktls_family *fam = ktls_family_of(sk);
+	int rc = 0;
+
+	/* Pairs with the store-release in ktls_family_build(). */
+	if (smp_load_acquire(&fam->base))
+		return 0;
+
+	mutex_lock(&ktls_family_mutex);
+	if (!fam->base)
+		rc = ktls_family_build(fam, sk);
+	mutex_unlock(&ktls_family_mutex);
+	return rc;
+}
+
+/**
+ * ktls_proto_update() - point @sk at the tables for its configuration
+ * @sk: the socket
+ * @ctx: its context, fully set up
+ *
+ * The store-release orders everything written to @ctx (and icsk_ulp_data)
+ * before the new sk_prot; ktls_sk_ctx() pairs with it (CVE-2024-36489
+ * class).
+ */
+void ktls_proto_update(struct sock *sk, struct tls_context *ctx)
+{
+	struct ktls_family *fam = ktls_family_of(sk);
+
+	/* Pairs with smp_rmb() in ktls_sk_ctx(). */
+	smp_store_release(&sk->sk_prot, &fam->prot[ctx->tx_conf][ctx->rx_conf]);
+	WRITE_ONCE(sk->sk_socket->ops, &fam->ops[ctx->tx_conf][ctx->rx_conf]);
+}
+
+/**
+ * ktls_proto_attach() - publish @kctx and switch @sk to our tables
+ * @sk: the socket, locked
+ * @kctx: its new context
+ *
+ * Only a socket still running the proto the tables were copied from is
+ * accepted: anything else (a sockmap proto in particular) would be lost
+ * behind our copy.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int ktls_proto_attach(struct sock *sk, struct ktls_context *kctx)
+{
+	struct ktls_family *fam = ktls_family_of(sk);
+	int rc = -EINVAL;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	if (!ktls_sk_has_psock(sk) && sk->sk_prot == fam->base &&
+	    sk->sk_socket->ops == fam->base_ops) {
+		kctx->base.sk_proto = sk->sk_prot;
+		rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, &kctx->base);
+		ktls_proto_update(sk, &kctx->base);
+		rc = 0;
+	}
+	write_unlock_bh(&sk->sk_callback_lock);
+	return rc;
+}
