@@ -5,7 +5,10 @@
 
 # The Debian kernel this project targets first.
 KVER=${KVER:-6.12.117+deb12-amd64}
-export KVER
+# Debian package version of that kernel's image, headers and source: the
+# source package must match the image we boot.
+KPKG_VERSION=${KPKG_VERSION:-6.12.117-1~deb12u1}
+export KVER KPKG_VERSION
 
 progress() {
 	printf '[%s] %s\n' "$(basename "$0")" "$*" >&2
