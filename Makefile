@@ -5,10 +5,13 @@
 KVER ?= 6.12.117+deb12-amd64
 DEBIAN_KDIR := /usr/src/linux-headers-$(KVER)
 KDIR ?= $(if $(wildcard $(DEBIAN_KDIR)/Makefile),$(DEBIAN_KDIR),/lib/modules/$(shell uname -r)/build)
+KERNEL ?= debian
 
 PWD := $(CURDIR)
 
-.PHONY: all module clean help deps
+.PHONY: all module clean help deps demo check lint selftests payload \
+	debug-kernel vm upstream kunit harness-selftest
+
 all: module
 
 module:
@@ -16,14 +19,58 @@ module:
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean
+	rm -rf out
 
 deps:
 	scripts/deps
 
+# The README's two commands.
+demo:
+	scripts/demo --kernel $(KERNEL)
+
+check:
+	scripts/check
+
+lint:
+	scripts/lint
+
+selftests:
+	$(MAKE) -C selftests
+
+payload:
+	scripts/build-payload --kernel $(KERNEL)
+
+debug-kernel:
+	scripts/build-debug-kernel
+
+# make vm CMD='run-selftests.sh ulp' KERNEL=debug
+vm: payload
+	scripts/vm --kernel $(KERNEL) -- $(or $(CMD),sh -c 'modprobe tls && lsmod')
+
+# make upstream KERNEL=debian ARGS='-f tls -v 13_aes_gcm'
+upstream: payload
+	scripts/upstream-check --kernel $(KERNEL) -- $(ARGS)
+
+kunit:
+	scripts/build-payload --kernel debug
+	scripts/vm --kernel debug -- run-kunit.sh
+
+harness-selftest:
+	scripts/harness-selftest --kernel $(KERNEL)
+
 help:
-	@echo 'Targets:'
-	@echo '  all / module   build tls.ko against KDIR (default: $(KDIR))'
-	@echo '  deps           install every build and test dependency with apt'
-	@echo '  clean          remove build products'
-	@echo 'Variables:'
-	@echo '  KDIR=<dir>     kernel build tree to build against'
+	@echo 'Build:'
+	@echo '  all / module      build tls.ko in this directory against KDIR ($(KDIR))'
+	@echo '  deps              install every dependency with apt (Debian mirror only)'
+	@echo '  debug-kernel      build (once, cached) the KASAN + lockdep + KUnit kernel'
+	@echo '  payload           build module + test programs for KERNEL into out/KERNEL/payload'
+	@echo '  clean             remove build products and out/'
+	@echo 'Run:'
+	@echo '  demo              boot Debian 6.12 in QEMU, load tls.ko, show kTLS at work'
+	@echo '  check             the whole test suite with a summary table (CI runs this)'
+	@echo '  lint              checkpatch --strict, sparse + W=1, shellcheck'
+	@echo '  vm CMD=...        run CMD in a guest of KERNEL with the payload at /ktls'
+	@echo '  upstream ARGS=... upstream net/tls.c selftest vs the expected-results file'
+	@echo '  kunit             KUnit suites on the debug kernel'
+	@echo '  harness-selftest  prove the VM harness fails on a splat'
+	@echo 'Variables: KDIR=<build tree>  KERNEL=debian|debug  KVER=$(KVER)'

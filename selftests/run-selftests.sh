@@ -1,0 +1,26 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest side: load tls.ko and run each of our kselftest programs (every
+# executable in /ktls/bin except upstream's, the runners and the ktls-*
+# tools). Each program
+# prints its own TAP; a marker line "@@PROG <name> <status>" follows it.
+# Usage: run-selftests.sh [PROGRAM...]   (default: all)
+cd /ktls/bin || exit 2
+modprobe tls || { echo "run-selftests: cannot load tls.ko"; exit 2; }
+progs=$*
+if [ -z "$progs" ]; then
+	for f in *; do
+		case "$f" in upstream-tls|ktls-*|*.sh) continue ;; esac
+		[ -x "$f" ] && progs="$progs $f"
+	done
+fi
+rc=0
+for p in $progs; do
+	echo "# === $p ==="
+	./"$p" 2>&1
+	st=$?
+	echo "@@PROG $p $st"
+	[ "$st" = 0 ] || rc=1
+done
+exit $rc
