@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SOL_TLS socket options, for every cipher x TLS version: TLS_TX/TLS_RX
+ * set and get with every malformed argument, TLS_TX_ZEROCOPY_RO,
+ * TLS_RX_EXPECT_NO_PAD, TLS_TX_MAX_PAYLOAD_LEN, unknown options and the
+ * pass-through of other levels. Suites the kernel's crypto API lacks are
+ * skipped (ENOENT from TLS_TX).
+ */
+#include "ctrl_util.h"
+#include "kselftest_harness.h"
+
+FIXTURE(keys)
+{
+	int fd, peer;
+	int len;
+	union ctrl_crypto tx, rx;
+};
+
+FIXTURE_VARIANT(keys)
+{
+	unsigned short version;
+	unsigned short cipher;
+	int family;
+	bool refused;	/* no such suite for this version: EINVAL */
+};
+
+#define KEYS_VARIANT(name, ver, ciph, fam, no)				\
+	FIXTURE_VARIANT_ADD(keys, name)					\
+	{								\
+		.version = ver, .cipher = ciph, .family = fam, .refused = no, \
+	}
+
+KEYS_VARIANT(12_aes_gcm, TLS_1_2_VERSION, TLS_CIPHER_AES_GCM_128, AF_INET, 0);
+KEYS_VARIANT(13_aes_gcm, TLS_1_3_VERSION, TLS_CIPHER_AES_GCM_128, AF_INET, 0);
+KEYS_VARIANT(12_aes_gcm_256, TLS_1_2_VERSION, TLS_CIPHER_AES_GCM_256, AF_INET, 0);
+KEYS_VARIANT(13_aes_gcm_256, TLS_1_3_VERSION, TLS_CIPHER_AES_GCM_256, AF_INET, 0);
+KEYS_VARIANT(12_aes_ccm, TLS_1_2_VERSION, TLS_CIPHER_AES_CCM_128, AF_INET, 0);
+KEYS_VARIANT(13_aes_ccm, TLS_1_3_VERSION, TLS_CIPHER_AES_CCM_128, AF_INET, 0);
+KEYS_VARIANT(12_chacha, TLS_1_2_VERSION, TLS_CIPHER_CHACHA20_POLY1305, AF_INET, 0);
+KEYS_VARIANT(13_chacha, TLS_1_3_VERSION, TLS_CIPHER_CHACHA20_POLY1305, AF_INET, 0);
+KEYS_VARIANT(12_sm4_gcm, TLS_1_2_VERSION, TLS_CIPHER_SM4_GCM, AF_INET, 0);
+KEYS_VARIANT(13_sm4_gcm, TLS_1_3_VERSION, TLS_CIPHER_SM4_GCM, AF_INET, 0);
+KEYS_VARIANT(12_sm4_ccm, TLS_1_2_VERSION, TLS_CIPHER_SM4_CCM, AF_INET, 0);
+KEYS_VARIANT(13_sm4_ccm, TLS_1_3_VERSION, TLS_CIPHER_SM4_CCM, AF_INET, 0);
+KEYS_VARIANT(12_aria_gcm, TLS_1_2_VERSION, TLS_CIPHER_ARIA_GCM_128, AF_INET, 0);
+KEYS_VARIANT(12_aria_gcm_256, TLS_1_2_VERSION, TLS_CIPHER_ARIA_GCM_256, AF_INET, 0);
+KEYS_VARIANT(13_aria_gcm, TLS_1_3_VERSION, TLS_CIPHER_ARIA_GCM_128, AF_INET, 1);
+KEYS_VARIANT(13_aria_gcm_256, TLS_1_3_VERSION, TLS_CIPHER_ARIA_GCM_256, AF_INET, 1);
+KEYS_VARIANT(12_aes_gcm_v6, TLS_1_2_VERSION, TLS_CIPHER_AES_GCM_128, AF_INET6, 0);
+KEYS_VARIANT(13_chacha_v6, TLS_1_3_VERSION, TLS_CIPHER_CHACHA20_POLY1305, AF_INET6, 0);
+
+FIXTURE_SETUP(keys)
+{
+	ASSERT_EQ(ctrl_tcp_pair(variant->family, &self->fd, &self->peer), 0);
+	ASSERT_EQ(ctrl_attach(self->fd), 0);
+	self->len = ctrl_crypto_fill(&self->tx, variant->version,
+				     variant->cipher, 1);
+	ctrl_crypto_fill(&self->rx, variant->version, variant->cipher, 101);
+}
+
+FIXTURE_TEARDOWN(keys)
+{
+	close(self->fd);
+	close(self->peer);
+}
+
+/* Set TLS_TX/RX; SKIP the test if the kernel lacks the algorithm. */
+#define SET_KEYS_OR_SKIP(opt, c)					\
+	do {								\
+		int __rc = setsockopt(self->fd, SOL_TLS, opt, c, self->len); \
+		if (__rc && errno == ENOENT)				\
+			SKIP(return, "kernel crypto lacks cipher %u",	\
+			     variant->cipher);				\
+		ASSERT_EQ(__rc, 0);					\
+	} while (0)
+
+static int get_len(int fd, int opt, void *buf, socklen_t len)
+{
+	return getsockopt(fd, SOL_TLS, opt, buf, &len);
+}
+
+TEST_F(keys, refused_suite_is_einval)
+{
+	if (!variant->refused)
+		SKIP(return, "suite exists for this version");
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_TX, &self->tx, self->len), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_RX, &self->rx, self->len), -1);
+	EXPECT_EQ(errno, EINVAL);
+}
+
+TEST_F(keys, tx_get_returns_what_was_set)
+{
+	union ctrl_crypto out;
+
+	if (variant->refused)
+		SKIP(return, "no such suite");
+	SET_KEYS_OR_SKIP(TLS_TX, &self->tx);
+	memset(&out, 0xa5, sizeof(out));
+	EXPECT_EQ(get_len(self->fd, TLS_TX, &out, self->len), 0);
+	EXPECT_EQ(memcmp(&out, &self->tx, self->len), 0);
+	/* The other direction is still unset. */
+	EXPECT_EQ(get_len(self->fd, TLS_RX, &out, self->len), -1);
+	EXPECT_EQ(errno, EBUSY);
+}
+
+TEST_F(keys, rx_get_returns_what_was_set)
+{
+	union ctrl_crypto out;
+
+	if (variant->refused)
+		SKIP(return, "no such suite");
+	SET_KEYS_OR_SKIP(TLS_RX, &self->rx);
+	memset(&out, 0xa5, sizeof(out));
+	EXPECT_EQ(get_len(self->fd, TLS_RX, &out, self->len), 0);
+	EXPECT_EQ(memcmp(&out, &self->rx, self->len), 0);
+}
+
+TEST_F(keys, get_short_and_long_buffers)
+{
+	union ctrl_crypto out = {};
+
+	if (variant->refused)
+		SKIP(return, "no such suite");
+	SET_KEYS_OR_SKIP(TLS_TX, &self->tx);
+	/* Exactly the header: only the header is returned. */
+	EXPECT_EQ(get_len(self->fd, TLS_TX, &out, sizeof(out.info)), 0);
+	EXPECT_EQ(out.info.version, variant->version);
+	EXPECT_EQ(out.info.cipher_type, variant->cipher);
+	EXPECT_EQ(out.bytes[sizeof(out.info)], 0);
+	EXPECT_EQ(get_len(self->fd, TLS_TX, &out, sizeof(out.info) - 1), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(get_len(self->fd, TLS_TX, &out, self->len - 1), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(get_len(self->fd, TLS_TX, &out, self->len + 1), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(get_len(self->fd, TLS_TX, NULL, self->len), -1);
+	EXPECT_EQ(errno, EINVAL);
+}
+
+TEST_F(keys, get_before_set_is_ebusy)
+{
+	union ctrl_crypto out;
+
+	EXPECT_EQ(get_len(self->fd, TLS_TX, &out, self->len), -1);
+	EXPECT_EQ(errno, EBUSY);
+	EXPECT_EQ(get_len(self->fd, TLS_RX, &out, self->len), -1);
+	EXPECT_EQ(errno, EBUSY);
+}
+
+TEST_F(keys, second_set_is_ebusy)
+{
+	if (variant->refused)
+		SKIP(return, "no such suite");
+	SET_KEYS_OR_SKIP(TLS_TX, &self->tx);
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_TX, &self->tx, self->len), -1);
+	EXPECT_EQ(errno, EBUSY);
+	ASSERT_EQ(setsockopt(self->fd, SOL_TLS, TLS_RX, &self->rx, self->len), 0);
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_RX, &self->rx, self->len), -1);
+	EXPECT_EQ(errno, EBUSY);
+}
+
+/* Each malformed set must leave the direction unset and settable. */
+TEST_F(keys, malformed_set_leaves_nothing)
+{
+	union ctrl_crypto bad = self->tx, out;
+	int fd = self->fd;
+
+	if (variant->refused)
+		SKIP(return, "no such suite");
+	EXPECT_EQ(setsockopt(fd, SOL_TLS, TLS_TX, NULL, self->len), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(setsockopt(fd, SOL_TLS, TLS_TX, &bad, 0), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(setsockopt(fd, SOL_TLS, TLS_TX, &bad, sizeof(bad.info) - 1), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(setsockopt(fd, SOL_TLS, TLS_TX, &bad, self->len - 1), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(setsockopt(fd, SOL_TLS, TLS_TX, &bad, self->len + 1), -1);
+	EXPECT_EQ(errno, EINVAL);
+	bad.info.version = 0x0302;	/* TLS 1.1 */
+	EXPECT_EQ(setsockopt(fd, SOL_TLS, TLS_TX, &bad, self->len), -1);
+	EXPECT_EQ(errno, EINVAL);
+	bad.info.version = variant->version;
+	bad.info.cipher_type = 59;
+	EXPECT_EQ(setsockopt(fd, SOL_TLS, TLS_TX, &bad, self->len), -1);
+	EXPECT_EQ(errno, EINVAL);
+
+	EXPECT_EQ(get_len(fd, TLS_TX, &out, self->len), -1);
+	EXPECT_EQ(errno, EBUSY);
+	SET_KEYS_OR_SKIP(TLS_TX, &self->tx);
+}
+
+/* A suite the kernel's crypto API lacks fails whole: nothing is left set. */
+TEST_F(keys, missing_algorithm_leaves_nothing)
+{
+	union ctrl_crypto out;
+
+	if (variant->refused)
+		SKIP(return, "no such suite");
+	if (!setsockopt(self->fd, SOL_TLS, TLS_TX, &self->tx, self->len))
+		SKIP(return, "kernel has cipher %u", variant->cipher);
+	ASSERT_EQ(errno, ENOENT);
+	EXPECT_EQ(get_len(self->fd, TLS_TX, &out, self->len), -1);
+	EXPECT_EQ(errno, EBUSY);
+	/* Not EBUSY: the failed attempt did not count as a first set. */
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_TX, &self->tx, self->len), -1);
+	EXPECT_EQ(errno, ENOENT);
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_RX, &self->rx, self->len), -1);
+	EXPECT_EQ(errno, ENOENT);
+}
+
+/* Both directions of a connection run one version and one suite. */
+TEST_F(keys, rx_must_match_tx)
+{
+	union ctrl_crypto other;
+	unsigned short other_cipher;
+	int len;
+
+	if (variant->refused)
+		SKIP(return, "no such suite");
+	SET_KEYS_OR_SKIP(TLS_TX, &self->tx);
+
+	other = self->rx;
+	other.info.version = variant->version == TLS_1_2_VERSION ?
+			     TLS_1_3_VERSION : TLS_1_2_VERSION;
+	if (variant->cipher != TLS_CIPHER_ARIA_GCM_128 &&
+	    variant->cipher != TLS_CIPHER_ARIA_GCM_256) {
+		EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_RX, &other,
+				     self->len), -1);
+		EXPECT_EQ(errno, EINVAL);
+	}
+	other_cipher = variant->cipher == TLS_CIPHER_AES_GCM_128 ?
+		       TLS_CIPHER_AES_CCM_128 : TLS_CIPHER_AES_GCM_128;
+	len = ctrl_crypto_fill(&other, variant->version, other_cipher, 7);
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_RX, &other, len), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_RX, &self->rx, self->len), 0);
+}
+
+TEST_F(keys, zerocopy_ro)
+{
+	unsigned int val = 1;
+	socklen_t len = sizeof(val);
+
+	/* Settable before TX keys, as upstream. */
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_TX_ZEROCOPY_RO, &val,
+			     sizeof(val)), 0);
+	val = 0;
+	EXPECT_EQ(getsockopt(self->fd, SOL_TLS, TLS_TX_ZEROCOPY_RO, &val, &len), 0);
+	EXPECT_EQ(val, 1U);
+	val = 2;
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_TX_ZEROCOPY_RO, &val,
+			     sizeof(val)), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_TX_ZEROCOPY_RO, &val, 2), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_TX_ZEROCOPY_RO, NULL, 4), -1);
+	EXPECT_EQ(errno, EINVAL);
+	len = 8;
+	EXPECT_EQ(getsockopt(self->fd, SOL_TLS, TLS_TX_ZEROCOPY_RO, &val, &len), -1);
+	EXPECT_EQ(errno, EINVAL);
+}
+
+TEST_F(keys, rx_expect_no_pad)
+{
+	unsigned int val = 1;
+	unsigned long long wide = 1;
+	socklen_t len = sizeof(val);
+	int ival = -1;
+
+	if (variant->refused)
+		SKIP(return, "no such suite");
+	/* RX not configured yet. */
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &val,
+			     sizeof(val)), -1);
+	EXPECT_EQ(errno, EINVAL);
+	SET_KEYS_OR_SKIP(TLS_RX, &self->rx);
+
+	if (variant->version == TLS_1_2_VERSION) {
+		EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD,
+				     &val, sizeof(val)), -1);
+		EXPECT_EQ(errno, EINVAL);
+		EXPECT_EQ(getsockopt(self->fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD,
+				     &ival, &len), -1);
+		EXPECT_EQ(errno, EINVAL);
+		return;
+	}
+	EXPECT_EQ(getsockopt(self->fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &ival, &len), 0);
+	EXPECT_EQ(ival, 0);
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &val,
+			     sizeof(val)), 0);
+	EXPECT_EQ(getsockopt(self->fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &ival, &len), 0);
+	EXPECT_EQ(ival, 1);
+	EXPECT_EQ(len, sizeof(ival));
+	/* A longer option is fine when the extra bytes are zero. */
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &wide,
+			     sizeof(wide)), 0);
+	wide |= 1ULL << 40;
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &wide,
+			     sizeof(wide)), -1);
+	EXPECT_EQ(errno, EINVAL);
+	val = 2;
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &val,
+			     sizeof(val)), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &val, 2), -1);
+	EXPECT_EQ(errno, EINVAL);
+	len = 2;
+	EXPECT_EQ(getsockopt(self->fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &ival, &len), -1);
+	EXPECT_EQ(errno, EINVAL);
+}
+
+static int set_max(int fd, unsigned short v)
+{
+	return setsockopt(fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, &v, sizeof(v));
+}
+
+static int get_max(int fd)
+{
+	unsigned short v = 0;
+	socklen_t len = 4;
+
+	if (getsockopt(fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, &v, &len))
+		return -errno;
+	return len == sizeof(v) ? v : -1000;
+}
+
+TEST_F(keys, tx_max_payload_len)
+{
+	unsigned int wide = 1000;
+	int min;
+
+	if (variant->refused)
+		SKIP(return, "no such suite");
+	EXPECT_EQ(get_max(self->fd), 16384);
+	/* Before keys no version is known: the TLS 1.2 floor applies. */
+	EXPECT_EQ(set_max(self->fd, 63), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(set_max(self->fd, 64), 0);
+	EXPECT_EQ(get_max(self->fd), 64);
+
+	SET_KEYS_OR_SKIP(TLS_TX, &self->tx);
+	min = variant->version == TLS_1_3_VERSION ? 63 : 64;
+	EXPECT_EQ(set_max(self->fd, min - 1), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(set_max(self->fd, min), 0);
+	EXPECT_EQ(get_max(self->fd), min);
+	EXPECT_EQ(set_max(self->fd, 16384), 0);
+	EXPECT_EQ(get_max(self->fd), 16384);
+	EXPECT_EQ(set_max(self->fd, 16385), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(set_max(self->fd, 0), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, &wide,
+			     sizeof(wide)), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, NULL, 2), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(get_max(self->fd), 16384);
+}
+
+TEST_F(keys, tx_max_payload_len_short_get)
+{
+	unsigned short v;
+	socklen_t len = 1;
+
+	EXPECT_EQ(getsockopt(self->fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, &v, &len), -1);
+	EXPECT_EQ(errno, EINVAL);
+}
+
+TEST_F(keys, unknown_optname_is_enoprotoopt)
+{
+	static const int names[] = { 0, 6, 7, 100 };
+	int val = 0, i;
+	socklen_t len = sizeof(val);
+
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(setsockopt(self->fd, SOL_TLS, names[i], &val,
+				     sizeof(val)), -1);
+		EXPECT_EQ(errno, ENOPROTOOPT);
+		EXPECT_EQ(getsockopt(self->fd, SOL_TLS, names[i], &val, &len), -1);
+		EXPECT_EQ(errno, ENOPROTOOPT);
+	}
+}
+
+/* Options of other levels reach TCP and the socket layer untouched. */
+TEST_F(keys, other_levels_pass_through)
+{
+	int one = 1, val = 0;
+	socklen_t len = sizeof(val);
+	char ulp[16] = "";
+
+	if (variant->refused)
+		SKIP(return, "no such suite");
+	SET_KEYS_OR_SKIP(TLS_TX, &self->tx);
+	EXPECT_EQ(setsockopt(self->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+			     sizeof(one)), 0);
+	EXPECT_EQ(getsockopt(self->fd, IPPROTO_TCP, TCP_NODELAY, &val, &len), 0);
+	EXPECT_EQ(val, 1);
+	len = sizeof(ulp);
+	EXPECT_EQ(getsockopt(self->fd, IPPROTO_TCP, TCP_ULP, ulp, &len), 0);
+	EXPECT_STREQ(ulp, "tls");
+	val = 0;
+	len = sizeof(val);
+	EXPECT_EQ(getsockopt(self->fd, SOL_SOCKET, SO_TYPE, &val, &len), 0);
+	EXPECT_EQ(val, SOCK_STREAM);
+	/* A TCP option TCP does not know keeps TCP's errno. */
+	EXPECT_EQ(setsockopt(self->fd, IPPROTO_TCP, 9999, &one, sizeof(one)), -1);
+	EXPECT_EQ(errno, ENOPROTOOPT);
+}
+
+/* SOL_TLS on a plain TCP socket is TCP's business, not ours. */
+TEST(sol_tls_without_ulp)
+{
+	union ctrl_crypto c;
+	int a, b, len;
+
+	ASSERT_EQ(ctrl_tcp_pair(AF_INET, &a, &b), 0);
+	len = ctrl_crypto_fill(&c, TLS_1_2_VERSION, TLS_CIPHER_AES_GCM_128, 1);
+	EXPECT_EQ(setsockopt(a, SOL_TLS, TLS_TX, &c, len), -1);
+	EXPECT_EQ(errno, ENOPROTOOPT);
+	close(a);
+	close(b);
+}
+
+TEST_HARNESS_MAIN
