@@ -14,6 +14,9 @@
 #define KTLS_CIPHER_MIN		TLS_CIPHER_AES_GCM_128
 #define KTLS_CIPHER_MAX		TLS_CIPHER_ARIA_GCM_256
 
+/* CCM flags byte for a 12-byte nonce: L' = 15 - 12 - 1 (RFC 3610). */
+#define KTLS_CCM_IV_LEAD	2
+
 /*
  * Compile-time proof that a row's constants agree with the uapi struct they
  * describe and fit the fixed-size buffers of struct tls_context.
@@ -32,7 +35,7 @@
 			TLS_MAX_REC_SEQ_SIZE &&				\
 		      sizeof(struct type) <= sizeof(union tls_crypto_context))
 
-#define KTLS_CIPHER(c, type, name, style, v12, v13, offl)		\
+#define KTLS_CIPHER(c, type, name, style, lead, v12, v13, offl)	\
 	[(c) - KTLS_CIPHER_MIN] = {					\
 		.aead_name	= name,					\
 		.key		= c##_KEY_SIZE,				\
@@ -46,6 +49,7 @@
 		.rec_seq_offset	= offsetof(struct type, rec_seq),	\
 		.info_size	= sizeof(struct type),			\
 		.nonce_style	= style,				\
+		.aead_iv_lead	= lead,					\
 		.tls12		= v12,					\
 		.tls13		= v13,					\
 		.offloadable	= offl,					\
@@ -53,23 +57,23 @@
 
 static const struct ktls_cipher_desc ktls_ciphers[] = {
 	KTLS_CIPHER(TLS_CIPHER_AES_GCM_128, tls12_crypto_info_aes_gcm_128,
-		    "gcm(aes)", KTLS_NONCE_EXPLICIT, 1, 1, 1),
+		    "gcm(aes)", KTLS_NONCE_EXPLICIT, 0, 1, 1, 1),
 	KTLS_CIPHER(TLS_CIPHER_AES_GCM_256, tls12_crypto_info_aes_gcm_256,
-		    "gcm(aes)", KTLS_NONCE_EXPLICIT, 1, 1, 1),
+		    "gcm(aes)", KTLS_NONCE_EXPLICIT, 0, 1, 1, 1),
 	KTLS_CIPHER(TLS_CIPHER_AES_CCM_128, tls12_crypto_info_aes_ccm_128,
-		    "ccm(aes)", KTLS_NONCE_EXPLICIT, 1, 1, 0),
+		    "ccm(aes)", KTLS_NONCE_EXPLICIT, KTLS_CCM_IV_LEAD, 1, 1, 0),
 	KTLS_CIPHER(TLS_CIPHER_CHACHA20_POLY1305,
 		    tls12_crypto_info_chacha20_poly1305,
-		    "rfc7539(chacha20,poly1305)", KTLS_NONCE_XOR, 1, 1, 0),
+		    "rfc7539(chacha20,poly1305)", KTLS_NONCE_XOR, 0, 1, 1, 0),
 	KTLS_CIPHER(TLS_CIPHER_SM4_GCM, tls12_crypto_info_sm4_gcm,
-		    "gcm(sm4)", KTLS_NONCE_EXPLICIT, 1, 1, 0),
+		    "gcm(sm4)", KTLS_NONCE_EXPLICIT, 0, 1, 1, 0),
 	KTLS_CIPHER(TLS_CIPHER_SM4_CCM, tls12_crypto_info_sm4_ccm,
-		    "ccm(sm4)", KTLS_NONCE_EXPLICIT, 1, 1, 0),
+		    "ccm(sm4)", KTLS_NONCE_EXPLICIT, KTLS_CCM_IV_LEAD, 1, 1, 0),
 	/* RFC 6209 defines ARIA suites for TLS 1.2 only. */
 	KTLS_CIPHER(TLS_CIPHER_ARIA_GCM_128, tls12_crypto_info_aria_gcm_128,
-		    "gcm(aria)", KTLS_NONCE_EXPLICIT, 1, 0, 0),
+		    "gcm(aria)", KTLS_NONCE_EXPLICIT, 0, 1, 0, 0),
 	KTLS_CIPHER(TLS_CIPHER_ARIA_GCM_256, tls12_crypto_info_aria_gcm_256,
-		    "gcm(aria)", KTLS_NONCE_EXPLICIT, 1, 0, 0),
+		    "gcm(aria)", KTLS_NONCE_EXPLICIT, 0, 1, 0, 0),
 };
 
 static_assert(ARRAY_SIZE(ktls_ciphers) ==

@@ -39,6 +39,13 @@ struct ktls_cipher_desc {
 	u16 rec_seq_offset;
 	u16 info_size;			/* sizeof the uapi crypto_info struct */
 	u8 nonce_style;			/* enum ktls_nonce_style */
+	/*
+	 * CCM's AEAD IV is 16 bytes: a flags byte (L' = 15 - 12 - 1 for a
+	 * 12-byte nonce), the nonce, then the counter. Non-zero here means
+	 * "write this byte, then the nonce"; GCM and ChaCha take the bare
+	 * 12-byte nonce.
+	 */
+	u8 aead_iv_lead;
 	u8 tls12:1;			/* allowed with TLS 1.2 */
 	u8 tls13:1;			/* allowed with TLS 1.3 */
 	u8 offloadable:1;		/* NIC offload could take it */
@@ -57,6 +64,25 @@ static inline u8 *ktls_info_field(const struct tls_crypto_info *info,
 {
 	return (u8 *)info + offset;
 }
+
+/* ---- the record format (record.c) ---- */
+
+/* Largest AEAD IV the crypto API takes for our suites: CCM's 16 bytes. */
+#define KTLS_AEAD_IV_MAX	16
+
+u32 ktls_record_wire_len(const struct tls_prot_info *prot, u32 plain_len);
+void ktls_record_fill_header(const struct tls_prot_info *prot, u8 *buf,
+			     u8 content_type, u32 plain_len,
+			     const u8 *explicit_nonce);
+void ktls_record_fill_aad(const struct tls_prot_info *prot, u8 *aad,
+			  u8 content_type, u32 plain_len, const u8 *rec_seq);
+void ktls_record_fill_iv(const struct tls_prot_info *prot, u8 *aead_iv,
+			 const u8 *salt_iv, const u8 *rec_seq,
+			 const u8 *explicit_nonce);
+int ktls_record_advance(const struct tls_prot_info *prot,
+			struct cipher_context *cc);
+int ktls_record_check_header(const struct tls_prot_info *prot, const u8 *hdr);
+int ktls_record_inner_type(const u8 *chunk, u32 len, u32 *pad);
 
 /* ---- per-socket context (context.c) ---- */
 
