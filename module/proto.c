@@ -25,8 +25,12 @@ struct ktls_family {
 	const struct proto *base;	/* NULL until the tables are built */
 	const struct proto_ops *base_ops;
 	struct proto prot[KTLS_NUM_CONF][KTLS_NUM_CONF];
-	/* Writable: copied from the family's ops when the first socket comes. */
-	struct proto_ops ops[KTLS_NUM_CONF][KTLS_NUM_CONF];
+	/*
+	 * proto_ops copies: written once through .rw when the tables are
+	 * built, then handed to sockets only as .ro.
+	 */
+	union { const struct proto_ops ro; struct proto_ops rw; }
+		ops[KTLS_NUM_CONF][KTLS_NUM_CONF];
 };
 
 static struct ktls_family ktls_families[KTLS_NUM_FAMILIES];
@@ -78,11 +82,11 @@ static void ktls_build_ops(struct ktls_family *fam,
 
 	for (tx = 0; tx < KTLS_NUM_CONF; tx++) {
 		for (rx = 0; rx < KTLS_NUM_CONF; rx++) {
-			fam->ops[tx][rx] = *base;
+			fam->ops[tx][rx].rw = *base;
 			if (rx != TLS_SW)
 				continue;
-			fam->ops[tx][rx].splice_read = ktls_rx_splice_read;
-			fam->ops[tx][rx].read_sock = ktls_rx_read_sock;
+			fam->ops[tx][rx].rw.splice_read = ktls_rx_splice_read;
+			fam->ops[tx][rx].rw.read_sock = ktls_rx_read_sock;
 		}
 	}
 }
@@ -148,7 +152,7 @@ void ktls_proto_update(struct sock *sk, struct tls_context *ctx)
 
 	/* Pairs with smp_rmb() in ktls_sk_ctx(). */
 	smp_store_release(&sk->sk_prot, &fam->prot[ctx->tx_conf][ctx->rx_conf]);
-	WRITE_ONCE(sk->sk_socket->ops, &fam->ops[ctx->tx_conf][ctx->rx_conf]);
+	WRITE_ONCE(sk->sk_socket->ops, &fam->ops[ctx->tx_conf][ctx->rx_conf].ro);
 }
 
 /**

@@ -249,7 +249,7 @@ TEST(sockmap_excludes_tls)
 /* Option calls racing with attach and key setup, for KASAN/lockdep. */
 struct racer {
 	int fd;
-	volatile int stop;
+	int stop;
 	int bad;
 };
 
@@ -260,7 +260,7 @@ static void *race_options(void *arg)
 	socklen_t len;
 	int one = 1;
 
-	while (!r->stop) {
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
 		len = ctrl_crypto_size(TLS_CIPHER_AES_GCM_128);
 		/* Before attach IPv4 says EOPNOTSUPP, IPv6 ENOPROTOOPT. */
 		if (getsockopt(r->fd, SOL_TLS, TLS_TX, &c, &len) &&
@@ -281,12 +281,12 @@ TEST(options_race_attach)
 	for (i = 0; i < 200; i++) {
 		ASSERT_EQ(ctrl_tcp_pair(i & 1 ? AF_INET6 : AF_INET, &c, &s), 0);
 		r.fd = c;
-		r.stop = 0;
+		__atomic_store_n(&r.stop, 0, __ATOMIC_RELEASE);
 		ASSERT_EQ(pthread_create(&t, NULL, race_options, &r), 0);
 		EXPECT_EQ(ctrl_attach(c), 0);
 		EXPECT_EQ(set_keys(c, TLS_TX), 0);
 		EXPECT_EQ(set_keys(c, TLS_RX), 0);
-		r.stop = 1;
+		__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
 		pthread_join(t, NULL);
 		ctrl_close_now(c);
 		ctrl_close_now(s);
