@@ -22,6 +22,7 @@ struct ktls_context *ktls_ctx_create(struct sock *sk)
 	kctx->base.tx_conf = TLS_BASE;
 	kctx->base.rx_conf = TLS_BASE;
 	kctx->tx_max_payload = TLS_MAX_PAYLOAD_SIZE;
+	ktls_tx_init(kctx);
 	return kctx;
 }
 
@@ -71,7 +72,10 @@ void ktls_sk_close(struct sock *sk, long timeout)
 	struct tls_context *ctx = &kctx->base;
 	struct proto *orig = ctx->sk_proto;
 
+	/* Before the socket lock: the TX worker takes it. */
+	ktls_tx_stop(kctx);
 	lock_sock(sk);
+	ktls_tx_release(sk, kctx);
 	ktls_ctx_stats_close(sk, ctx);
 	ktls_ctx_detach(sk, ctx);
 	release_sock(sk);

@@ -47,8 +47,11 @@ static void ktls_ulp_update(struct sock *sk, struct proto *p,
 {
 	struct tls_context *ctx = tls_get_ctx(sk);
 
-	/* We do not wrap sk_write_space (yet), so it goes straight back. */
-	sk->sk_write_space = write_space;
+	/* Once TX has wrapped sk_write_space, the saved one is replaced. */
+	if (ctx && ctx->sk_write_space)
+		ctx->sk_write_space = write_space;
+	else
+		sk->sk_write_space = write_space;
 	if (ctx)
 		ctx->sk_proto = p;
 	else

@@ -66,8 +66,10 @@ static void ktls_build_prot(struct proto prot[][KTLS_NUM_CONF],
 			p->getsockopt = ktls_getsockopt;
 			p->close = ktls_sk_close;
 			p->disconnect = ktls_disconnect;
-			if (tx == TLS_SW)
+			if (tx == TLS_SW) {
 				p->sendmsg = ktls_tx_sendmsg;
+				p->splice_eof = ktls_tx_splice_eof;
+			}
 			if (rx == TLS_SW)
 				p->recvmsg = ktls_rx_recvmsg;
 		}

@@ -9,6 +9,7 @@
 
 #include <linux/skmsg.h>
 #include <linux/sockptr.h>
+#include <linux/workqueue.h>
 #include <net/tls.h>
 
 struct pipe_inode_info;
@@ -89,6 +90,27 @@ int ktls_record_inner_type(const u8 *chunk, u32 len, u32 *pad);
 /* RFC 8449: the smallest record size limit a peer may announce. */
 #define KTLS_MIN_RECORD_SIZE_LIMIT	64
 
+/* ---- software TX state (tx.c) ---- */
+
+struct ktls_tx_rec;
+
+/*
+ * TX record layer of one socket. @open and @queue change only with both
+ * the socket lock and base.tx_lock held; @queued is also read by the
+ * sk_write_space hook, in softirq.
+ */
+struct ktls_tx {
+	struct ktls_tx_rec *open;	/* record taking plaintext, or NULL */
+	struct list_head queue;		/* encrypted records, oldest first */
+	struct delayed_work work;	/* pushes @queue when TCP has room */
+	struct aead_request *req;	/* one encryption at a time */
+	u8 aad[TLS_MAX_AAD_SIZE];	/* heap memory: crypto may DMA it */
+	u8 iv[KTLS_AEAD_IV_MAX];
+	bool queued;			/* @queue not empty */
+	int push_flags;			/* MSG_DONTWAIT of the last sender */
+	int err;			/* sticky: no record may be sent */
+};
+
 /*
  * Everything this module keeps per socket. @base is what <net/tls.h>
  * inline helpers and drivers see through icsk_ulp_data; the rest is ours.
@@ -98,6 +120,7 @@ struct ktls_context {
 	struct crypto_aead *tx_aead;	/* set with the TX keys */
 	struct crypto_aead *rx_aead;	/* set with the RX keys */
 	u16 tx_max_payload;		/* TLS_TX_MAX_PAYLOAD_LEN */
+	struct ktls_tx txsw;		/* software TX records */
 };
 
 static inline struct ktls_context *ktls_ctx(struct tls_context *ctx)
@@ -171,7 +194,11 @@ int ktls_getsockopt(struct sock *sk, int level, int optname,
 /* ---- data path hooks (tx.c, rx.c) ---- */
 
 int ktls_tx_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
+void ktls_tx_splice_eof(struct socket *sock);
 bool ktls_tx_record_open(const struct ktls_context *kctx);
+void ktls_tx_init(struct ktls_context *kctx);
+void ktls_tx_stop(struct ktls_context *kctx);
+void ktls_tx_release(struct sock *sk, struct ktls_context *kctx);
 int ktls_rx_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		    int flags, int *addr_len);
 ssize_t ktls_rx_splice_read(struct socket *sock, loff_t *ppos,

@@ -1,23 +1,613 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * TX data path entry points. The record layer is not written yet; until it
- * is, a socket with TX keys refuses to send. Passing the bytes to TCP would
- * put plaintext on the wire after the application asked for encryption.
+ * Software TX. Application bytes are copied into pages allocated for one
+ * TLS record, encrypted there and handed to TCP by reference
+ * (MSG_SPLICE_PAGES). The pages are always our own: neither user memory
+ * nor page cache pages reached through splice are ever written
+ * (CVE-2024-0646 class).
+ *
+ * A socket has at most one open record (taking plaintext) and a short
+ * queue of encrypted records TCP has not taken in full yet. sendmsg,
+ * splice_eof and the TX worker touch them holding base.tx_lock and the
+ * socket lock; close runs when nobody else can, after the worker is
+ * disabled.
+ *
+ * Encryption waits for the AEAD to finish, also when the transform is
+ * asynchronous (cryptd): a request never outlives the call that made it,
+ * so no completion can race close.
  */
+#include <crypto/aead.h>
+#include <linux/bvec.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+#include <net/tls_prot.h>
+
 #include "tls.h"
+
+#define KTLS_TX_TAG_MAX		16
+/* The longest record on the wire, with any cipher and version. */
+#define KTLS_TX_REC_MAX		(TLS_HEADER_SIZE + TLS_MAX_IV_SIZE + \
+				 TLS_MAX_PAYLOAD_SIZE + 1 + KTLS_TX_TAG_MAX)
+#define KTLS_TX_REC_PAGES	DIV_ROUND_UP(KTLS_TX_REC_MAX, PAGE_SIZE)
+
+#define KTLS_TX_MSG_FLAGS	(MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL | \
+				 MSG_CMSG_COMPAT | MSG_SPLICE_PAGES | \
+				 MSG_EOR | MSG_SENDPAGE_NOPOLICY)
+
+/*
+ * One record, laid out as it goes on the wire over @pages: header (and
+ * TLS 1.2 explicit nonce), payload, TLS 1.3 content type, tag.
+ */
+struct ktls_tx_rec {
+	struct list_head list;
+	struct page *pages[KTLS_TX_REC_PAGES];
+	u32 npages;		/* allocated and charged to the socket */
+	u32 plain_len;		/* payload bytes copied in */
+	u32 wire_len;		/* length once encrypted, else 0 */
+	u32 sent;		/* bytes TCP has taken */
+	u8 type;		/* content type */
+};
+
+static struct ktls_tx_rec *ktls_tx_rec_new(struct sock *sk, u8 type)
+{
+	struct ktls_tx_rec *rec;
+
+	rec = kzalloc(sizeof(*rec), sk->sk_allocation);
+	if (rec)
+		rec->type = type;
+	return rec;
+}
+
+/* TCP holds its own references to whatever it took. */
+static void ktls_tx_rec_free(struct sock *sk, struct ktls_tx_rec *rec)
+{
+	u32 i;
+
+	for (i = 0; i < rec->npages; i++)
+		put_page(rec->pages[i]);
+	sk_mem_uncharge(sk, rec->npages * PAGE_SIZE);
+	kfree(rec);
+}
+
+/* Give @rec pages for its first @len bytes, charged to the socket. */
+static int ktls_tx_rec_reserve(struct sock *sk, struct ktls_tx_rec *rec,
+			       u32 len)
+{
+	u32 need = DIV_ROUND_UP(len, PAGE_SIZE);
+	struct page *page;
+
+	if (WARN_ON_ONCE(need > KTLS_TX_REC_PAGES))
+		return -EINVAL;
+	while (rec->npages < need) {
+		if (!sk_wmem_schedule(sk, PAGE_SIZE))
+			return -ENOMEM;
+		page = alloc_page(sk->sk_allocation | __GFP_NOWARN);
+		if (!page)
+			return -ENOMEM;
+		sk_mem_charge(sk, PAGE_SIZE);
+		rec->pages[rec->npages++] = page;
+	}
+	return 0;
+}
+
+/* As above, waiting for memory the way TCP does (SO_SNDTIMEO, signals). */
+static int ktls_tx_reserve_wait(struct sock *sk, struct ktls_tx_rec *rec,
+				u32 len, long *timeo)
+{
+	int rc;
+
+	while ((rc = ktls_tx_rec_reserve(sk, rec, len)) == -ENOMEM) {
+		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		rc = sk_stream_wait_memory(sk, timeo);
+		if (rc)
+			break;
+	}
+	return rc;
+}
+
+static u8 *ktls_tx_rec_byte(struct ktls_tx_rec *rec, u32 off)
+{
+	return (u8 *)page_address(rec->pages[off / PAGE_SIZE]) +
+	       off % PAGE_SIZE;
+}
+
+/* Point @sg at bytes [@off, @off + @len) of @rec; returns entries used. */
+static int ktls_tx_rec_to_sg(struct ktls_tx_rec *rec, struct scatterlist *sg,
+			     u32 off, u32 len)
+{
+	int n = 0;
+
+	while (len) {
+		u32 poff = off % PAGE_SIZE;
+		u32 seg = min_t(u32, len, PAGE_SIZE - poff);
+
+		sg_set_page(&sg[n++], rec->pages[off / PAGE_SIZE], seg, poff);
+		off += seg;
+		len -= seg;
+	}
+	return n;
+}
+
+/* The same range as bio_vecs, for TCP. */
+static int ktls_tx_rec_to_bvec(struct ktls_tx_rec *rec, struct bio_vec *bv,
+			       u32 off, u32 len)
+{
+	int n = 0;
+
+	while (len) {
+		u32 poff = off % PAGE_SIZE;
+		u32 seg = min_t(u32, len, PAGE_SIZE - poff);
+
+		bvec_set_page(&bv[n++], rec->pages[off / PAGE_SIZE], seg, poff);
+		off += seg;
+		len -= seg;
+	}
+	return n;
+}
+
+/* Copy up to @len bytes from @from to offset @off of @rec. */
+static size_t ktls_tx_rec_copy_in(struct ktls_tx_rec *rec, u32 off,
+				  struct iov_iter *from, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		u32 poff = (off + done) % PAGE_SIZE;
+		size_t seg = min_t(size_t, len - done, PAGE_SIZE - poff);
+		size_t n;
+
+		n = copy_page_from_iter(rec->pages[(off + done) / PAGE_SIZE],
+					poff, seg, from);
+		done += n;
+		if (n < seg)
+			break;
+	}
+	return done;
+}
+
+/*
+ * The socket may never send another record: the sequence is exhausted or
+ * the cipher failed. Reported like TCP reports errors, once the records
+ * already encrypted are with TCP (a set sk_err stops TCP taking them).
+ */
+static void ktls_tx_report(struct sock *sk, struct ktls_context *kctx)
+{
+	WRITE_ONCE(sk->sk_err, -kctx->txsw.err);
+	sk_error_report(sk);
+}
+
+/* Run the AEAD over @sg in place and wait for it, even if it is async. */
+static int ktls_tx_aead_run(struct ktls_context *kctx, struct scatterlist *sg,
+			    u32 cryptlen)
+{
+	struct aead_request *req = kctx->txsw.req;
+	DECLARE_CRYPTO_WAIT(wait);
+
+	aead_request_set_tfm(req, kctx->tx_aead);
+	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG |
+				  CRYPTO_TFM_REQ_MAY_SLEEP,
+				  crypto_req_done, &wait);
+	aead_request_set_ad(req, kctx->base.prot_info.aad_size);
+	aead_request_set_crypt(req, sg, sg, cryptlen, kctx->txsw.iv);
+	return crypto_wait_req(crypto_aead_encrypt(req), &wait);
+}
+
+/*
+ * Frame and encrypt @rec (pages already cover its wire length) with the
+ * current sequence number, then move the sequence on. A record that could
+ * not be encrypted is never sent; if the sequence cannot move on, this
+ * record still goes out but no later one can.
+ */
+static int ktls_tx_encrypt(struct sock *sk, struct ktls_context *kctx,
+			   struct ktls_tx_rec *rec)
+{
+	struct tls_prot_info *prot = &kctx->base.prot_info;
+	struct scatterlist sg[KTLS_TX_REC_PAGES + 1];
+	struct cipher_context *cc = &kctx->base.tx;
+	u32 cryptlen = rec->plain_len + prot->tail_size;
+	u8 *nonce = cc->iv + prot->salt_size;
+	int n, rc;
+
+	ktls_record_fill_header(prot, ktls_tx_rec_byte(rec, 0), rec->type,
+				rec->plain_len, nonce);
+	if (prot->tail_size)
+		*ktls_tx_rec_byte(rec, prot->prepend_size + rec->plain_len) =
+			rec->type;
+	ktls_record_fill_aad(prot, kctx->txsw.aad, rec->type, rec->plain_len,
+			     cc->rec_seq);
+	ktls_record_fill_iv(prot, kctx->txsw.iv, cc->iv, cc->rec_seq, nonce);
+
+	sg_init_table(sg, ARRAY_SIZE(sg));
+	sg_set_buf(&sg[0], kctx->txsw.aad, prot->aad_size);
+	n = ktls_tx_rec_to_sg(rec, &sg[1], prot->prepend_size,
+			      cryptlen + prot->tag_size);
+	sg_mark_end(&sg[n]);
+
+	rc = ktls_tx_aead_run(kctx, sg, cryptlen);
+	if (rc) {
+		kctx->txsw.err = -EBADMSG;
+		return rc;
+	}
+	rec->wire_len = ktls_record_wire_len(prot, rec->plain_len);
+	if (ktls_record_advance(prot, cc))
+		kctx->txsw.err = -EBADMSG;
+	return 0;
+}
+
+/*
+ * Encrypt the open record and queue it for TCP. An empty record is simply
+ * dropped (CVE-2023-52767 class). On error the record stays open, except
+ * when the cipher failed: then it is freed, never sent.
+ */
+static int ktls_tx_close_open(struct sock *sk, struct ktls_context *kctx,
+			      long *timeo)
+{
+	struct tls_prot_info *prot = &kctx->base.prot_info;
+	struct ktls_tx_rec *rec = kctx->txsw.open;
+	struct ktls_tx *tx = &kctx->txsw;
+	int rc;
+
+	if (!rec)
+		return 0;
+	if (tx->err)
+		return tx->err;
+	if (rec->plain_len) {
+		rc = ktls_tx_reserve_wait(sk, rec,
+					  ktls_record_wire_len(prot,
+							       rec->plain_len),
+					  timeo);
+		if (rc)
+			return rc;
+		rc = ktls_tx_encrypt(sk, kctx, rec);
+	} else {
+		rc = -ENODATA;
+	}
+	tx->open = NULL;
+	if (rc) {
+		ktls_tx_rec_free(sk, rec);
+		return rc == -ENODATA ? 0 : rc;
+	}
+	list_add_tail(&rec->list, &tx->queue);
+	WRITE_ONCE(tx->queued, true);
+	return 0;
+}
+
+/* Hand TCP what it has not taken of @rec. 0 once it has all of it. */
+static int ktls_tx_push_rec(struct sock *sk, struct ktls_tx_rec *rec,
+			    int flags)
+{
+	struct bio_vec bvec[KTLS_TX_REC_PAGES];
+	struct msghdr msg = {
+		.msg_flags = MSG_SPLICE_PAGES | MSG_NOSIGNAL | flags,
+	};
+	u32 left = rec->wire_len - rec->sent;
+	int n, rc;
+
+	n = ktls_tx_rec_to_bvec(rec, bvec, rec->sent, left);
+	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bvec, n, left);
+	while (left) {
+		tcp_rate_check_app_limited(sk);
+		rc = tcp_sendmsg_locked(sk, &msg, left);
+		if (rc <= 0)
+			return rc ? rc : -EAGAIN;
+		rec->sent += rc;
+		left -= rc;
+	}
+	return 0;
+}
+
+/*
+ * Push queued records in order. @flags may hold MSG_DONTWAIT; what TCP
+ * cannot take stays queued, and the sk_write_space hook schedules the
+ * worker once TCP has room again.
+ */
+static int ktls_tx_push(struct sock *sk, struct ktls_context *kctx, int flags)
+{
+	struct ktls_tx *tx = &kctx->txsw;
+	struct ktls_tx_rec *rec, *tmp;
+	int rc = 0;
+
+	list_for_each_entry_safe(rec, tmp, &tx->queue, list) {
+		rc = ktls_tx_push_rec(sk, rec, flags);
+		if (rc)
+			break;
+		list_del(&rec->list);
+		ktls_tx_rec_free(sk, rec);
+	}
+	WRITE_ONCE(tx->queued, !list_empty(&tx->queue));
+	return rc;
+}
+
+/* Close the open record and push. Bytes left queued are not an error. */
+static int ktls_tx_close_push(struct sock *sk, struct ktls_context *kctx,
+			      int flags, long *timeo)
+{
+	int rc;
+
+	rc = ktls_tx_close_open(sk, kctx, timeo);
+	if (!rc)
+		rc = ktls_tx_push(sk, kctx, flags);
+	if (kctx->txsw.err)
+		ktls_tx_report(sk, kctx);
+	return rc == -EAGAIN ? 0 : rc;
+}
+
+static void ktls_tx_write_space(struct sock *sk)
+{
+	struct ktls_context *kctx = ktls_ctx(tls_get_ctx(sk));
+
+	if (READ_ONCE(kctx->txsw.queued))
+		schedule_delayed_work(&kctx->txsw.work, 0);
+	kctx->base.sk_write_space(sk);
+}
+
+/*
+ * Push what sendmsg left queued. A sender holding tx_lock pushes on its
+ * own, but it may stop short just as TCP made room, so look again soon.
+ */
+static void ktls_tx_work(struct work_struct *work)
+{
+	struct ktls_tx *tx = container_of(to_delayed_work(work),
+					  struct ktls_tx, work);
+	struct ktls_context *kctx = container_of(tx, struct ktls_context, txsw);
+	struct sock *sk = kctx->base.sk;
+
+	if (!mutex_trylock(&kctx->base.tx_lock)) {
+		if (READ_ONCE(tx->queued))
+			schedule_delayed_work(&tx->work, msecs_to_jiffies(10));
+		return;
+	}
+	lock_sock(sk);
+	ktls_tx_push(sk, kctx, MSG_DONTWAIT);
+	release_sock(sk);
+	mutex_unlock(&kctx->base.tx_lock);
+}
+
+/* First send: the AEAD request and the sk_write_space hook. */
+static int ktls_tx_setup(struct sock *sk, struct ktls_context *kctx)
+{
+	struct aead_request *req;
+
+	if (kctx->txsw.req)
+		return 0;
+	req = aead_request_alloc(kctx->tx_aead, sk->sk_allocation);
+	if (!req)
+		return -ENOMEM;
+	kctx->txsw.req = req;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	kctx->base.sk_write_space = sk->sk_write_space;
+	sk->sk_write_space = ktls_tx_write_space;
+	write_unlock_bh(&sk->sk_callback_lock);
+	return 0;
+}
+
+/*
+ * TLS_SET_RECORD_TYPE: the content type of this call's bytes. Such a
+ * record never stays open, so MSG_MORE is refused with it. Like upstream,
+ * control messages without it are refused too.
+ */
+static int ktls_tx_cmsg_type(struct msghdr *msg, u8 *type)
+{
+	struct cmsghdr *cmsg;
+	int rc = -EINVAL;
+
+	for_each_cmsghdr(cmsg, msg) {
+		if (!CMSG_OK(msg, cmsg))
+			return -EINVAL;
+		if (cmsg->cmsg_level != SOL_TLS)
+			continue;
+		if (cmsg->cmsg_type != TLS_SET_RECORD_TYPE ||
+		    cmsg->cmsg_len < CMSG_LEN(sizeof(*type)) ||
+		    (msg->msg_flags & MSG_MORE))
+			return -EINVAL;
+		*type = *(u8 *)CMSG_DATA(cmsg);
+		rc = 0;
+	}
+	return rc;
+}
+
+static int ktls_tx_check(struct sock *sk, struct ktls_context *kctx)
+{
+	if (kctx->txsw.err)
+		return kctx->txsw.err;
+	if (READ_ONCE(sk->sk_err))
+		return -READ_ONCE(sk->sk_err);
+	if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN)
+		return -EPIPE;
+	return 0;
+}
+
+/*
+ * Make sure there is an open record of @type. Before a new one starts,
+ * the encrypted ones must have gone to TCP: what a socket holds beyond
+ * TCP's send buffer stays bounded to about two records.
+ */
+static int ktls_tx_open_rec(struct sock *sk, struct ktls_context *kctx,
+			    u8 type, int flags)
+{
+	struct ktls_tx *tx = &kctx->txsw;
+	int rc;
+
+	if (tx->open)
+		return 0;
+	rc = ktls_tx_push(sk, kctx, flags);
+	if (rc)
+		return rc;
+	tx->open = ktls_tx_rec_new(sk, type);
+	return tx->open ? 0 : -ENOMEM;
+}
+
+static u32 ktls_tx_room(struct ktls_context *kctx)
+{
+	u32 max = READ_ONCE(kctx->tx_max_payload);
+	u32 len = kctx->txsw.open->plain_len;
+
+	return len < max ? max - len : 0;
+}
+
+/* Copy as much of @msg as the open record takes. */
+static int ktls_tx_fill(struct sock *sk, struct ktls_context *kctx,
+			struct msghdr *msg, long *timeo, size_t *copied)
+{
+	struct tls_prot_info *prot = &kctx->base.prot_info;
+	struct ktls_tx_rec *rec = kctx->txsw.open;
+	u32 off = prot->prepend_size + rec->plain_len;
+	size_t len, done;
+	int rc;
+
+	len = min_t(size_t, msg_data_left(msg), ktls_tx_room(kctx));
+	rc = ktls_tx_reserve_wait(sk, rec, off + len, timeo);
+	if (rc)
+		return rc;
+	done = ktls_tx_rec_copy_in(rec, off, &msg->msg_iter, len);
+	rec->plain_len += done;
+	*copied += done;
+	return done < len ? -EFAULT : 0;
+}
+
+/* Cut @msg into records of @type; full ones are encrypted and pushed. */
+static int ktls_tx_copy_loop(struct sock *sk, struct ktls_context *kctx,
+			     struct msghdr *msg, u8 type, size_t *copied)
+{
+	long timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
+	int flags = msg->msg_flags & MSG_DONTWAIT;
+	int rc = 0;
+
+	while (!rc && msg_data_left(msg)) {
+		rc = ktls_tx_check(sk, kctx);
+		if (!rc)
+			rc = ktls_tx_open_rec(sk, kctx, type, flags);
+		if (!rc)
+			rc = ktls_tx_fill(sk, kctx, msg, &timeo, copied);
+		if (!rc && !ktls_tx_room(kctx))
+			rc = ktls_tx_close_push(sk, kctx, flags, &timeo);
+	}
+	/* Without MSG_MORE the record ends here, even after an error. */
+	if (kctx->txsw.open && (!(msg->msg_flags & MSG_MORE) ||
+				type != TLS_RECORD_TYPE_DATA)) {
+		int rc2 = ktls_tx_close_push(sk, kctx, flags, &timeo);
+
+		rc = rc ? rc : rc2;
+	}
+	return rc;
+}
+
+static int ktls_tx_sendmsg_locked(struct sock *sk, struct ktls_context *kctx,
+				  struct msghdr *msg)
+{
+	long timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
+	struct ktls_tx *tx = &kctx->txsw;
+	u8 type = TLS_RECORD_TYPE_DATA;
+	size_t copied = 0;
+	int rc;
+
+	rc = ktls_tx_setup(sk, kctx);
+	if (!rc && msg->msg_controllen)
+		rc = ktls_tx_cmsg_type(msg, &type);
+	if (rc)
+		return rc;
+	tx->push_flags = msg->msg_flags & MSG_DONTWAIT;
+
+	/* A record of another type, or any with a cmsg, is never merged. */
+	if (tx->open && (msg->msg_controllen || tx->open->type != type)) {
+		rc = ktls_tx_close_push(sk, kctx, tx->push_flags, &timeo);
+		if (rc)
+			return sk_stream_error(sk, msg->msg_flags, rc);
+	}
+	rc = ktls_tx_copy_loop(sk, kctx, msg, type, &copied);
+	if (copied)
+		return copied;
+	return rc ? sk_stream_error(sk, msg->msg_flags, rc) : 0;
+}
 
 /* proto->sendmsg of sockets with TX keys; also reached by splice/sendfile. */
 int ktls_tx_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 {
-	return -EOPNOTSUPP;
+	struct ktls_context *kctx = ktls_sk_ctx(sk);
+	int rc;
+
+	if (msg->msg_flags & ~KTLS_TX_MSG_FLAGS)
+		return -EOPNOTSUPP;
+	if ((msg->msg_flags & (MSG_MORE | MSG_EOR)) == (MSG_MORE | MSG_EOR))
+		return -EINVAL;
+
+	rc = mutex_lock_interruptible(&kctx->base.tx_lock);
+	if (rc)
+		return rc;
+	lock_sock(sk);
+	rc = ktls_tx_sendmsg_locked(sk, kctx, msg);
+	release_sock(sk);
+	mutex_unlock(&kctx->base.tx_lock);
+	return rc;
+}
+
+/* A splice ended without SPLICE_F_MORE: the open record ends too. */
+void ktls_tx_splice_eof(struct socket *sock)
+{
+	struct ktls_context *kctx = ktls_sk_ctx(sock->sk);
+	struct sock *sk = sock->sk;
+	long timeo;
+
+	mutex_lock(&kctx->base.tx_lock);
+	lock_sock(sk);
+	timeo = sock_sndtimeo(sk, kctx->txsw.push_flags & MSG_DONTWAIT);
+	ktls_tx_close_push(sk, kctx, kctx->txsw.push_flags, &timeo);
+	release_sock(sk);
+	mutex_unlock(&kctx->base.tx_lock);
 }
 
 /*
  * Whether a partly filled record is waiting for more data. Options that
  * change how records are cut (TLS_TX_MAX_PAYLOAD_LEN) must not change it
- * under an open record. Nothing is ever buffered yet.
+ * under an open record.
  */
 bool ktls_tx_record_open(const struct ktls_context *kctx)
 {
-	return false;
+	const struct ktls_tx_rec *rec = kctx->txsw.open;
+
+	return rec && rec->plain_len;
+}
+
+void ktls_tx_init(struct ktls_context *kctx)
+{
+	INIT_LIST_HEAD(&kctx->txsw.queue);
+	INIT_DELAYED_WORK(&kctx->txsw.work, ktls_tx_work);
+}
+
+/* Close, before the socket lock: the worker never runs again after this. */
+void ktls_tx_stop(struct ktls_context *kctx)
+{
+	disable_delayed_work_sync(&kctx->txsw.work);
+}
+
+/*
+ * Close, under the socket lock. As upstream, encrypted records still go to
+ * TCP (waiting only if the last sender would have waited), while a record
+ * left open by MSG_MORE is dropped.
+ */
+void ktls_tx_release(struct sock *sk, struct ktls_context *kctx)
+{
+	struct ktls_tx *tx = &kctx->txsw;
+	struct ktls_tx_rec *rec, *tmp;
+
+	if (!tx->req)
+		return;
+	ktls_tx_push(sk, kctx, tx->push_flags);
+	list_for_each_entry_safe(rec, tmp, &tx->queue, list) {
+		list_del(&rec->list);
+		ktls_tx_rec_free(sk, rec);
+	}
+	if (tx->open)
+		ktls_tx_rec_free(sk, tx->open);
+	tx->open = NULL;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_write_space = kctx->base.sk_write_space;
+	write_unlock_bh(&sk->sk_callback_lock);
+	aead_request_free(tx->req);
+	tx->req = NULL;
 }

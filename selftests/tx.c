@@ -1,0 +1,784 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Software TX data path, checked against an independent implementation:
+ * the peer is a plain TCP socket, and every record it reads is decrypted
+ * here with OpenSSL's libcrypto (EVP AEAD), so framing, nonces, AAD and
+ * sequence numbers are proven without our RX path. For every cipher x
+ * version: record boundaries (MSG_MORE, MSG_EOR, TLS_SET_RECORD_TYPE,
+ * TLS_TX_MAX_PAYLOAD_LEN), sequence start and exhaustion, sendfile of a
+ * file larger than the socket buffer (page cache checked unchanged),
+ * splice from a pipe, non-blocking and timed-out sends, close and
+ * shutdown with data queued. Suites the kernel lacks are skipped.
+ */
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/sendfile.h>
+#include <sys/wait.h>
+
+#include "ctrl_util.h"
+#include "kselftest_harness.h"
+
+#ifndef TLS_SET_RECORD_TYPE
+#define TLS_SET_RECORD_TYPE 1
+#endif
+
+#define REC_MAX		16384
+#define HDR_LEN		5
+#define TAG_LEN		16
+#define BODY_MAX	(REC_MAX + 256)
+
+/* Layout of the uapi crypto_info: header, iv, key, salt, rec_seq. */
+struct suite {
+	unsigned short cipher;
+	int iv, key, salt;
+	const char *evp;
+	bool ccm;
+};
+
+static const struct suite suites[] = {
+	{ TLS_CIPHER_AES_GCM_128, 8, 16, 4, "AES-128-GCM", false },
+	{ TLS_CIPHER_AES_GCM_256, 8, 32, 4, "AES-256-GCM", false },
+	{ TLS_CIPHER_AES_CCM_128, 8, 16, 4, "AES-128-CCM", true },
+	{ TLS_CIPHER_CHACHA20_POLY1305, 12, 32, 0, "ChaCha20-Poly1305", false },
+	{ TLS_CIPHER_SM4_GCM, 8, 16, 4, "SM4-GCM", false },
+	{ TLS_CIPHER_SM4_CCM, 8, 16, 4, "SM4-CCM", true },
+	{ TLS_CIPHER_ARIA_GCM_128, 8, 16, 4, "ARIA-128-GCM", false },
+	{ TLS_CIPHER_ARIA_GCM_256, 8, 32, 4, "ARIA-256-GCM", false },
+};
+
+/* The receiving side: keys and the sequence number it expects next. */
+struct peer {
+	const struct suite *s;
+	unsigned short version;
+	unsigned char key[32], salt_iv[12];
+	unsigned long long seq;
+	const EVP_CIPHER *evp;
+};
+
+struct rec {
+	unsigned char type;
+	int len;
+	unsigned char data[BODY_MAX];
+};
+
+static const struct suite *suite_of(unsigned short cipher)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(suites); i++)
+		if (suites[i].cipher == cipher)
+			return &suites[i];
+	return NULL;
+}
+
+static void peer_init(struct peer *p, const union ctrl_crypto *c)
+{
+	const struct suite *s = suite_of(c->info.cipher_type);
+	const unsigned char *b = c->bytes + sizeof(c->info);
+	int i;
+
+	p->s = s;
+	p->version = c->info.version;
+	memcpy(p->key, b + s->iv, s->key);
+	memcpy(p->salt_iv, b + s->iv + s->key, s->salt);
+	memcpy(p->salt_iv + s->salt, b, s->iv);
+	p->seq = 0;
+	for (i = 0; i < 8; i++)
+		p->seq = p->seq << 8 | b[s->iv + s->key + s->salt + i];
+	p->evp = EVP_get_cipherbyname(s->evp);
+}
+
+static int read_full(int fd, void *buf, int len)
+{
+	int done = 0, n;
+
+	while (done < len) {
+		n = recv(fd, (char *)buf + done, len - done, 0);
+		if (n <= 0)
+			return done ? -1 : n;
+		done += n;
+	}
+	return done;
+}
+
+static bool explicit_nonce(const struct peer *p)
+{
+	return p->version == TLS_1_2_VERSION &&
+	       p->s->cipher != TLS_CIPHER_CHACHA20_POLY1305;
+}
+
+/* Nonce and AAD of the next record, from the header and the body. */
+static int peer_nonce_aad(const struct peer *p, const unsigned char *hdr,
+			  const unsigned char *body, int ctlen,
+			  unsigned char *nonce, unsigned char *aad)
+{
+	int i;
+
+	memcpy(nonce, p->salt_iv, 12);
+	if (explicit_nonce(p)) {
+		memcpy(nonce + 4, body, 8);
+	} else {
+		for (i = 0; i < 8; i++)
+			nonce[4 + i] ^= p->seq >> (56 - 8 * i);
+	}
+	if (p->version == TLS_1_3_VERSION) {
+		memcpy(aad, hdr, HDR_LEN);
+		return HDR_LEN;
+	}
+	for (i = 0; i < 8; i++)
+		aad[i] = p->seq >> (56 - 8 * i);
+	aad[8] = hdr[0];
+	aad[9] = hdr[1];
+	aad[10] = hdr[2];
+	aad[11] = ctlen >> 8;
+	aad[12] = ctlen;
+	return 13;
+}
+
+static int aead_open(const struct peer *p, const unsigned char *nonce,
+		     const unsigned char *aad, int aadlen,
+		     const unsigned char *ct, int ctlen,
+		     const unsigned char *tag, unsigned char *out)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int ok, n;
+
+	ok = ctx && EVP_DecryptInit_ex(ctx, p->evp, NULL, NULL, NULL) &&
+	     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) &&
+	     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, TAG_LEN,
+				 (void *)tag) &&
+	     EVP_DecryptInit_ex(ctx, NULL, NULL, p->key, nonce);
+	if (ok && p->s->ccm)
+		ok = EVP_DecryptUpdate(ctx, NULL, &n, NULL, ctlen);
+	ok = ok && EVP_DecryptUpdate(ctx, NULL, &n, aad, aadlen) &&
+	     EVP_DecryptUpdate(ctx, out, &n, ct, ctlen) > 0;
+	if (ok && !p->s->ccm)
+		ok = EVP_DecryptFinal_ex(ctx, out + n, &n) > 0;
+	EVP_CIPHER_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Read and authenticate one record. Returns 1 with @r filled, 0 on a
+ * clean EOF before any byte, -1 on anything malformed or unauthentic.
+ */
+static int peer_read(struct peer *p, int fd, struct rec *r)
+{
+	unsigned char hdr[HDR_LEN], nonce[12], aad[13];
+	static unsigned char body[BODY_MAX];
+	int len, ctlen, off, aadlen, n;
+
+	n = read_full(fd, hdr, HDR_LEN);
+	if (n <= 0)
+		return n;
+	len = hdr[3] << 8 | hdr[4];
+	if (hdr[1] != 3 || hdr[2] != 3 || len > BODY_MAX)
+		return -1;
+	if (read_full(fd, body, len) != len)
+		return -1;
+	off = explicit_nonce(p) ? 8 : 0;
+	ctlen = len - off - TAG_LEN;
+	if (ctlen < 0)
+		return -1;
+	aadlen = peer_nonce_aad(p, hdr, body, ctlen, nonce, aad);
+	if (aead_open(p, nonce, aad, aadlen, body + off, ctlen,
+		      body + off + ctlen, r->data))
+		return -1;
+	p->seq++;
+	r->type = hdr[0];
+	r->len = ctlen;
+	if (p->version == TLS_1_3_VERSION) {
+		/* We never pad: the inner type is the last byte. */
+		if (hdr[0] != 23 || !ctlen)
+			return -1;
+		r->type = r->data[--r->len];
+	}
+	return 1;
+}
+
+FIXTURE(tx)
+{
+	int fd, peer;
+	struct peer p;
+	union ctrl_crypto keys;
+	int keys_len;
+	struct rec r;
+	unsigned char buf[4 * REC_MAX];
+};
+
+FIXTURE_VARIANT(tx)
+{
+	unsigned short version;
+	unsigned short cipher;
+	int family;
+};
+
+FIXTURE_VARIANT_ADD(tx, 12_aes_gcm)
+{
+	.version = TLS_1_2_VERSION,
+	.cipher = TLS_CIPHER_AES_GCM_128,
+	.family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(tx, 13_aes_gcm)
+{
+	.version = TLS_1_3_VERSION,
+	.cipher = TLS_CIPHER_AES_GCM_128,
+	.family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(tx, 12_aes_gcm_256)
+{
+	.version = TLS_1_2_VERSION,
+	.cipher = TLS_CIPHER_AES_GCM_256,
+	.family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(tx, 13_aes_gcm_256)
+{
+	.version = TLS_1_3_VERSION,
+	.cipher = TLS_CIPHER_AES_GCM_256,
+	.family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(tx, 12_aes_ccm)
+{
+	.version = TLS_1_2_VERSION,
+	.cipher = TLS_CIPHER_AES_CCM_128,
+	.family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(tx, 13_aes_ccm)
+{
+	.version = TLS_1_3_VERSION,
+	.cipher = TLS_CIPHER_AES_CCM_128,
+	.family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(tx, 12_chacha)
+{
+	.version = TLS_1_2_VERSION,
+	.cipher = TLS_CIPHER_CHACHA20_POLY1305,
+	.family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(tx, 13_chacha)
+{
+	.version = TLS_1_3_VERSION,
+	.cipher = TLS_CIPHER_CHACHA20_POLY1305,
+	.family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(tx, 12_sm4_gcm)
+{
+	.version = TLS_1_2_VERSION,
+	.cipher = TLS_CIPHER_SM4_GCM,
+	.family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(tx, 13_sm4_gcm)
+{
+	.version = TLS_1_3_VERSION,
+	.cipher = TLS_CIPHER_SM4_GCM,
+	.family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(tx, 12_sm4_ccm)
+{
+	.version = TLS_1_2_VERSION,
+	.cipher = TLS_CIPHER_SM4_CCM,
+	.family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(tx, 13_sm4_ccm)
+{
+	.version = TLS_1_3_VERSION,
+	.cipher = TLS_CIPHER_SM4_CCM,
+	.family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(tx, 12_aria_gcm)
+{
+	.version = TLS_1_2_VERSION,
+	.cipher = TLS_CIPHER_ARIA_GCM_128,
+	.family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(tx, 12_aria_gcm_256)
+{
+	.version = TLS_1_2_VERSION,
+	.cipher = TLS_CIPHER_ARIA_GCM_256,
+	.family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(tx, 12_aes_gcm_v6)
+{
+	.version = TLS_1_2_VERSION,
+	.cipher = TLS_CIPHER_AES_GCM_128,
+	.family = AF_INET6,
+};
+
+FIXTURE_VARIANT_ADD(tx, 13_chacha_v6)
+{
+	.version = TLS_1_3_VERSION,
+	.cipher = TLS_CIPHER_CHACHA20_POLY1305,
+	.family = AF_INET6,
+};
+
+static void fill_pattern(unsigned char *buf, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		seed = seed * 1103515245 + 12345;
+		buf[i] = seed >> 16;
+	}
+}
+
+FIXTURE_SETUP(tx)
+{
+	struct timeval tv = { .tv_sec = 10 };
+	int rc;
+
+	ASSERT_EQ(ctrl_tcp_pair(variant->family, &self->fd, &self->peer), 0);
+	ASSERT_EQ(setsockopt(self->peer, SOL_SOCKET, SO_RCVTIMEO, &tv,
+			     sizeof(tv)), 0);
+	ASSERT_EQ(ctrl_attach(self->fd), 0);
+	self->keys_len = ctrl_crypto_fill(&self->keys, variant->version,
+					  variant->cipher, 7);
+	rc = setsockopt(self->fd, SOL_TLS, TLS_TX, &self->keys,
+			self->keys_len);
+	if (rc && errno == ENOENT)
+		SKIP(return, "kernel crypto lacks cipher %u", variant->cipher);
+	ASSERT_EQ(rc, 0);
+	peer_init(&self->p, &self->keys);
+	if (!self->p.evp)
+		SKIP(return, "libcrypto lacks %s", self->p.s->evp);
+	fill_pattern(self->buf, sizeof(self->buf), variant->cipher);
+}
+
+FIXTURE_TEARDOWN(tx)
+{
+	close(self->fd);
+	close(self->peer);
+}
+
+/* The next record must be of @type and carry exactly @data[0..len). */
+#define EXPECT_RECORD(type_, data_, len_)				\
+	do {								\
+		int __len = (len_);					\
+									\
+		ASSERT_EQ(peer_read(&self->p, self->peer, &self->r), 1); \
+		EXPECT_EQ(self->r.type, (type_));			\
+		ASSERT_EQ(self->r.len, __len);				\
+		EXPECT_EQ(memcmp(self->r.data, (data_), __len), 0);	\
+	} while (0)
+
+/* Nothing (more) is on the wire right now. */
+static bool wire_idle(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 200) == 0;
+}
+
+TEST_F(tx, one_record)
+{
+	ASSERT_EQ(send(self->fd, self->buf, 100, 0), 100);
+	EXPECT_RECORD(23, self->buf, 100);
+	EXPECT_TRUE(wire_idle(self->peer));
+}
+
+/* Records are cut at 16384 bytes and the sequence advances by one each. */
+TEST_F(tx, large_send_cut)
+{
+	int len = 3 * REC_MAX + 100;
+
+	ASSERT_EQ(send(self->fd, self->buf, len, 0), len);
+	EXPECT_RECORD(23, self->buf, REC_MAX);
+	EXPECT_RECORD(23, self->buf + REC_MAX, REC_MAX);
+	EXPECT_RECORD(23, self->buf + 2 * REC_MAX, REC_MAX);
+	EXPECT_RECORD(23, self->buf + 3 * REC_MAX, 100);
+	EXPECT_TRUE(wire_idle(self->peer));
+}
+
+TEST_F(tx, many_small_records)
+{
+	int i;
+
+	for (i = 0; i < 50; i++)
+		ASSERT_EQ(send(self->fd, self->buf + i, 1 + i, 0), 1 + i);
+	for (i = 0; i < 50; i++)
+		EXPECT_RECORD(23, self->buf + i, 1 + i);
+}
+
+TEST_F(tx, msg_more_merges)
+{
+	ASSERT_EQ(send(self->fd, self->buf, 10, MSG_MORE), 10);
+	ASSERT_EQ(send(self->fd, self->buf + 10, 20, MSG_MORE), 20);
+	EXPECT_TRUE(wire_idle(self->peer));
+	ASSERT_EQ(send(self->fd, self->buf + 30, 30, 0), 30);
+	EXPECT_RECORD(23, self->buf, 60);
+	EXPECT_TRUE(wire_idle(self->peer));
+}
+
+/* A MSG_MORE record still closes when full. */
+TEST_F(tx, msg_more_full_record)
+{
+	ASSERT_EQ(send(self->fd, self->buf, REC_MAX + 10, MSG_MORE),
+		  REC_MAX + 10);
+	EXPECT_RECORD(23, self->buf, REC_MAX);
+	EXPECT_TRUE(wire_idle(self->peer));
+	ASSERT_EQ(send(self->fd, self->buf, 0, 0), 0);
+	EXPECT_RECORD(23, self->buf + REC_MAX, 10);
+}
+
+TEST_F(tx, msg_eor)
+{
+	ASSERT_EQ(send(self->fd, self->buf, 10, MSG_EOR), 10);
+	EXPECT_RECORD(23, self->buf, 10);
+	EXPECT_EQ(send(self->fd, self->buf, 10, MSG_EOR | MSG_MORE), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_TRUE(wire_idle(self->peer));
+}
+
+TEST_F(tx, zero_length)
+{
+	ASSERT_EQ(send(self->fd, self->buf, 0, 0), 0);
+	EXPECT_TRUE(wire_idle(self->peer));
+	ASSERT_EQ(send(self->fd, self->buf, 7, MSG_MORE), 7);
+	ASSERT_EQ(send(self->fd, self->buf, 0, MSG_MORE), 0);
+	EXPECT_TRUE(wire_idle(self->peer));
+	ASSERT_EQ(send(self->fd, self->buf, 0, 0), 0);
+	EXPECT_RECORD(23, self->buf, 7);
+}
+
+static int send_typed(int fd, const void *data, int len, unsigned char type,
+		      int flags)
+{
+	char cbuf[CMSG_SPACE(sizeof(type))] = {};
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+
+	cmsg->cmsg_level = SOL_TLS;
+	cmsg->cmsg_type = TLS_SET_RECORD_TYPE;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(type));
+	*CMSG_DATA(cmsg) = type;
+	return sendmsg(fd, &msg, flags);
+}
+
+/* A control record closes the pending data record and is never merged. */
+TEST_F(tx, record_type_cmsg)
+{
+	ASSERT_EQ(send(self->fd, self->buf, 5, MSG_MORE), 5);
+	ASSERT_EQ(send_typed(self->fd, self->buf + 5, 2, 21, 0), 2);
+	ASSERT_EQ(send_typed(self->fd, self->buf + 7, 3, 22, 0), 3);
+	ASSERT_EQ(send(self->fd, self->buf + 10, 4, 0), 4);
+	EXPECT_RECORD(23, self->buf, 5);
+	EXPECT_RECORD(21, self->buf + 5, 2);
+	EXPECT_RECORD(22, self->buf + 7, 3);
+	EXPECT_RECORD(23, self->buf + 10, 4);
+
+	EXPECT_EQ(send_typed(self->fd, self->buf, 2, 21, MSG_MORE), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_TRUE(wire_idle(self->peer));
+}
+
+/* A control record longer than a record is cut, all of its type. */
+TEST_F(tx, record_type_long)
+{
+	ASSERT_EQ(send_typed(self->fd, self->buf, REC_MAX + 1, 22, 0),
+		  REC_MAX + 1);
+	EXPECT_RECORD(22, self->buf, REC_MAX);
+	EXPECT_RECORD(22, self->buf + REC_MAX, 1);
+}
+
+TEST_F(tx, max_payload_len)
+{
+	unsigned short lim = 100;
+
+	ASSERT_EQ(setsockopt(self->fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, &lim,
+			     sizeof(lim)), 0);
+	ASSERT_EQ(send(self->fd, self->buf, 250, 0), 250);
+	EXPECT_RECORD(23, self->buf, 100);
+	EXPECT_RECORD(23, self->buf + 100, 100);
+	EXPECT_RECORD(23, self->buf + 200, 50);
+
+	/* No change under an open record. */
+	ASSERT_EQ(send(self->fd, self->buf, 30, MSG_MORE), 30);
+	lim = 200;
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, &lim,
+			     sizeof(lim)), -1);
+	EXPECT_EQ(errno, EBUSY);
+	ASSERT_EQ(send(self->fd, self->buf + 30, 90, 0), 90);
+	EXPECT_RECORD(23, self->buf, 100);
+	EXPECT_RECORD(23, self->buf + 100, 20);
+	EXPECT_EQ(setsockopt(self->fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, &lim,
+			     sizeof(lim)), 0);
+}
+
+/* The last sequence number is used once; after it the socket is dead. */
+TEST_F(tx, sequence_exhausted)
+{
+	struct timeval tv = { .tv_sec = 10 };
+	union ctrl_crypto keys;
+	unsigned char *seq;
+	int fd, peer;
+
+	ASSERT_EQ(ctrl_tcp_pair(variant->family, &fd, &peer), 0);
+	ASSERT_EQ(setsockopt(peer, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)),
+		  0);
+	ASSERT_EQ(ctrl_attach(fd), 0);
+	keys = self->keys;
+	seq = keys.bytes + sizeof(keys.info) + self->p.s->iv + self->p.s->key +
+	      self->p.s->salt;
+	memset(seq, 0xff, 8);
+	ASSERT_EQ(setsockopt(fd, SOL_TLS, TLS_TX, &keys, self->keys_len), 0);
+	peer_init(&self->p, &keys);
+	EXPECT_EQ(self->p.seq, ~0ULL);
+
+	ASSERT_EQ(send(fd, self->buf, 10, 0), 10);
+	close(self->peer);
+	self->peer = peer;
+	EXPECT_RECORD(23, self->buf, 10);
+	EXPECT_EQ(send(fd, self->buf, 10, MSG_NOSIGNAL), -1);
+	EXPECT_EQ(errno, EBADMSG);
+	EXPECT_EQ(send(fd, self->buf, 10, MSG_NOSIGNAL), -1);
+	EXPECT_EQ(errno, EBADMSG);
+	EXPECT_TRUE(wire_idle(self->peer));
+	close(fd);
+}
+
+/*
+ * Read data records until EOF or until @want bytes came, appending their
+ * payload to @out. Returns the bytes read or -1 on a bad record.
+ */
+static long drain(struct peer *p, int fd, unsigned char *out, long max,
+		  long want, struct rec *r)
+{
+	long total = 0;
+	int rc;
+
+	while (total < want && (rc = peer_read(p, fd, r)) == 1) {
+		if (r->type != 23 || total + r->len > max)
+			return -1;
+		memcpy(out + total, r->data, r->len);
+		total += r->len;
+	}
+	return total < want && rc ? -1 : total;
+}
+
+#define FILE_LEN	(3 * 1024 * 1024 + 12345)
+
+static int make_file(unsigned char *data, long len)
+{
+	char path[] = "/tmp/ktls-tx-XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	if (write(fd, data, len) != len) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * sendfile of a file much larger than the socket buffer, from a child,
+ * while the parent decrypts. The page cache must be left as it was.
+ */
+TEST_F(tx, sendfile_large)
+{
+	unsigned char *data = malloc(FILE_LEN), *got = malloc(FILE_LEN);
+	int sndbuf = 65536, ffd, status;
+	off_t off = 0;
+	pid_t pid;
+
+	ASSERT_TRUE(data && got);
+	fill_pattern(data, FILE_LEN, 99);
+	ffd = make_file(data, FILE_LEN);
+	ASSERT_GE(ffd, 0);
+	ASSERT_EQ(setsockopt(self->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+			     sizeof(sndbuf)), 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		long left = FILE_LEN;
+
+		while (left > 0) {
+			ssize_t n = sendfile(self->fd, ffd, &off, left);
+
+			if (n <= 0)
+				_exit(1);
+			left -= n;
+		}
+		_exit(0);
+	}
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(drain(&self->p, self->peer, got, FILE_LEN, FILE_LEN + 1,
+			&self->r), FILE_LEN);
+	EXPECT_EQ(memcmp(got, data, FILE_LEN), 0);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_EQ(status, 0);
+	EXPECT_EQ(pread(ffd, got, FILE_LEN, 0), FILE_LEN);
+	EXPECT_EQ(memcmp(got, data, FILE_LEN), 0);
+	close(ffd);
+	free(data);
+	free(got);
+}
+
+/* sendfile in one call: full records, then splice_eof closes the last. */
+TEST_F(tx, sendfile_records)
+{
+	int len = 2 * REC_MAX + 777, ffd;
+	off_t off = 0;
+
+	ffd = make_file(self->buf, len);
+	ASSERT_GE(ffd, 0);
+	ASSERT_EQ(sendfile(self->fd, ffd, &off, len), len);
+	EXPECT_RECORD(23, self->buf, REC_MAX);
+	EXPECT_RECORD(23, self->buf + REC_MAX, REC_MAX);
+	EXPECT_RECORD(23, self->buf + 2 * REC_MAX, 777);
+	EXPECT_TRUE(wire_idle(self->peer));
+	close(ffd);
+}
+
+TEST_F(tx, splice_from_pipe)
+{
+	int p[2], len = 40000;
+
+	ASSERT_EQ(pipe(p), 0);
+	ASSERT_EQ(fcntl(p[1], F_SETPIPE_SZ, 1 << 16), 1 << 16);
+	ASSERT_EQ(write(p[1], self->buf, len), len);
+	ASSERT_EQ(splice(p[0], NULL, self->fd, NULL, len, 0), len);
+	EXPECT_RECORD(23, self->buf, REC_MAX);
+	EXPECT_RECORD(23, self->buf + REC_MAX, REC_MAX);
+	EXPECT_RECORD(23, self->buf + 2 * REC_MAX, len - 2 * REC_MAX);
+
+	/* SPLICE_F_MORE keeps the record open until a send without it. */
+	ASSERT_EQ(write(p[1], self->buf, 100), 100);
+	ASSERT_EQ(splice(p[0], NULL, self->fd, NULL, 100, SPLICE_F_MORE),
+		  100);
+	EXPECT_TRUE(wire_idle(self->peer));
+	ASSERT_EQ(send(self->fd, self->buf + 100, 5, 0), 5);
+	EXPECT_RECORD(23, self->buf, 105);
+	close(p[0]);
+	close(p[1]);
+}
+
+/*
+ * Non-blocking sends into a peer that does not read: EAGAIN eventually,
+ * and every byte reported as sent arrives once, in order, once the peer
+ * reads (the worker pushes what was queued).
+ */
+TEST_F(tx, nonblock_eagain_no_loss)
+{
+	static unsigned char got[8 << 20];
+	int sndbuf = 32768;
+	long sent = 0, n;
+
+	ASSERT_EQ(setsockopt(self->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+			     sizeof(sndbuf)), 0);
+	for (;;) {
+		n = send(self->fd, self->buf + sent % REC_MAX, 3000,
+			 MSG_DONTWAIT);
+		if (n < 0)
+			break;
+		ASSERT_GT(n, 0);
+		sent += n;
+		ASSERT_LT(sent, (long)sizeof(got));
+	}
+	EXPECT_EQ(errno, EAGAIN);
+	ASSERT_GT(sent, 0);
+	/* What was accepted but not taken by TCP yet is pushed by the worker. */
+	n = drain(&self->p, self->peer, got, sizeof(got), sent, &self->r);
+	ASSERT_EQ(n, sent);
+	EXPECT_TRUE(wire_idle(self->peer));
+	for (n = 0; n < sent; n += 3000) {
+		long chunk = sent - n < 3000 ? sent - n : 3000;
+
+		ASSERT_EQ(memcmp(got + n, self->buf + n % REC_MAX, chunk), 0);
+	}
+}
+
+/* SO_SNDTIMEO bounds a blocking send; what it accepted all arrives. */
+TEST_F(tx, sndtimeo)
+{
+	static unsigned char big[4 << 20], got[4 << 20];
+	struct timeval tv = { .tv_usec = 200000 };
+	int sndbuf = 32768;
+	long n, total;
+
+	fill_pattern(big, sizeof(big), 5);
+	ASSERT_EQ(setsockopt(self->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+			     sizeof(sndbuf)), 0);
+	ASSERT_EQ(setsockopt(self->fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+			     sizeof(tv)), 0);
+	n = send(self->fd, big, sizeof(big), 0);
+	ASSERT_GT(n, 0);
+	ASSERT_LT(n, (long)sizeof(big));
+	total = drain(&self->p, self->peer, got, sizeof(got), n, &self->r);
+	ASSERT_EQ(total, n);
+	EXPECT_TRUE(wire_idle(self->peer));
+	EXPECT_EQ(memcmp(got, big, n), 0);
+}
+
+/* Records closed before close() arrive; the open MSG_MORE one is dropped,
+ * as upstream does.
+ */
+TEST_F(tx, close_with_pending)
+{
+	ASSERT_EQ(send(self->fd, self->buf, 3 * REC_MAX, 0), 3 * REC_MAX);
+	ASSERT_EQ(send(self->fd, self->buf, 10, MSG_MORE), 10);
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_RECORD(23, self->buf, REC_MAX);
+	EXPECT_RECORD(23, self->buf + REC_MAX, REC_MAX);
+	EXPECT_RECORD(23, self->buf + 2 * REC_MAX, REC_MAX);
+	EXPECT_EQ(peer_read(&self->p, self->peer, &self->r), 0);
+}
+
+TEST_F(tx, shutdown_wr)
+{
+	ASSERT_EQ(send(self->fd, self->buf, 1000, 0), 1000);
+	ASSERT_EQ(shutdown(self->fd, SHUT_WR), 0);
+	EXPECT_RECORD(23, self->buf, 1000);
+	EXPECT_EQ(peer_read(&self->p, self->peer, &self->r), 0);
+	EXPECT_EQ(send(self->fd, self->buf, 10, MSG_NOSIGNAL), -1);
+	EXPECT_EQ(errno, EPIPE);
+}
+
+/* Unknown flags and bad control messages fail before anything is sent. */
+TEST_F(tx, bad_flags_and_cmsg)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = {};
+	struct iovec iov = { .iov_base = self->buf, .iov_len = 10 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+
+	EXPECT_EQ(send(self->fd, self->buf, 10, MSG_OOB), -1);
+	EXPECT_EQ(errno, EOPNOTSUPP);
+	cmsg->cmsg_level = SOL_TLS;
+	cmsg->cmsg_type = 99;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	EXPECT_EQ(sendmsg(self->fd, &msg, 0), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_TRUE(wire_idle(self->peer));
+	ASSERT_EQ(send(self->fd, self->buf, 10, 0), 10);
+	EXPECT_RECORD(23, self->buf, 10);
+}
+
+TEST_HARNESS_MAIN
