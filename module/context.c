@@ -22,6 +22,7 @@ struct ktls_context *ktls_ctx_create(struct sock *sk)
 	kctx->base.tx_conf = TLS_BASE;
 	kctx->base.rx_conf = TLS_BASE;
 	kctx->tx_max_payload = TLS_MAX_PAYLOAD_SIZE;
+	ktls_rx_init(kctx);
 	return kctx;
 }
 
@@ -31,6 +32,7 @@ struct ktls_context *ktls_ctx_create(struct sock *sk)
  */
 void ktls_ctx_free(struct ktls_context *kctx)
 {
+	ktls_rx_release(kctx);
 	ktls_keys_release(kctx);
 	mutex_destroy(&kctx->base.tx_lock);
 	kfree_rcu(kctx, base.rcu);
@@ -72,9 +74,12 @@ void ktls_sk_close(struct sock *sk, long timeout)
 	struct proto *orig = ctx->sk_proto;
 
 	lock_sock(sk);
+	ktls_rx_stop(sk, kctx);
 	ktls_ctx_stats_close(sk, ctx);
 	ktls_ctx_detach(sk, ctx);
 	release_sock(sk);
+	/* Not under the socket lock: the work item takes it. */
+	cancel_work_sync(&kctx->rx_sw.retry_work);
 
 	orig->close(sk, timeout);
 	ktls_ctx_free(kctx);
