@@ -23,6 +23,7 @@ struct ktls_context *ktls_ctx_create(struct sock *sk)
 	kctx->base.rx_conf = TLS_BASE;
 	kctx->tx_max_payload = TLS_MAX_PAYLOAD_SIZE;
 	ktls_tx_init(kctx);
+	ktls_rx_init(kctx);
 	return kctx;
 }
 
@@ -32,6 +33,7 @@ struct ktls_context *ktls_ctx_create(struct sock *sk)
  */
 void ktls_ctx_free(struct ktls_context *kctx)
 {
+	ktls_rx_release(kctx);
 	ktls_keys_release(kctx);
 	mutex_destroy(&kctx->base.tx_lock);
 	kfree_rcu(kctx, base.rcu);
@@ -76,9 +78,12 @@ void ktls_sk_close(struct sock *sk, long timeout)
 	ktls_tx_stop(kctx);
 	lock_sock(sk);
 	ktls_tx_release(sk, kctx);
+	ktls_rx_stop(sk, kctx);
 	ktls_ctx_stats_close(sk, ctx);
 	ktls_ctx_detach(sk, ctx);
 	release_sock(sk);
+	/* Not under the socket lock: the work item takes it. */
+	cancel_work_sync(&kctx->rx_sw.retry_work);
 
 	orig->close(sk, timeout);
 	ktls_ctx_free(kctx);

@@ -76,7 +76,19 @@ static void ktls_build_prot(struct proto prot[][KTLS_NUM_CONF],
 	}
 }
 
-/* splice and read_sock read the TCP queue directly, bypassing recvmsg. */
+/* Readable only with a whole record: see ktls_rx_poll_mask(). */
+static __poll_t ktls_poll(struct file *file, struct socket *sock,
+			  struct poll_table_struct *wait)
+{
+	const struct ktls_family *fam = ktls_family_of(sock->sk);
+
+	return ktls_rx_poll_mask(sock->sk, fam->base_ops->poll(file, sock, wait));
+}
+
+/*
+ * splice and read_sock read the TCP queue directly, bypassing recvmsg;
+ * poll would report record fragments as readable.
+ */
 static void ktls_build_ops(struct ktls_family *fam,
 			   const struct proto_ops *base)
 {
@@ -89,6 +101,7 @@ static void ktls_build_ops(struct ktls_family *fam,
 				continue;
 			fam->ops[tx][rx].rw.splice_read = ktls_rx_splice_read;
 			fam->ops[tx][rx].rw.read_sock = ktls_rx_read_sock;
+			fam->ops[tx][rx].rw.poll = ktls_poll;
 		}
 	}
 }

@@ -1,28 +1,459 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * RX data path entry points. The record parser is not written yet; until it
- * is, a socket with RX keys refuses to read rather than hand the caller
- * undecrypted record bytes as if they were data.
+ * The software RX data path: recvmsg, splice_read, read_sock and poll of a
+ * socket with RX keys. Records come whole from the parser (parser.c), are
+ * decrypted in kernel memory (rx_crypto.c) and queued as plaintext on
+ * rx_sw.plain, from where reads copy them out. A record leaves the queue
+ * only when all of it was read, so partial reads, MSG_PEEK and EFAULT lose
+ * nothing.
  */
 #include <linux/net.h>
+#include <linux/skbuff.h>
+#include <linux/slab.h>
+#include <linux/splice.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+#include <net/tls_prot.h>
 
 #include "tls.h"
+
+/* One recvmsg call: what it may and must still read. */
+struct ktls_rx_call {
+	size_t len;
+	size_t copied;
+	int target;			/* SO_RCVLOWAT / MSG_WAITALL */
+	long timeo;
+	int flags;
+	int type;			/* of the first record read; -1 none */
+};
+
+void ktls_rx_init(struct ktls_context *kctx)
+{
+	struct ktls_rx_sw *rx = &kctx->rx_sw;
+
+	INIT_LIST_HEAD(&rx->plain);
+	INIT_WORK(&rx->retry_work, ktls_parser_retry_work);
+}
+
+/* Free every record, decrypted or not. The socket is gone or stopped. */
+void ktls_rx_release(struct ktls_context *kctx)
+{
+	struct ktls_rx_sw *rx = &kctx->rx_sw;
+	struct ktls_rx_rec *rec, *tmp;
+
+	list_for_each_entry_safe(rec, tmp, &rx->plain, list) {
+		list_del(&rec->list);
+		kfree_sensitive(rec);
+	}
+	kfree_sensitive(rx->cur);
+	rx->cur = NULL;
+	rx->have = 0;
+}
+
+static void ktls_rx_free_rec(struct ktls_rx_rec *rec)
+{
+	list_del(&rec->list);
+	kfree_sensitive(rec);
+}
+
+/*
+ * Decrypt the complete current record and queue its plaintext. An empty
+ * data record carries nothing to read and is dropped here rather than
+ * queued, so no reader ever stalls on it.
+ */
+static int ktls_rx_decrypt_cur(struct sock *sk, struct ktls_context *kctx)
+{
+	struct ktls_rx_sw *rx = &kctx->rx_sw;
+	struct ktls_rx_rec *rec;
+	int rc;
+
+	rc = ktls_rx_decrypt(kctx, rx->cur);
+	/* The request was not allocated: the record is intact, keep it. */
+	if (rc == -ENOMEM)
+		return rc;
+	rec = ktls_parser_take(rx);
+	if (rc) {
+		kfree_sensitive(rec);
+		ktls_stat_inc(sock_net(sk), KTLS_STAT_DECRYPT_ERROR);
+		ktls_rx_abort(sk, kctx, rc);
+		return rc;
+	}
+	if (rec->type == TLS_RECORD_TYPE_DATA && rec->off == rec->end)
+		kfree_sensitive(rec);
+	else
+		list_add_tail(&rec->list, &rx->plain);
+	return 0;
+}
+
+/**
+ * ktls_rx_next() - the decrypted record after @prev, decrypting if needed
+ * @sk: the socket, locked
+ * @kctx: its context
+ * @prev: a record on rx_sw.plain, or NULL for the first one
+ *
+ * Return: a record, NULL when none is complete yet, or an ERR_PTR.
+ */
+static struct ktls_rx_rec *ktls_rx_next(struct sock *sk,
+					struct ktls_context *kctx,
+					struct ktls_rx_rec *prev)
+{
+	struct ktls_rx_sw *rx = &kctx->rx_sw;
+	struct list_head *pos = prev ? &prev->list : &rx->plain;
+	int rc;
+
+	/* For prev == NULL, pos is the list head: "last" means empty. */
+	while (list_is_last(pos, &rx->plain)) {
+		if (rx->err)
+			return ERR_PTR(rx->err);
+		rc = ktls_parser_advance(sk, kctx, GFP_KERNEL);
+		if (rc <= 0)
+			return rc ? ERR_PTR(rc) : NULL;
+		rc = ktls_rx_decrypt_cur(sk, kctx);
+		if (rc)
+			return ERR_PTR(rc);
+	}
+	return list_entry(pos->next, struct ktls_rx_rec, list);
+}
+
+/*
+ * Sleep until the parser has something, the socket fails or the peer
+ * closes. Return: 0 to look again, 1 at EOF, or a negative errno.
+ */
+static int ktls_rx_wait(struct sock *sk, struct ktls_rx_sw *rx, long *timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+	/* Records read since the last update must not keep us awake. */
+	ktls_rx_update_ready(rx);
+	if (sk->sk_err)
+		return sock_error(sk);
+	if (sk->sk_shutdown & RCV_SHUTDOWN || sock_flag(sk, SOCK_DONE))
+		return 1;
+	if (!*timeo)
+		return -EAGAIN;
+	if (signal_pending(current))
+		return sock_intr_errno(*timeo);
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	sk_set_bit(SOCKWQ_ASYNC_WAITDATA, sk);
+	sk_wait_event(sk, timeo,
+		      READ_ONCE(rx->ready) || READ_ONCE(sk->sk_err) ||
+		      (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN), &wait);
+	sk_clear_bit(SOCKWQ_ASYNC_WAITDATA, sk);
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return 0;
+}
+
+/*
+ * Return the next record to read from, waiting if needed and allowed.
+ * NULL means EOF, or enough was read already (@call->target).
+ */
+static struct ktls_rx_rec *ktls_rx_wait_next(struct sock *sk,
+					     struct ktls_context *kctx,
+					     struct ktls_rx_rec *prev,
+					     struct ktls_rx_call *call)
+{
+	struct ktls_rx_rec *rec;
+	int rc;
+
+	for (;;) {
+		rec = ktls_rx_next(sk, kctx, prev);
+		if (rec)
+			return rec;
+		if (call->copied >= call->target)
+			return NULL;
+		rc = ktls_rx_wait(sk, &kctx->rx_sw, &call->timeo);
+		if (rc)
+			return rc < 0 ? ERR_PTR(rc) : NULL;
+	}
+}
+
+/*
+ * Records of different types never mix in one read, and a non-data record
+ * is always read alone. The first record's type goes to the caller in a
+ * TLS_GET_RECORD_TYPE cmsg; for a non-data record that cmsg is mandatory
+ * (EIO otherwise, the record stays). Return: 0 to read @rec, 1 to stop
+ * before it, or -EIO.
+ */
+static int ktls_rx_check_type(struct msghdr *msg, struct ktls_rx_call *call,
+			      const struct ktls_rx_rec *rec)
+{
+	u8 type = rec->type;
+	int rc;
+
+	if (call->type >= 0)
+		return rec->type != call->type ||
+		       rec->type != TLS_RECORD_TYPE_DATA;
+
+	rc = put_cmsg(msg, SOL_TLS, TLS_GET_RECORD_TYPE, sizeof(type), &type);
+	if (rec->type != TLS_RECORD_TYPE_DATA &&
+	    (rc || msg->msg_flags & MSG_CTRUNC))
+		return -EIO;
+	call->type = rec->type;
+	return 0;
+}
+
+/* Copy from @rec; consume unless peeking. Bytes copied or -EFAULT. */
+static int ktls_rx_copy_rec(struct msghdr *msg, struct ktls_rx_call *call,
+			    struct ktls_rx_rec *rec)
+{
+	size_t n = min_t(size_t, rec->end - rec->off, call->len - call->copied);
+
+	if (copy_to_iter(rec->buf + rec->off, n, &msg->msg_iter) != n)
+		return -EFAULT;
+	call->copied += n;
+	if (call->flags & MSG_PEEK)
+		return n;
+	rec->off += n;
+	if (rec->off == rec->end)
+		ktls_rx_free_rec(rec);
+	return n;
+}
+
+static int ktls_rx_read_records(struct sock *sk, struct ktls_context *kctx,
+				struct msghdr *msg, struct ktls_rx_call *call)
+{
+	struct ktls_rx_rec *rec = NULL, *prev = NULL;
+	int rc = 0;
+
+	while (call->copied < call->len) {
+		rec = ktls_rx_wait_next(sk, kctx, prev, call);
+		if (IS_ERR_OR_NULL(rec)) {
+			rc = PTR_ERR_OR_ZERO(rec);
+			break;
+		}
+		rc = ktls_rx_check_type(msg, call, rec);
+		if (rc)
+			break;
+		rc = ktls_rx_copy_rec(msg, call, rec);
+		if (rc < 0)
+			break;
+		if (call->type != TLS_RECORD_TYPE_DATA)
+			break;
+		if (call->flags & MSG_PEEK)
+			prev = rec;
+	}
+	return call->copied ? call->copied : min(rc, 0);
+}
 
 int ktls_rx_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		    int flags, int *addr_len)
 {
-	return -EOPNOTSUPP;
+	struct ktls_context *kctx = ktls_sk_ctx(sk);
+	struct ktls_rx_call call = {
+		.len = len,
+		.flags = flags,
+		.type = -1,
+	};
+	int rc;
+
+	if (unlikely(flags & MSG_ERRQUEUE))
+		return sock_recv_errqueue(sk, msg, len, SOL_IP, IP_RECVERR);
+
+	lock_sock(sk);
+	call.timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	call.target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+	rc = ktls_rx_read_records(sk, kctx, msg, &call);
+	/* Pull the next record in now so that poll sees it. */
+	ktls_parser_advance(sk, kctx, GFP_KERNEL);
+	ktls_rx_update_ready(&kctx->rx_sw);
+	release_sock(sk);
+	return rc;
 }
 
+/*
+ * An skb holding a copy of the unread plaintext of @rec, at most @len
+ * bytes, in page fragments so that splice can reference the pages.
+ */
+static struct sk_buff *ktls_rx_rec_skb(struct ktls_rx_rec *rec, size_t len)
+{
+	size_t n = min_t(size_t, rec->end - rec->off, len);
+	struct sk_buff *skb;
+	int err;
+
+	skb = alloc_skb_with_frags(0, n, 0, &err, GFP_KERNEL);
+	if (!skb)
+		return ERR_PTR(err);
+	if (skb_store_bits(skb, 0, rec->buf + rec->off, n)) {
+		kfree_skb(skb);
+		return ERR_PTR(-EFAULT);
+	}
+	return skb;
+}
+
+/* Consume @n bytes of the first record, which must be @rec. */
+static void ktls_rx_consume(struct ktls_rx_rec *rec, size_t n)
+{
+	rec->off += n;
+	if (rec->off == rec->end)
+		ktls_rx_free_rec(rec);
+}
+
+/* Move data of @rec into @pipe. Bytes moved or negative errno. */
+static ssize_t ktls_rx_splice_rec(struct sock *sk, struct ktls_rx_rec *rec,
+				  struct pipe_inode_info *pipe, size_t len,
+				  unsigned int flags)
+{
+	struct sk_buff *skb;
+	ssize_t rc;
+
+	if (rec->type != TLS_RECORD_TYPE_DATA)
+		return -EINVAL;
+	skb = ktls_rx_rec_skb(rec, len);
+	if (IS_ERR(skb))
+		return PTR_ERR(skb);
+	rc = skb_splice_bits(skb, sk, 0, pipe, skb->len, flags);
+	consume_skb(skb);
+	if (rc > 0)
+		ktls_rx_consume(rec, rc);
+	return rc;
+}
+
+/*
+ * splice from the socket to a pipe: the data of one record at most, as
+ * upstream; a non-data record is refused with EINVAL and stays.
+ */
 ssize_t ktls_rx_splice_read(struct socket *sock, loff_t *ppos,
 			    struct pipe_inode_info *pipe, size_t len,
 			    unsigned int flags)
 {
-	return -EOPNOTSUPP;
+	struct ktls_context *kctx = ktls_sk_ctx(sock->sk);
+	struct ktls_rx_call call = { .len = len, .target = 1 };
+	struct sock *sk = sock->sk;
+	struct ktls_rx_rec *rec;
+	ssize_t rc;
+
+	lock_sock(sk);
+	call.timeo = sock_rcvtimeo(sk, flags & SPLICE_F_NONBLOCK);
+	rec = ktls_rx_wait_next(sk, kctx, NULL, &call);
+	if (IS_ERR_OR_NULL(rec))
+		rc = PTR_ERR_OR_ZERO(rec);
+	else
+		rc = ktls_rx_splice_rec(sk, rec, pipe, len, flags);
+	ktls_parser_advance(sk, kctx, GFP_KERNEL);
+	ktls_rx_update_ready(&kctx->rx_sw);
+	release_sock(sk);
+	return rc;
 }
 
+/* Feed one record's unread data to @read_actor. Bytes it took, or error. */
+static int ktls_rx_feed_rec(read_descriptor_t *desc,
+			    sk_read_actor_t read_actor, struct ktls_rx_rec *rec)
+{
+	struct sk_buff *skb;
+	int used;
+
+	skb = ktls_rx_rec_skb(rec, rec->end - rec->off);
+	if (IS_ERR(skb))
+		return PTR_ERR(skb);
+	used = read_actor(desc, skb, 0, skb->len);
+	consume_skb(skb);
+	if (used > 0)
+		ktls_rx_consume(rec, min_t(size_t, used, rec->end - rec->off));
+	return used;
+}
+
+/*
+ * read_sock for in-kernel readers: data records already complete, without
+ * waiting; stops before a non-data record (EINVAL if it comes first).
+ */
 int ktls_rx_read_sock(struct sock *sk, read_descriptor_t *desc,
 		      sk_read_actor_t read_actor)
 {
-	return -EOPNOTSUPP;
+	struct ktls_context *kctx = ktls_sk_ctx(sk);
+	struct ktls_rx_rec *rec;
+	int copied = 0, rc = 0;
+
+	lock_sock(sk);
+	while (desc->count) {
+		rec = ktls_rx_next(sk, kctx, NULL);
+		if (IS_ERR_OR_NULL(rec)) {
+			rc = PTR_ERR_OR_ZERO(rec);
+			break;
+		}
+		if (rec->type != TLS_RECORD_TYPE_DATA) {
+			rc = -EINVAL;
+			break;
+		}
+		rc = ktls_rx_feed_rec(desc, read_actor, rec);
+		if (rc <= 0)
+			break;
+		copied += rc;
+	}
+	ktls_parser_advance(sk, kctx, GFP_KERNEL);
+	ktls_rx_update_ready(&kctx->rx_sw);
+	release_sock(sk);
+	return copied ? copied : rc;
+}
+
+/**
+ * ktls_rx_poll_mask() - RX readiness of a TLS socket
+ * @sk: the socket
+ * @mask: what TCP's poll reported
+ *
+ * Readable means a whole record (or an error, or EOF), never a record's
+ * first bytes: a reader woken for half a record would block. EOF and
+ * non-established states keep TCP's answer, as upstream.
+ *
+ * Return: @mask, with EPOLLIN set exactly when a record is ready.
+ */
+__poll_t ktls_rx_poll_mask(struct sock *sk, __poll_t mask)
+{
+	struct ktls_context *kctx = ktls_sk_ctx(sk);
+
+	if (inet_sk_state_load(sk) != TCP_ESTABLISHED ||
+	    READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN)
+		return mask;
+	/* The parser moves records out of TCP, so TCP cannot tell. */
+	if (READ_ONCE(kctx->rx_sw.ready))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	else
+		mask &= ~(EPOLLIN | EPOLLRDNORM);
+	return mask;
+}
+
+/**
+ * ktls_rx_start() - begin receiving records (TLS_RX was set)
+ * @sk: the socket, locked
+ * @kctx: its context, keys installed
+ *
+ * Bytes already queued in TCP are the first record's: parse them now and
+ * wake anyone already polling.
+ */
+void ktls_rx_start(struct sock *sk, struct ktls_context *kctx)
+{
+	struct ktls_rx_sw *rx = &kctx->rx_sw;
+
+	rx->sk = sk;
+	write_lock_bh(&sk->sk_callback_lock);
+	rx->saved_data_ready = sk->sk_data_ready;
+	WRITE_ONCE(sk->sk_data_ready, ktls_parser_data_ready);
+	rx->started = true;
+	write_unlock_bh(&sk->sk_callback_lock);
+
+	ktls_parser_advance(sk, kctx, GFP_KERNEL);
+	ktls_rx_update_ready(rx);
+	if (rx->ready)
+		rx->saved_data_ready(sk);
+}
+
+/**
+ * ktls_rx_stop() - give sk_data_ready back (close)
+ * @sk: the socket, locked
+ * @kctx: its context
+ *
+ * Softirq cannot be in our data_ready while we own the socket, and the
+ * retry work checks @started under the lock; the caller cancels the work
+ * after releasing the lock.
+ */
+void ktls_rx_stop(struct sock *sk, struct ktls_context *kctx)
+{
+	struct ktls_rx_sw *rx = &kctx->rx_sw;
+
+	if (!rx->started)
+		return;
+	write_lock_bh(&sk->sk_callback_lock);
+	WRITE_ONCE(sk->sk_data_ready, rx->saved_data_ready);
+	rx->started = false;
+	write_unlock_bh(&sk->sk_callback_lock);
 }

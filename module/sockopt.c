@@ -27,6 +27,7 @@ static void ktls_dir_enable(struct sock *sk, struct ktls_context *kctx,
 		ctx->rx_conf = TLS_SW;
 		ktls_stat_inc(sock_net(sk), KTLS_STAT_RX_SW);
 		ktls_stat_inc(sock_net(sk), KTLS_STAT_CURR_RX_SW);
+		ktls_rx_start(sk, kctx);
 	}
 	ktls_proto_update(sk, ctx);
 }

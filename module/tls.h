@@ -85,6 +85,44 @@ int ktls_record_advance(const struct tls_prot_info *prot,
 int ktls_record_check_header(const struct tls_prot_info *prot, const u8 *hdr);
 int ktls_record_inner_type(const u8 *chunk, u32 len, u32 *pad);
 
+/* ---- software RX state (parser.c, rx.c, rx_crypto.c) ---- */
+
+/*
+ * One received record, in memory this module owns: never a pointer into
+ * an skb of the TCP queue, which TCP may collapse or free under us.
+ * Until it is decrypted only @len and @buf mean anything; afterwards the
+ * plaintext not yet read is buf[off..end) and @type is its content type.
+ */
+struct ktls_rx_rec {
+	struct list_head list;
+	u32 len;			/* on the wire, header included */
+	u32 off;
+	u32 end;
+	u8 type;
+	/* AEAD inputs live here, not on the stack: scatterlists need them. */
+	u8 aad[TLS_MAX_AAD_SIZE];
+	u8 iv[KTLS_AEAD_IV_MAX];
+	u8 buf[];			/* the record as received */
+};
+
+/*
+ * RX state. Changed only by the socket lock owner or by the parser in
+ * softirq while nobody owns the socket, so the two never race; poll and
+ * sleeping readers look at @ready alone.
+ */
+struct ktls_rx_sw {
+	struct list_head plain;		/* decrypted records, oldest first */
+	struct ktls_rx_rec *cur;	/* record being assembled, or NULL */
+	u8 hdr[TLS_HEADER_SIZE];	/* header, while @cur is not there */
+	u32 have;			/* bytes of the record received */
+	int err;			/* sticky: the connection is dead */
+	bool ready;			/* a record, an error: wake readers */
+	bool started;			/* our data_ready is installed */
+	void (*saved_data_ready)(struct sock *sk);
+	struct work_struct retry_work;	/* parser retry after ENOMEM */
+	struct sock *sk;
+};
+
 /* ---- per-socket context (context.c) ---- */
 
 /* RFC 8449: the smallest record size limit a peer may announce. */
@@ -121,6 +159,7 @@ struct ktls_context {
 	struct crypto_aead *rx_aead;	/* set with the RX keys */
 	u16 tx_max_payload;		/* TLS_TX_MAX_PAYLOAD_LEN */
 	struct ktls_tx txsw;		/* software TX records */
+	struct ktls_rx_sw rx_sw;	/* software RX, once TLS_RX is set */
 };
 
 static inline struct ktls_context *ktls_ctx(struct tls_context *ctx)
@@ -206,6 +245,23 @@ ssize_t ktls_rx_splice_read(struct socket *sock, loff_t *ppos,
 			    unsigned int flags);
 int ktls_rx_read_sock(struct sock *sk, read_descriptor_t *desc,
 		      sk_read_actor_t read_actor);
+void ktls_rx_init(struct ktls_context *kctx);
+void ktls_rx_start(struct sock *sk, struct ktls_context *kctx);
+void ktls_rx_stop(struct sock *sk, struct ktls_context *kctx);
+void ktls_rx_release(struct ktls_context *kctx);
+__poll_t ktls_rx_poll_mask(struct sock *sk, __poll_t mask);
+
+/* record parser (parser.c) */
+int ktls_parser_advance(struct sock *sk, struct ktls_context *kctx,
+			gfp_t gfp);
+struct ktls_rx_rec *ktls_parser_take(struct ktls_rx_sw *rx);
+void ktls_parser_data_ready(struct sock *sk);
+void ktls_parser_retry_work(struct work_struct *work);
+void ktls_rx_abort(struct sock *sk, struct ktls_context *kctx, int err);
+void ktls_rx_update_ready(struct ktls_rx_sw *rx);
+
+/* record decryption (rx_crypto.c) */
+int ktls_rx_decrypt(struct ktls_context *kctx, struct ktls_rx_rec *rec);
 
 /* ---- /proc/net/tls_stat (stats.c) ---- */
 

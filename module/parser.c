@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The record parser: whole TLS records, assembled from the TCP stream.
+ *
+ * Bytes are taken off the TCP receive queue with tcp_read_sock() as they
+ * arrive, but never past the end of the record being assembled: first the
+ * five header bytes, then, once the header has been checked, exactly the
+ * length it announces, into a buffer of that size. Because every byte is
+ * copied out of TCP, TCP is free to collapse, coalesce or free its skbs,
+ * and a record larger than a tiny SO_RCVBUF still completes (each copy
+ * frees receive space). The next record stays in TCP until a reader has
+ * taken the complete one, which keeps the TCP window as the flow control.
+ *
+ * The parser runs in two places: from sk_data_ready in softirq (only when
+ * no task owns the socket; otherwise the owner will run it), and from the
+ * reader, under the socket lock. Both paths are thus serialised by the
+ * socket lock machinery.
+ */
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+#include <net/tcp.h>
+
+#include "tls.h"
+
+/* tcp_read_sock() actor: append up to desc->count bytes at arg.data. */
+static int ktls_parser_copyin(read_descriptor_t *desc, struct sk_buff *skb,
+			      unsigned int offset, size_t len)
+{
+	u8 *dst = desc->arg.data;
+	size_t n = min(len, desc->count);
+
+	if (skb_copy_bits(skb, offset, dst + desc->written, n)) {
+		desc->error = -EFAULT;
+		return 0;
+	}
+	desc->written += n;
+	desc->count -= n;
+	return n;
+}
+
+/* Move at most @want bytes from the TCP queue to @dst; bytes moved or error. */
+static int ktls_parser_copy(struct sock *sk, u8 *dst, u32 want)
+{
+	read_descriptor_t desc = { .arg.data = dst, .count = want };
+	int rc;
+
+	if (!want)
+		return 0;
+	rc = tcp_read_sock(sk, &desc, ktls_parser_copyin);
+	if (desc.error)
+		return desc.error;
+	return rc < 0 ? rc : desc.written;
+}
+
+/*
+ * The header is complete: trust its length only after record.c has
+ * checked it, then allocate the whole record. On -ENOMEM the header stays
+ * in rx->hdr and the next attempt starts from there.
+ */
+static int ktls_parser_start_record(struct ktls_context *kctx, gfp_t gfp)
+{
+	struct ktls_rx_sw *rx = &kctx->rx_sw;
+	struct ktls_rx_rec *rec;
+	int len;
+
+	len = ktls_record_check_header(&kctx->base.prot_info, rx->hdr);
+	if (len < 0)
+		return len;
+	rec = kmalloc(struct_size(rec, buf, len), gfp | __GFP_NOWARN);
+	if (!rec)
+		return -ENOMEM;
+	memset(rec, 0, sizeof(*rec));
+	INIT_LIST_HEAD(&rec->list);
+	rec->len = len;
+	memcpy(rec->buf, rx->hdr, TLS_HEADER_SIZE);
+	rx->cur = rec;
+	return 0;
+}
+
+/**
+ * ktls_parser_advance() - take what TCP has of the current record
+ * @sk: the socket; owned by the caller, or bh-locked and not owned
+ * @kctx: its context
+ * @gfp: allocation mode for the record buffer
+ *
+ * A bad header fails the connection (ktls_rx_abort()).
+ *
+ * Return: 1 when a whole record is ready for ktls_parser_take(), 0 when
+ * more bytes are needed, or a negative errno (-ENOMEM: try again later).
+ */
+int ktls_parser_advance(struct sock *sk, struct ktls_context *kctx, gfp_t gfp)
+{
+	struct ktls_rx_sw *rx = &kctx->rx_sw;
+	int n;
+
+	if (rx->err)
+		return rx->err;
+	if (!rx->cur) {
+		n = ktls_parser_copy(sk, rx->hdr + rx->have,
+				     TLS_HEADER_SIZE - rx->have);
+		if (n < 0)
+			return n;
+		rx->have += n;
+		if (rx->have < TLS_HEADER_SIZE)
+			return 0;
+		n = ktls_parser_start_record(kctx, gfp);
+		if (n == -ENOMEM)
+			return n;
+		if (n < 0) {
+			ktls_rx_abort(sk, kctx, n);
+			return n;
+		}
+	}
+	n = ktls_parser_copy(sk, rx->cur->buf + rx->have,
+			     rx->cur->len - rx->have);
+	if (n < 0)
+		return n;
+	rx->have += n;
+	return rx->have == rx->cur->len;
+}
+
+/* Hand the complete current record to the caller; the parser starts anew. */
+struct ktls_rx_rec *ktls_parser_take(struct ktls_rx_sw *rx)
+{
+	struct ktls_rx_rec *rec = rx->cur;
+
+	rx->cur = NULL;
+	rx->have = 0;
+	return rec;
+}
+
+/**
+ * ktls_rx_abort() - fail the connection for good
+ * @sk: the socket
+ * @kctx: its context
+ * @err: negative errno every later read returns
+ *
+ * The error is also put in sk_err so that poll reports EPOLLERR and the
+ * TX side sees a dead connection, as upstream does.
+ */
+void ktls_rx_abort(struct sock *sk, struct ktls_context *kctx, int err)
+{
+	struct ktls_rx_sw *rx = &kctx->rx_sw;
+
+	if (rx->err)
+		return;
+	rx->err = err;
+	ktls_rx_update_ready(rx);
+	WRITE_ONCE(sk->sk_err, -err);
+	/* sk_err visible before the wake-up that makes readers look. */
+	smp_wmb();
+	sk_error_report(sk);
+}
+
+/* Readers may sleep on @ready without the lock; keep it in step. */
+void ktls_rx_update_ready(struct ktls_rx_sw *rx)
+{
+	bool ready = rx->err || !list_empty(&rx->plain) ||
+		     (rx->cur && rx->have == rx->cur->len);
+
+	WRITE_ONCE(rx->ready, ready);
+}
+
+/*
+ * Run the parser and wake readers (through the socket's original
+ * data_ready) only when there is something for them: poll must not report
+ * a readable socket for half a record.
+ */
+static void ktls_parser_run(struct sock *sk, struct ktls_context *kctx,
+			    gfp_t gfp)
+{
+	struct ktls_rx_sw *rx = &kctx->rx_sw;
+
+	/* Only softirq retries from a work item; a sleeping caller reports. */
+	if (ktls_parser_advance(sk, kctx, gfp) == -ENOMEM &&
+	    !gfpflags_allow_blocking(gfp))
+		schedule_work(&rx->retry_work);
+	ktls_rx_update_ready(rx);
+	if (READ_ONCE(rx->ready))
+		rx->saved_data_ready(sk);
+}
+
+/**
+ * ktls_parser_data_ready() - sk_data_ready of a socket with RX keys
+ * @sk: the socket
+ *
+ * When a task owns the socket it is either reading (and runs the parser
+ * itself) or about to release the lock, which processes the backlog and
+ * calls us again in its own context; in both cases the state is
+ * consistent, so running here is safe. Allocation must not sleep here.
+ */
+void ktls_parser_data_ready(struct sock *sk)
+{
+	struct ktls_context *kctx = ktls_sk_ctx(sk);
+
+	ktls_parser_run(sk, kctx, GFP_ATOMIC);
+}
+
+/* The parser could not allocate in softirq: retry where it may sleep. */
+void ktls_parser_retry_work(struct work_struct *work)
+{
+	struct ktls_rx_sw *rx = container_of(work, struct ktls_rx_sw,
+					     retry_work);
+	struct ktls_context *kctx = container_of(rx, struct ktls_context,
+						 rx_sw);
+	struct sock *sk = rx->sk;
+
+	lock_sock(sk);
+	if (rx->started)
+		ktls_parser_run(sk, kctx, GFP_KERNEL);
+	release_sock(sk);
+}

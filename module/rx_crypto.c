@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Authenticating and decrypting one received record, in place, with the
+ * kernel AEAD API. The record layout (AAD, IV, header checks, TLS 1.3
+ * inner type) comes from record.c, shared with TX.
+ */
+#include <crypto/aead.h>
+#include <linux/scatterlist.h>
+#include <net/tls_prot.h>
+
+#include "tls.h"
+
+/*
+ * Run the AEAD over rec->buf: AAD, then ciphertext and tag. Synchronous:
+ * an asynchronous transform is waited for, so the record can never be
+ * freed or read while the engine still writes it (pitfall class 2).
+ */
+static int ktls_rx_aead(struct ktls_context *kctx, struct ktls_rx_rec *rec)
+{
+	const struct tls_prot_info *prot = &kctx->base.prot_info;
+	u32 clen = rec->len - prot->prepend_size;
+	struct aead_request *req;
+	struct scatterlist sg[2];
+	DECLARE_CRYPTO_WAIT(wait);
+	int rc;
+
+	req = aead_request_alloc(kctx->rx_aead, GFP_KERNEL);
+	if (!req)
+		return -ENOMEM;
+	sg_init_table(sg, 2);
+	sg_set_buf(&sg[0], rec->aad, prot->aad_size);
+	sg_set_buf(&sg[1], rec->buf + prot->prepend_size, clen);
+	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG |
+				       CRYPTO_TFM_REQ_MAY_SLEEP,
+				  crypto_req_done, &wait);
+	aead_request_set_crypt(req, sg, sg, clen, rec->iv);
+	aead_request_set_ad(req, prot->aad_size);
+	rc = crypto_wait_req(crypto_aead_decrypt(req), &wait);
+	aead_request_free(req);
+	return rc;
+}
+
+/*
+ * Where the plaintext is and what it is. TLS 1.2 says so in the header;
+ * TLS 1.3 hides the type before the zero padding at the end, and a
+ * record of nothing but zeros is malformed (RFC 8446 5.4).
+ */
+static int ktls_rx_locate_plaintext(const struct tls_prot_info *prot,
+				    struct ktls_rx_rec *rec)
+{
+	u32 pad;
+	int type;
+
+	rec->off = prot->prepend_size;
+	rec->end = rec->len - prot->tag_size;
+	if (prot->version != TLS_1_3_VERSION) {
+		rec->type = rec->buf[0];
+		return 0;
+	}
+	type = ktls_record_inner_type(rec->buf + rec->off,
+				      rec->end - rec->off, &pad);
+	if (!type)
+		return -EBADMSG;
+	rec->type = type;
+	rec->end -= pad + 1;
+	return 0;
+}
+
+/**
+ * ktls_rx_decrypt() - authenticate and decrypt a whole record in place
+ * @kctx: context with RX keys
+ * @rec: the record as received (ktls_parser_take())
+ *
+ * Caller holds the socket lock. On success the record sequence number has
+ * moved on and rec->type/off/end describe the plaintext; on failure
+ * nothing of the record may be shown to anyone.
+ *
+ * Return: 0, -EBADMSG (authentication, malformed padding, sequence
+ * exhausted) or another crypto API / allocation error.
+ */
+int ktls_rx_decrypt(struct ktls_context *kctx, struct ktls_rx_rec *rec)
+{
+	const struct tls_prot_info *prot = &kctx->base.prot_info;
+	struct cipher_context *cc = &kctx->base.rx;
+	int rc;
+
+	ktls_record_fill_aad(prot, rec->aad, rec->buf[0],
+			     rec->len - prot->overhead_size, cc->rec_seq);
+	ktls_record_fill_iv(prot, rec->iv, cc->iv, cc->rec_seq,
+			    rec->buf + TLS_HEADER_SIZE);
+	rc = ktls_rx_aead(kctx, rec);
+	if (rc)
+		return rc;
+	rc = ktls_record_advance(prot, cc);
+	if (rc)
+		return rc;
+	return ktls_rx_locate_plaintext(prot, rec);
+}
