@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <sys/sendfile.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "ctrl_util.h"
 #include "kselftest_harness.h"
@@ -733,6 +734,61 @@ TEST_F(tx, sndtimeo)
 	ASSERT_EQ(total, n);
 	EXPECT_TRUE(wire_idle(self->peer));
 	EXPECT_EQ(memcmp(got, big, n), 0);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A peer with a zero window: a non-blocking sender's close() returns at
+ * once (nothing waits on the peer, no lock held for long).
+ */
+TEST_F(tx, zero_window_close)
+{
+	long start;
+	int sndbuf = 16384;
+
+	ASSERT_EQ(setsockopt(self->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+			     sizeof(sndbuf)), 0);
+	while (send(self->fd, self->buf, 5000, MSG_DONTWAIT) > 0)
+		;
+	ASSERT_EQ(errno, EAGAIN);
+	start = now_ms();
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_LT(now_ms() - start, 1000);
+}
+
+static void on_alarm(int sig)
+{
+}
+
+/* A signal interrupts a blocked send like TCP: the bytes taken count. */
+TEST_F(tx, signal_interrupts_send)
+{
+	static unsigned char big[4 << 20], got[4 << 20];
+	struct sigaction sa = { .sa_handler = on_alarm };
+	int sndbuf = 32768;
+	long n;
+
+	fill_pattern(big, sizeof(big), 11);
+	ASSERT_EQ(sigaction(SIGALRM, &sa, NULL), 0);
+	ASSERT_EQ(setsockopt(self->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+			     sizeof(sndbuf)), 0);
+	alarm(1);
+	n = send(self->fd, big, sizeof(big), 0);
+	alarm(0);
+	ASSERT_GT(n, 0);
+	ASSERT_LT(n, (long)sizeof(big));
+	EXPECT_EQ(drain(&self->p, self->peer, got, sizeof(got), n, &self->r),
+		  n);
+	EXPECT_EQ(memcmp(got, big, n), 0);
+	EXPECT_TRUE(wire_idle(self->peer));
 }
 
 /* Records closed before close() arrive; the open MSG_MORE one is dropped,
