@@ -134,8 +134,8 @@ struct ktls_tx_rec;
 
 /*
  * TX record layer of one socket. @open and @queue change only with both
- * the socket lock and base.tx_lock held; @queued is also read by the
- * sk_write_space hook, in softirq.
+ * the socket lock and base.tx_lock held, or in close once the worker is
+ * disabled; @queued is also read by the sk_write_space hook, in softirq.
  */
 struct ktls_tx {
 	struct ktls_tx_rec *open;	/* record taking plaintext, or NULL */

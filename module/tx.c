@@ -463,6 +463,8 @@ static int ktls_tx_fill(struct sock *sk, struct ktls_context *kctx,
 	rc = ktls_tx_reserve_wait(sk, rec, off + len, timeo);
 	if (rc)
 		return rc;
+	/* The limit may have shrunk while the wait dropped the socket lock. */
+	len = min_t(size_t, len, ktls_tx_room(kctx));
 	done = ktls_tx_rec_copy_in(rec, off, &msg->msg_iter, len);
 	rec->plain_len += done;
 	*copied += done;

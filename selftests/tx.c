@@ -11,12 +11,15 @@
  * shutdown with data queued. Suites the kernel lacks are skipped.
  */
 #include <fcntl.h>
+#include <linux/cryptouser.h>
+#include <linux/netlink.h>
 #include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/sendfile.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "ctrl_util.h"
 #include "kselftest_harness.h"
@@ -733,6 +736,61 @@ TEST_F(tx, sndtimeo)
 	EXPECT_EQ(memcmp(got, big, n), 0);
 }
 
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A peer with a zero window: a non-blocking sender's close() returns at
+ * once (nothing waits on the peer, no lock held for long).
+ */
+TEST_F(tx, zero_window_close)
+{
+	long start;
+	int sndbuf = 16384;
+
+	ASSERT_EQ(setsockopt(self->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+			     sizeof(sndbuf)), 0);
+	while (send(self->fd, self->buf, 5000, MSG_DONTWAIT) > 0)
+		;
+	ASSERT_EQ(errno, EAGAIN);
+	start = now_ms();
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_LT(now_ms() - start, 1000);
+}
+
+static void on_alarm(int sig)
+{
+}
+
+/* A signal interrupts a blocked send like TCP: the bytes taken count. */
+TEST_F(tx, signal_interrupts_send)
+{
+	static unsigned char big[4 << 20], got[4 << 20];
+	struct sigaction sa = { .sa_handler = on_alarm };
+	int sndbuf = 32768;
+	long n;
+
+	fill_pattern(big, sizeof(big), 11);
+	ASSERT_EQ(sigaction(SIGALRM, &sa, NULL), 0);
+	ASSERT_EQ(setsockopt(self->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+			     sizeof(sndbuf)), 0);
+	alarm(1);
+	n = send(self->fd, big, sizeof(big), 0);
+	alarm(0);
+	ASSERT_GT(n, 0);
+	ASSERT_LT(n, (long)sizeof(big));
+	EXPECT_EQ(drain(&self->p, self->peer, got, sizeof(got), n, &self->r),
+		  n);
+	EXPECT_EQ(memcmp(got, big, n), 0);
+	EXPECT_TRUE(wire_idle(self->peer));
+}
+
 /* Records closed before close() arrive; the open MSG_MORE one is dropped,
  * as upstream does.
  */
@@ -779,6 +837,224 @@ TEST_F(tx, bad_flags_and_cmsg)
 	EXPECT_TRUE(wire_idle(self->peer));
 	ASSERT_EQ(send(self->fd, self->buf, 10, 0), 10);
 	EXPECT_RECORD(23, self->buf, 10);
+}
+
+/*
+ * Forced asynchronous AEAD: a cryptd instance of gcm(aes) is registered
+ * through NETLINK_CRYPTO with the highest priority, so the next TLS_TX
+ * key gets a transform whose encrypt returns -EINPROGRESS. SKIPs where
+ * crypto_user or cryptd is missing.
+ */
+#define CRYPTD_GCM	"cryptd(gcm(aes))"
+
+static int crypto_nl(int type, const char *driver, unsigned int priority)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct crypto_user_alg alg;
+		struct nlattr na;
+		unsigned int prio;
+	} req = {};
+	struct {
+		struct nlmsghdr nh;
+		struct nlmsgerr err;
+	} ack;
+	int fd, rc = -1;
+
+	fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_CRYPTO);
+	if (fd < 0)
+		return -errno;
+	req.nh.nlmsg_len = sizeof(req);
+	req.nh.nlmsg_type = type;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	snprintf(req.alg.cru_driver_name, sizeof(req.alg.cru_driver_name),
+		 "%s", driver);
+	snprintf(req.alg.cru_name, sizeof(req.alg.cru_name), "gcm(aes)");
+	req.alg.cru_type = 3;		/* CRYPTO_ALG_TYPE_AEAD */
+	req.alg.cru_mask = 0xf;		/* CRYPTO_ALG_TYPE_MASK */
+	req.na.nla_len = NLA_HDRLEN + sizeof(req.prio);
+	req.na.nla_type = CRYPTOCFGA_PRIORITY_VAL;
+	req.prio = priority;
+	if (send(fd, &req, sizeof(req), 0) == sizeof(req) &&
+	    recv(fd, &ack, sizeof(ack), 0) >= (int)sizeof(ack))
+		rc = ack.err.error;
+	close(fd);
+	return rc;
+}
+
+/* The driver name of the cryptd instance of gcm(aes), from /proc/crypto. */
+static int cryptd_gcm_driver(char *out, size_t len)
+{
+	FILE *f = fopen("/proc/crypto", "r");
+	char line[256], name[128] = "";
+	int rc = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "name : %127s", name) == 1)
+			continue;
+		if (!strcmp(name, "gcm(aes)") &&
+		    !strncmp(line, "driver       : cryptd(", 22)) {
+			snprintf(out, len, "%.100s", line + 15);
+			out[strcspn(out, "\n")] = 0;
+			rc = 0;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+/* The value of @field for driver @driver in /proc/crypto, or -1. */
+static long proc_crypto_field(const char *driver, const char *field)
+{
+	FILE *f = fopen("/proc/crypto", "r");
+	char line[256], want[160];
+	bool in = false;
+	long val = -1;
+
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), "driver       : %s\n", driver);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "driver", 6))
+			in = !strcmp(line, want);
+		else if (in && !strncmp(line, field, strlen(field)))
+			val = atol(strchr(line, ':') + 1);
+	}
+	fclose(f);
+	return val;
+}
+
+FIXTURE(async)
+{
+	char driver[128];
+	int fd, peer;
+	struct peer p;
+	union ctrl_crypto keys;
+	struct rec r;
+	unsigned char buf[4 * REC_MAX];
+};
+
+FIXTURE_VARIANT(async)
+{
+	unsigned short version;
+};
+
+FIXTURE_VARIANT_ADD(async, 12_aes_gcm)
+{
+	.version = TLS_1_2_VERSION,
+};
+
+FIXTURE_VARIANT_ADD(async, 13_aes_gcm)
+{
+	.version = TLS_1_3_VERSION,
+};
+
+FIXTURE_SETUP(async)
+{
+	struct timeval tv = { .tv_sec = 10 };
+	int rc, len, i;
+	long refs;
+
+	/* Instantiating may race the algorithm's self-test: EAGAIN. */
+	for (i = 0; i < 50; i++) {
+		rc = crypto_nl(CRYPTO_MSG_NEWALG, CRYPTD_GCM, 0);
+		if (rc != -EAGAIN)
+			break;
+		usleep(100000);
+	}
+	if (rc && rc != -EEXIST)
+		SKIP(return, "cannot instantiate %s: %d", CRYPTD_GCM, rc);
+	ASSERT_EQ(cryptd_gcm_driver(self->driver, sizeof(self->driver)), 0);
+	ASSERT_EQ(crypto_nl(CRYPTO_MSG_UPDATEALG, self->driver, 10000), 0);
+	ASSERT_EQ(proc_crypto_field(self->driver, "priority"), 10000);
+	refs = proc_crypto_field(self->driver, "refcnt");
+
+	ASSERT_EQ(ctrl_tcp_pair(AF_INET, &self->fd, &self->peer), 0);
+	ASSERT_EQ(setsockopt(self->peer, SOL_SOCKET, SO_RCVTIMEO, &tv,
+			     sizeof(tv)), 0);
+	ASSERT_EQ(ctrl_attach(self->fd), 0);
+	len = ctrl_crypto_fill(&self->keys, variant->version,
+			       TLS_CIPHER_AES_GCM_128, 3);
+	ASSERT_EQ(setsockopt(self->fd, SOL_TLS, TLS_TX, &self->keys, len), 0);
+	/* Our transform is the cryptd one. */
+	ASSERT_GT(proc_crypto_field(self->driver, "refcnt"), refs);
+	peer_init(&self->p, &self->keys);
+	ASSERT_NE(self->p.evp, NULL);
+	fill_pattern(self->buf, sizeof(self->buf), 77);
+}
+
+FIXTURE_TEARDOWN(async)
+{
+	close(self->fd);
+	close(self->peer);
+	/* Back below every other gcm(aes): later tests get a sync one. */
+	if (self->driver[0])
+		crypto_nl(CRYPTO_MSG_UPDATEALG, self->driver, 1);
+}
+
+TEST_F(async, records_in_order)
+{
+	int i;
+
+	ASSERT_EQ(send(self->fd, self->buf, 3 * REC_MAX + 5, 0),
+		  3 * REC_MAX + 5);
+	for (i = 0; i < 20; i++)
+		ASSERT_EQ(send(self->fd, self->buf + i, 100 + i, 0), 100 + i);
+	EXPECT_RECORD(23, self->buf, REC_MAX);
+	EXPECT_RECORD(23, self->buf + REC_MAX, REC_MAX);
+	EXPECT_RECORD(23, self->buf + 2 * REC_MAX, REC_MAX);
+	EXPECT_RECORD(23, self->buf + 3 * REC_MAX, 5);
+	for (i = 0; i < 20; i++)
+		EXPECT_RECORD(23, self->buf + i, 100 + i);
+}
+
+/* Close while a child is still sending through the async transform. */
+TEST_F(async, close_during_traffic)
+{
+	unsigned char *got = malloc(FILE_LEN);
+	int status;
+	long n;
+	pid_t pid;
+
+	ASSERT_NE(got, NULL);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		int i;
+
+		close(self->peer);
+		for (i = 0; i < 200; i++)
+			if (send(self->fd, self->buf, 3 * REC_MAX,
+				 MSG_NOSIGNAL) < 0)
+				_exit(0);
+		_exit(0);
+	}
+	close(self->fd);
+	self->fd = -1;
+	n = drain(&self->p, self->peer, got, FILE_LEN, 20 * REC_MAX,
+		  &self->r);
+	EXPECT_GE(n, 20 * REC_MAX);
+	close(self->peer);
+	self->peer = -1;
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_EQ(status, 0);
+	free(got);
+}
+
+TEST_F(async, sendfile)
+{
+	int len = 5 * REC_MAX + 3, ffd;
+	off_t off = 0;
+	int i;
+
+	ffd = make_file(self->buf, 4 * REC_MAX);
+	ASSERT_GE(ffd, 0);
+	ASSERT_EQ(sendfile(self->fd, ffd, &off, len), 4 * REC_MAX);
+	for (i = 0; i < 4; i++)
+		EXPECT_RECORD(23, self->buf + i * REC_MAX, REC_MAX);
+	close(ffd);
 }
 
 TEST_HARNESS_MAIN
