@@ -9,7 +9,8 @@ KERNEL ?= debian
 
 PWD := $(CURDIR)
 
-.PHONY: all module clean help deps demo check lint selftests payload \
+
+.PHONY: all module clean help deps demo check check-full lint selftests payload \
 	debug-kernel vm upstream kunit harness-selftest
 
 all: module
@@ -30,6 +31,10 @@ demo:
 
 check:
 	scripts/check
+
+# As check, with every upstream case on the debug kernel too (slow).
+check-full:
+	UPSTREAM_ARGS_DEBUG=all scripts/check
 
 lint:
 	scripts/lint
@@ -68,6 +73,7 @@ help:
 	@echo 'Run:'
 	@echo '  demo              boot Debian 6.12 in QEMU, load tls.ko, show kTLS at work'
 	@echo '  check             the whole test suite with a summary table (CI runs this)'
+	@echo '  check-full        check, with the full upstream matrix on the debug kernel'
 	@echo '  lint              checkpatch --strict, sparse + W=1, shellcheck'
 	@echo '  vm CMD=...        run CMD in a guest of KERNEL with the payload at /ktls'
 	@echo '  upstream ARGS=... upstream net/tls.c selftest vs the expected-results file'
