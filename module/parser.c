@@ -38,7 +38,24 @@ static int ktls_parser_copyin(read_descriptor_t *desc, struct sk_buff *skb,
 	return n;
 }
 
-/* Move at most @want bytes from the TCP queue to @dst; bytes moved or error. */
+/*
+ * tcp_read_sock() never reads past TCP's urgent mark, and only a
+ * recv(MSG_OOB) the record layer does not offer would move it: a peer
+ * that sent urgent data would stall the stream for good.
+ */
+static bool ktls_parser_at_urgent_mark(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	return (READ_ONCE(tp->urg_data) & TCP_URG_VALID) &&
+	       READ_ONCE(tp->urg_seq) == READ_ONCE(tp->copied_seq);
+}
+
+/*
+ * Move at most @want bytes from the TCP queue to @dst. Return: bytes
+ * moved, or a negative errno; -EBADMSG when urgent data blocks the
+ * stream (TLS records never carry any).
+ */
 static int ktls_parser_copy(struct sock *sk, u8 *dst, u32 want)
 {
 	read_descriptor_t desc = { .arg.data = dst, .count = want };
@@ -49,7 +66,12 @@ static int ktls_parser_copy(struct sock *sk, u8 *dst, u32 want)
 	rc = tcp_read_sock(sk, &desc, ktls_parser_copyin);
 	if (desc.error)
 		return desc.error;
-	return rc < 0 ? rc : desc.written;
+	if (rc < 0)
+		return rc;
+	/* tcp_inq() stops at the mark too: it cannot tell this apart. */
+	if (!desc.written && ktls_parser_at_urgent_mark(sk))
+		return -EBADMSG;
+	return desc.written;
 }
 
 /*
@@ -99,24 +121,28 @@ int ktls_parser_advance(struct sock *sk, struct ktls_context *kctx, gfp_t gfp)
 		n = ktls_parser_copy(sk, rx->hdr + rx->have,
 				     TLS_HEADER_SIZE - rx->have);
 		if (n < 0)
-			return n;
+			goto fail;
 		rx->have += n;
 		if (rx->have < TLS_HEADER_SIZE)
 			return 0;
 		n = ktls_parser_start_record(kctx, gfp);
 		if (n == -ENOMEM)
 			return n;
-		if (n < 0) {
-			ktls_rx_abort(sk, kctx, n);
-			return n;
-		}
+		if (n < 0)
+			goto fail;
 	}
 	n = ktls_parser_copy(sk, rx->cur->buf + rx->have,
 			     rx->cur->len - rx->have);
 	if (n < 0)
-		return n;
+		goto fail;
 	rx->have += n;
 	return rx->have == rx->cur->len;
+
+fail:
+	/* Nothing but a listening socket makes TCP refuse: keep that. */
+	if (n != -ENOTCONN)
+		ktls_rx_abort(sk, kctx, n);
+	return n;
 }
 
 /* Hand the complete current record to the caller; the parser starts anew. */

@@ -35,28 +35,85 @@ FIXTURE_VARIANT(rx)
 	int family;
 };
 
-#define RX_VARIANT(name, ver, ciph, fam)				\
-	FIXTURE_VARIANT_ADD(rx, name)					\
-	{								\
-		.version = ver, .cipher = ciph, .family = fam,		\
-	}
+FIXTURE_VARIANT_ADD(rx, 12_aes_gcm)
+{
+	.version = TLS_1_2_VERSION, .cipher = TLS_CIPHER_AES_GCM_128, .family = AF_INET,
+};
 
-RX_VARIANT(12_aes_gcm, TLS_1_2_VERSION, TLS_CIPHER_AES_GCM_128, AF_INET);
-RX_VARIANT(13_aes_gcm, TLS_1_3_VERSION, TLS_CIPHER_AES_GCM_128, AF_INET);
-RX_VARIANT(12_aes_gcm_256, TLS_1_2_VERSION, TLS_CIPHER_AES_GCM_256, AF_INET);
-RX_VARIANT(13_aes_gcm_256, TLS_1_3_VERSION, TLS_CIPHER_AES_GCM_256, AF_INET);
-RX_VARIANT(12_aes_ccm, TLS_1_2_VERSION, TLS_CIPHER_AES_CCM_128, AF_INET);
-RX_VARIANT(13_aes_ccm, TLS_1_3_VERSION, TLS_CIPHER_AES_CCM_128, AF_INET);
-RX_VARIANT(12_chacha, TLS_1_2_VERSION, TLS_CIPHER_CHACHA20_POLY1305, AF_INET);
-RX_VARIANT(13_chacha, TLS_1_3_VERSION, TLS_CIPHER_CHACHA20_POLY1305, AF_INET);
-RX_VARIANT(12_sm4_gcm, TLS_1_2_VERSION, TLS_CIPHER_SM4_GCM, AF_INET);
-RX_VARIANT(13_sm4_gcm, TLS_1_3_VERSION, TLS_CIPHER_SM4_GCM, AF_INET);
-RX_VARIANT(12_sm4_ccm, TLS_1_2_VERSION, TLS_CIPHER_SM4_CCM, AF_INET);
-RX_VARIANT(13_sm4_ccm, TLS_1_3_VERSION, TLS_CIPHER_SM4_CCM, AF_INET);
-RX_VARIANT(12_aria_gcm, TLS_1_2_VERSION, TLS_CIPHER_ARIA_GCM_128, AF_INET);
-RX_VARIANT(12_aria_gcm_256, TLS_1_2_VERSION, TLS_CIPHER_ARIA_GCM_256, AF_INET);
-RX_VARIANT(12_aes_gcm_v6, TLS_1_2_VERSION, TLS_CIPHER_AES_GCM_128, AF_INET6);
-RX_VARIANT(13_chacha_v6, TLS_1_3_VERSION, TLS_CIPHER_CHACHA20_POLY1305, AF_INET6);
+FIXTURE_VARIANT_ADD(rx, 13_aes_gcm)
+{
+	.version = TLS_1_3_VERSION, .cipher = TLS_CIPHER_AES_GCM_128, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 12_aes_gcm_256)
+{
+	.version = TLS_1_2_VERSION, .cipher = TLS_CIPHER_AES_GCM_256, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 13_aes_gcm_256)
+{
+	.version = TLS_1_3_VERSION, .cipher = TLS_CIPHER_AES_GCM_256, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 12_aes_ccm)
+{
+	.version = TLS_1_2_VERSION, .cipher = TLS_CIPHER_AES_CCM_128, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 13_aes_ccm)
+{
+	.version = TLS_1_3_VERSION, .cipher = TLS_CIPHER_AES_CCM_128, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 12_chacha)
+{
+	.version = TLS_1_2_VERSION, .cipher = TLS_CIPHER_CHACHA20_POLY1305, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 13_chacha)
+{
+	.version = TLS_1_3_VERSION, .cipher = TLS_CIPHER_CHACHA20_POLY1305, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 12_sm4_gcm)
+{
+	.version = TLS_1_2_VERSION, .cipher = TLS_CIPHER_SM4_GCM, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 13_sm4_gcm)
+{
+	.version = TLS_1_3_VERSION, .cipher = TLS_CIPHER_SM4_GCM, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 12_sm4_ccm)
+{
+	.version = TLS_1_2_VERSION, .cipher = TLS_CIPHER_SM4_CCM, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 13_sm4_ccm)
+{
+	.version = TLS_1_3_VERSION, .cipher = TLS_CIPHER_SM4_CCM, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 12_aria_gcm)
+{
+	.version = TLS_1_2_VERSION, .cipher = TLS_CIPHER_ARIA_GCM_128, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 12_aria_gcm_256)
+{
+	.version = TLS_1_2_VERSION, .cipher = TLS_CIPHER_ARIA_GCM_256, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 12_aes_gcm_v6)
+{
+	.version = TLS_1_2_VERSION, .cipher = TLS_CIPHER_AES_GCM_128, .family = AF_INET6,
+};
+
+FIXTURE_VARIANT_ADD(rx, 13_chacha_v6)
+{
+	.version = TLS_1_3_VERSION, .cipher = TLS_CIPHER_CHACHA20_POLY1305, .family = AF_INET6,
+};
 
 FIXTURE_SETUP(rx)
 {
@@ -680,6 +737,22 @@ TEST_F(rx, stream_then_reset)
 	EXPECT_TRUE(got == 0 || (got == -1 && errno == ECONNRESET));
 	pthread_join(thr, NULL);
 	self->peer = -1;
+}
+
+/*
+ * Urgent data inside a record stream: the connection fails (EBADMSG)
+ * rather than stalling at TCP's urgent mark, and the record before it is
+ * still delivered.
+ */
+TEST_F(rx, urgent_data_fails_stream)
+{
+	set_timeo(self->fd, 2000);
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "before", 6);
+	ASSERT_EQ(send(self->peer, "!", 1, MSG_OOB), 1);
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "after", 5);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), 6);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), -1);
+	EXPECT_EQ(errno, EBADMSG);
 }
 
 TEST_HARNESS_MAIN
