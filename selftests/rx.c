@@ -8,6 +8,8 @@
  * and never a plaintext byte.
  */
 #include <fcntl.h>
+#include <linux/cryptouser.h>
+#include <linux/netlink.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/epoll.h>
@@ -753,6 +755,188 @@ TEST_F(rx, urgent_data_fails_stream)
 	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), 6);
 	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), -1);
 	EXPECT_EQ(errno, EBADMSG);
+}
+
+/*
+ * Forced asynchronous decryption (pitfall class 2): a cryptd instance of
+ * gcm(aes) is registered through NETLINK_CRYPTO and given the highest
+ * priority, so the TLS_RX transform's decrypt returns -EINPROGRESS.
+ * SKIP where crypto_user or cryptd is missing.
+ */
+static int crypto_nl(int type, const char *driver, unsigned int prio)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct crypto_user_alg alg;
+		struct nlattr na;
+		unsigned int prio;
+	} req = {};
+	struct {
+		struct nlmsghdr nh;
+		struct nlmsgerr err;
+	} ack;
+	int fd, rc = -1;
+
+	fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_CRYPTO);
+	if (fd < 0)
+		return -errno;
+	req.nh.nlmsg_len = sizeof(req);
+	req.nh.nlmsg_type = type;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	snprintf(req.alg.cru_driver_name, sizeof(req.alg.cru_driver_name),
+		 "%s", driver);
+	snprintf(req.alg.cru_name, sizeof(req.alg.cru_name), "gcm(aes)");
+	req.alg.cru_type = 3;		/* CRYPTO_ALG_TYPE_AEAD */
+	req.alg.cru_mask = 0xf;		/* CRYPTO_ALG_TYPE_MASK */
+	req.na.nla_len = NLA_HDRLEN + sizeof(req.prio);
+	req.na.nla_type = CRYPTOCFGA_PRIORITY_VAL;
+	req.prio = prio;
+	if (send(fd, &req, sizeof(req), 0) == sizeof(req) &&
+	    recv(fd, &ack, sizeof(ack), 0) >= (int)sizeof(ack))
+		rc = ack.err.error;
+	close(fd);
+	return rc;
+}
+
+/* Driver name of the cryptd gcm(aes) and its refcnt from /proc/crypto. */
+static long cryptd_gcm(char *driver, size_t len)
+{
+	FILE *f = fopen("/proc/crypto", "r");
+	char line[256], name[128] = "";
+	long refs = -1;
+	int in = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "name : %127s", name) == 1)
+			continue;
+		if (!strncmp(line, "driver", 6))
+			in = !strcmp(name, "gcm(aes)") &&
+			     strstr(line, ": cryptd(");
+		if (in && !strncmp(line, "driver", 6)) {
+			snprintf(driver, len, "%s", strchr(line, ':') + 2);
+			driver[strcspn(driver, "\n")] = 0;
+		}
+		if (in && !strncmp(line, "refcnt", 6))
+			refs = atol(strchr(line, ':') + 1);
+	}
+	fclose(f);
+	return refs;
+}
+
+FIXTURE(async)
+{
+	char driver[128];
+	int fd, peer;
+	struct peer p;
+	unsigned char rec[4 * PEER_MAX_REC];
+	unsigned char buf[2 * PEER_MAX_REC];
+};
+
+FIXTURE_VARIANT(async)
+{
+	unsigned short version;
+};
+
+FIXTURE_VARIANT_ADD(async, 12_aes_gcm)
+{
+	.version = TLS_1_2_VERSION,
+};
+
+FIXTURE_VARIANT_ADD(async, 13_aes_gcm)
+{
+	.version = TLS_1_3_VERSION,
+};
+
+FIXTURE_SETUP(async)
+{
+	union ctrl_crypto c;
+	long refs;
+	int i, rc, len;
+
+	for (i = 0; i < 50; i++) {
+		rc = crypto_nl(CRYPTO_MSG_NEWALG, "cryptd(gcm(aes))", 0);
+		if (rc != -EAGAIN)
+			break;
+		usleep(100000);
+	}
+	if (rc && rc != -EEXIST)
+		SKIP(return, "cannot instantiate cryptd(gcm(aes)): %d", rc);
+	ASSERT_GE(cryptd_gcm(self->driver, sizeof(self->driver)), 0);
+	ASSERT_EQ(crypto_nl(CRYPTO_MSG_UPDATEALG, self->driver, 10000), 0);
+	refs = cryptd_gcm(self->driver, sizeof(self->driver));
+
+	ASSERT_EQ(ctrl_tcp_pair(AF_INET, &self->fd, &self->peer), 0);
+	ASSERT_EQ(ctrl_attach(self->fd), 0);
+	len = ctrl_crypto_fill(&c, variant->version, TLS_CIPHER_AES_GCM_128, 9);
+	ASSERT_EQ(setsockopt(self->fd, SOL_TLS, TLS_RX, &c, len), 0);
+	/* The RX transform is the cryptd one. */
+	ASSERT_GT(cryptd_gcm(self->driver, sizeof(self->driver)), refs);
+	ASSERT_EQ(peer_init(&self->p, &c), 0);
+	set_timeo(self->fd, 10000);
+}
+
+FIXTURE_TEARDOWN(async)
+{
+	peer_free(&self->p);
+	close(self->fd);
+	close(self->peer);
+	/* Back below every other gcm(aes): later tests get a sync one. */
+	if (self->driver[0])
+		crypto_nl(CRYPTO_MSG_UPDATEALG, self->driver, 1);
+}
+
+/* Records through the async engine: in order, partial reads, peek. */
+TEST_F(async, records_in_order)
+{
+	static unsigned char data[3 * 16384];
+	int i, n = 0;
+
+	for (i = 0; i < (int)sizeof(data); i++)
+		data[i] = i * 31 + (i >> 9);
+	for (i = 0; i < 3; i++)
+		n += peer_seal(&self->p, REC_DATA, data + 16384 * i, 16384,
+			       self->rec + n);
+	ASSERT_EQ(send_all(self->peer, self->rec, n), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, MSG_PEEK), 100);
+	EXPECT_EQ(memcmp(self->buf, data, 100), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), 100);
+	EXPECT_EQ(recv(self->fd, self->buf, 16384, MSG_WAITALL), 16384);
+	EXPECT_EQ(memcmp(self->buf, data + 100, 16384), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 2 * 16384 - 100, MSG_WAITALL),
+		  2 * 16384 - 100);
+	EXPECT_EQ(memcmp(self->buf, data + 16484, 2 * 16384 - 100), 0);
+}
+
+TEST_F(async, bad_tag)
+{
+	int n;
+
+	n = peer_seal(&self->p, REC_DATA, "secret", 6, self->rec);
+	self->rec[n - 2] ^= 0x80;
+	ASSERT_EQ(send_all(self->peer, self->rec, n), 0);
+	memset(self->buf, 0, 64);
+	EXPECT_EQ(recv(self->fd, self->buf, 64, 0), -1);
+	EXPECT_EQ(errno, EBADMSG);
+	EXPECT_EQ(memmem(self->buf, 64, "secret", 6), NULL);
+}
+
+/* Close with records queued, half-read and still arriving. */
+TEST_F(async, close_with_records_pending)
+{
+	static unsigned char data[16384];
+	int i, n = 0;
+
+	for (i = 0; i < 4; i++)
+		n += peer_seal(&self->p, REC_DATA, data, sizeof(data),
+			       self->rec + n);
+	ASSERT_EQ(send_all(self->peer, self->rec, n - 100), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 10, 0), 10);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, MSG_PEEK), 100);
+	close(self->fd);
+	self->fd = -1;
+	send_all(self->peer, self->rec + n - 100, 100);
 }
 
 TEST_HARNESS_MAIN
