@@ -38,7 +38,24 @@ static int ktls_parser_copyin(read_descriptor_t *desc, struct sk_buff *skb,
 	return n;
 }
 
-/* Move at most @want bytes from the TCP queue to @dst; bytes moved or error. */
+/*
+ * tcp_read_sock() never reads past TCP's urgent mark, and only a
+ * recv(MSG_OOB) the record layer does not offer would move it: a peer
+ * that sent urgent data would stall the stream for good.
+ */
+static bool ktls_parser_at_urgent_mark(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	return (READ_ONCE(tp->urg_data) & TCP_URG_VALID) &&
+	       READ_ONCE(tp->urg_seq) == READ_ONCE(tp->copied_seq);
+}
+
+/*
+ * Move at most @want bytes from the TCP queue to @dst. Return: bytes
+ * moved, or a negative errno; -EBADMSG when urgent data blocks the
+ * stream (TLS records never carry any), which stalls the parser.
+ */
 static int ktls_parser_copy(struct sock *sk, u8 *dst, u32 want)
 {
 	read_descriptor_t desc = { .arg.data = dst, .count = want };
@@ -49,7 +66,12 @@ static int ktls_parser_copy(struct sock *sk, u8 *dst, u32 want)
 	rc = tcp_read_sock(sk, &desc, ktls_parser_copyin);
 	if (desc.error)
 		return desc.error;
-	return rc < 0 ? rc : desc.written;
+	if (rc < 0)
+		return rc;
+	/* tcp_inq() stops at the mark too: it cannot tell this apart. */
+	if (!desc.written && ktls_parser_at_urgent_mark(sk))
+		return -EBADMSG;
+	return desc.written;
 }
 
 /*
@@ -77,16 +99,34 @@ static int ktls_parser_start_record(struct ktls_context *kctx, gfp_t gfp)
 	return 0;
 }
 
+/*
+ * The stream cannot be parsed any further (bad header, urgent data): stop
+ * reading it and fail the connection through sk_err. As upstream, a reader
+ * gets the error once (sock_error() clears it), then finds no more data.
+ * Records decrypted before the bad one are still delivered first.
+ */
+static void ktls_parser_stall(struct sock *sk, struct ktls_context *kctx,
+			      int err)
+{
+	kctx->rx_sw.stalled = true;
+	WRITE_ONCE(sk->sk_err, -err);
+	/* sk_err visible before the wake-up that makes readers look. */
+	smp_wmb();
+	sk_error_report(sk);
+}
+
 /**
  * ktls_parser_advance() - take what TCP has of the current record
  * @sk: the socket; owned by the caller, or bh-locked and not owned
  * @kctx: its context
  * @gfp: allocation mode for the record buffer
  *
- * A bad header fails the connection (ktls_rx_abort()).
+ * A bad header stalls the parser and fails the connection with its
+ * error in sk_err (ktls_parser_stall()).
  *
  * Return: 1 when a whole record is ready for ktls_parser_take(), 0 when
- * more bytes are needed, or a negative errno (-ENOMEM: try again later).
+ * more bytes are needed (or never will be: stalled), the sticky
+ * authentication error, -ENOMEM (try again later) or -ENOTCONN.
  */
 int ktls_parser_advance(struct sock *sk, struct ktls_context *kctx, gfp_t gfp)
 {
@@ -95,28 +135,35 @@ int ktls_parser_advance(struct sock *sk, struct ktls_context *kctx, gfp_t gfp)
 
 	if (rx->err)
 		return rx->err;
+	if (rx->stalled)
+		return 0;
 	if (!rx->cur) {
 		n = ktls_parser_copy(sk, rx->hdr + rx->have,
 				     TLS_HEADER_SIZE - rx->have);
 		if (n < 0)
-			return n;
+			goto fail;
 		rx->have += n;
 		if (rx->have < TLS_HEADER_SIZE)
 			return 0;
 		n = ktls_parser_start_record(kctx, gfp);
 		if (n == -ENOMEM)
 			return n;
-		if (n < 0) {
-			ktls_rx_abort(sk, kctx, n);
-			return n;
-		}
+		if (n < 0)
+			goto fail;
 	}
 	n = ktls_parser_copy(sk, rx->cur->buf + rx->have,
 			     rx->cur->len - rx->have);
 	if (n < 0)
-		return n;
+		goto fail;
 	rx->have += n;
 	return rx->have == rx->cur->len;
+
+fail:
+	/* Nothing but a listening socket makes TCP refuse: keep that. */
+	if (n == -ENOTCONN)
+		return n;
+	ktls_parser_stall(sk, kctx, n);
+	return 0;
 }
 
 /* Hand the complete current record to the caller; the parser starts anew. */

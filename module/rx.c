@@ -274,6 +274,9 @@ static struct sk_buff *ktls_rx_rec_skb(struct ktls_rx_rec *rec, size_t len)
 	skb = alloc_skb_with_frags(0, n, 0, &err, GFP_KERNEL);
 	if (!skb)
 		return ERR_PTR(err);
+	/* The fragments are attached but not yet counted as data. */
+	skb->len = n;
+	skb->data_len = n;
 	if (skb_store_bits(skb, 0, rec->buf + rec->off, n)) {
 		kfree_skb(skb);
 		return ERR_PTR(-EFAULT);
@@ -356,6 +359,8 @@ static int ktls_rx_feed_rec(read_descriptor_t *desc,
 /*
  * read_sock for in-kernel readers: data records already complete, without
  * waiting; stops before a non-data record (EINVAL if it comes first).
+ * Like tcp_read_sock() the caller holds the socket lock, in process
+ * context (nvme-tcp does so): decryption may sleep.
  */
 int ktls_rx_read_sock(struct sock *sk, read_descriptor_t *desc,
 		      sk_read_actor_t read_actor)
@@ -364,7 +369,7 @@ int ktls_rx_read_sock(struct sock *sk, read_descriptor_t *desc,
 	struct ktls_rx_rec *rec;
 	int copied = 0, rc = 0;
 
-	lock_sock(sk);
+	sock_owned_by_me(sk);
 	while (desc->count) {
 		rec = ktls_rx_next(sk, kctx, NULL);
 		if (IS_ERR_OR_NULL(rec)) {
@@ -382,7 +387,6 @@ int ktls_rx_read_sock(struct sock *sk, read_descriptor_t *desc,
 	}
 	ktls_parser_advance(sk, kctx, GFP_KERNEL);
 	ktls_rx_update_ready(&kctx->rx_sw);
-	release_sock(sk);
 	return copied ? copied : rc;
 }
 

@@ -84,6 +84,14 @@ int ktls_rx_decrypt(struct ktls_context *kctx, struct ktls_rx_rec *rec)
 	struct cipher_context *cc = &kctx->base.rx;
 	int rc;
 
+	/*
+	 * TLS 1.3 authenticates the header as sent, but record.c builds the
+	 * AAD with the only outer type 1.3 allows: anything else would
+	 * fail authentication, and must fail here the same way.
+	 */
+	if (prot->version == TLS_1_3_VERSION &&
+	    rec->buf[0] != TLS_RECORD_TYPE_DATA)
+		return -EBADMSG;
 	ktls_record_fill_aad(prot, rec->aad, rec->buf[0],
 			     rec->len - prot->overhead_size, cc->rec_seq);
 	ktls_record_fill_iv(prot, rec->iv, cc->iv, cc->rec_seq,

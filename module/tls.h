@@ -115,7 +115,8 @@ struct ktls_rx_sw {
 	struct ktls_rx_rec *cur;	/* record being assembled, or NULL */
 	u8 hdr[TLS_HEADER_SIZE];	/* header, while @cur is not there */
 	u32 have;			/* bytes of the record received */
-	int err;			/* sticky: the connection is dead */
+	int err;			/* sticky: authentication failed */
+	bool stalled;			/* bad stream: read nothing more */
 	bool ready;			/* a record, an error: wake readers */
 	bool started;			/* our data_ready is installed */
 	void (*saved_data_ready)(struct sock *sk);

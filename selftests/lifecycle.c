@@ -139,7 +139,11 @@ TEST_F(pair, keyed_tx_sends_no_plaintext)
 	EXPECT_EQ(memmem(wire, got, "secret", 6), NULL);
 }
 
-/* With RX keys and no RX path, record bytes are not handed out as data. */
+/*
+ * With RX keys, plain bytes from the peer are never handed out as data:
+ * "abcdef" is a record header with a wrong version, so the connection
+ * fails with EINVAL, reported once as upstream; then nothing more comes.
+ */
 TEST_F(pair, keyed_rx_refuses_to_read)
 {
 	char buf[16];
@@ -149,11 +153,12 @@ TEST_F(pair, keyed_rx_refuses_to_read)
 	ASSERT_EQ(set_keys(self->server, TLS_RX), 0);
 	ASSERT_EQ(send(self->client, "abcdef", 6, 0), 6);
 	EXPECT_EQ(recv(self->server, buf, sizeof(buf), 0), -1);
-	EXPECT_EQ(errno, EOPNOTSUPP);
-	EXPECT_EQ(read(self->server, buf, sizeof(buf)), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(recv(self->server, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	EXPECT_EQ(errno, EAGAIN);
 	ASSERT_EQ(pipe(p), 0);
 	EXPECT_EQ(splice(self->server, NULL, p[1], NULL, 6, SPLICE_F_NONBLOCK), -1);
-	EXPECT_EQ(errno, EOPNOTSUPP);
+	EXPECT_EQ(errno, EAGAIN);
 	close(p[0]);
 	close(p[1]);
 	/* TX was not keyed: it still works in plain TCP. */

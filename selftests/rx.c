@@ -1,0 +1,947 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Software RX path, for every cipher x TLS version. The peer is a raw TCP
+ * socket sending records sealed by OpenSSL (rx_peer.h), so nothing here
+ * depends on our TX path: record assembly from any split of the stream,
+ * record type handling and cmsg, peek/partial/lowat/timeouts, poll,
+ * splice, EOF, and every malformed record failing with the right errno
+ * and never a plaintext byte.
+ */
+#include <fcntl.h>
+#include <linux/cryptouser.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/time.h>
+
+#include "rx_peer.h"
+#include "kselftest_harness.h"
+
+#define REC_ALERT	21
+#define REC_HANDSHAKE	22
+#define REC_DATA	23
+
+FIXTURE(rx)
+{
+	int fd, peer;
+	struct peer p;
+	unsigned char rec[PEER_MAX_REC];
+	unsigned char buf[PEER_MAX_REC];
+};
+
+FIXTURE_VARIANT(rx)
+{
+	unsigned short version;
+	unsigned short cipher;
+	int family;
+};
+
+FIXTURE_VARIANT_ADD(rx, 12_aes_gcm)
+{
+	.version = TLS_1_2_VERSION, .cipher = TLS_CIPHER_AES_GCM_128, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 13_aes_gcm)
+{
+	.version = TLS_1_3_VERSION, .cipher = TLS_CIPHER_AES_GCM_128, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 12_aes_gcm_256)
+{
+	.version = TLS_1_2_VERSION, .cipher = TLS_CIPHER_AES_GCM_256, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 13_aes_gcm_256)
+{
+	.version = TLS_1_3_VERSION, .cipher = TLS_CIPHER_AES_GCM_256, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 12_aes_ccm)
+{
+	.version = TLS_1_2_VERSION, .cipher = TLS_CIPHER_AES_CCM_128, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 13_aes_ccm)
+{
+	.version = TLS_1_3_VERSION, .cipher = TLS_CIPHER_AES_CCM_128, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 12_chacha)
+{
+	.version = TLS_1_2_VERSION, .cipher = TLS_CIPHER_CHACHA20_POLY1305, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 13_chacha)
+{
+	.version = TLS_1_3_VERSION, .cipher = TLS_CIPHER_CHACHA20_POLY1305, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 12_sm4_gcm)
+{
+	.version = TLS_1_2_VERSION, .cipher = TLS_CIPHER_SM4_GCM, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 13_sm4_gcm)
+{
+	.version = TLS_1_3_VERSION, .cipher = TLS_CIPHER_SM4_GCM, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 12_sm4_ccm)
+{
+	.version = TLS_1_2_VERSION, .cipher = TLS_CIPHER_SM4_CCM, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 13_sm4_ccm)
+{
+	.version = TLS_1_3_VERSION, .cipher = TLS_CIPHER_SM4_CCM, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 12_aria_gcm)
+{
+	.version = TLS_1_2_VERSION, .cipher = TLS_CIPHER_ARIA_GCM_128, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 12_aria_gcm_256)
+{
+	.version = TLS_1_2_VERSION, .cipher = TLS_CIPHER_ARIA_GCM_256, .family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(rx, 12_aes_gcm_v6)
+{
+	.version = TLS_1_2_VERSION, .cipher = TLS_CIPHER_AES_GCM_128, .family = AF_INET6,
+};
+
+FIXTURE_VARIANT_ADD(rx, 13_chacha_v6)
+{
+	.version = TLS_1_3_VERSION, .cipher = TLS_CIPHER_CHACHA20_POLY1305, .family = AF_INET6,
+};
+
+FIXTURE_SETUP(rx)
+{
+	union ctrl_crypto c;
+	int len, one = 1, rc;
+
+	ASSERT_EQ(ctrl_tcp_pair(variant->family, &self->fd, &self->peer), 0);
+	setsockopt(self->peer, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	ASSERT_EQ(ctrl_attach(self->fd), 0);
+	len = ctrl_crypto_fill(&c, variant->version, variant->cipher, 7);
+	rc = setsockopt(self->fd, SOL_TLS, TLS_RX, &c, len);
+	if (rc && errno == ENOENT)
+		SKIP(return, "kernel crypto lacks cipher %u", variant->cipher);
+	ASSERT_EQ(rc, 0);
+	if (peer_init(&self->p, &c))
+		SKIP(return, "libcrypto lacks %s",
+		     peer_evp_name(variant->cipher));
+}
+
+FIXTURE_TEARDOWN(rx)
+{
+	peer_free(&self->p);
+	close(self->fd);
+	close(self->peer);
+}
+
+/* Seal a record and send it whole. */
+static int send_rec(struct __test_metadata *_metadata, int fd,
+		    struct peer *p, unsigned char type, const void *data,
+		    int len)
+{
+	unsigned char *rec = malloc(PEER_MAX_REC);
+	int n = peer_seal(p, type, data, len, rec);
+
+	EXPECT_GT(n, 0);
+	EXPECT_EQ(send_all(fd, rec, n), 0);
+	free(rec);
+	return n;
+}
+
+/* recvmsg with a cmsg buffer; *type gets TLS_GET_RECORD_TYPE (or -1). */
+static ssize_t recv_type(int fd, void *buf, size_t len, int flags, int *type)
+{
+	char cbuf[CMSG_SPACE(sizeof(unsigned char))];
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cmsg;
+	ssize_t n;
+
+	*type = -1;
+	n = recvmsg(fd, &msg, flags);
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (n >= 0 && cmsg && cmsg->cmsg_level == SOL_TLS &&
+	    cmsg->cmsg_type == TLS_GET_RECORD_TYPE)
+		*type = *CMSG_DATA(cmsg);
+	return n;
+}
+
+static int readable(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, timeout_ms) == 1 &&
+	       (pfd.revents & (POLLIN | POLLERR));
+}
+
+static unsigned long decrypt_errors(void)
+{
+	unsigned long val[CTRL_NUM_STATS] = {};
+
+	ctrl_read_stats(val);
+	return val[8];
+}
+
+static void set_timeo(int fd, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+TEST_F(rx, one_record)
+{
+	int type;
+
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "hello", 5);
+	EXPECT_EQ(recv_type(self->fd, self->buf, sizeof(self->buf), 0, &type),
+		  5);
+	EXPECT_EQ(type, REC_DATA);
+	EXPECT_EQ(memcmp(self->buf, "hello", 5), 0);
+}
+
+/* Many records in one send: data records merge into one read. */
+TEST_F(rx, many_records_one_send)
+{
+	unsigned char *out = self->rec;
+	char data[10][100];
+	int i, n = 0;
+
+	for (i = 0; i < 10; i++) {
+		memset(data[i], 'a' + i, sizeof(data[i]));
+		n += peer_seal(&self->p, REC_DATA, data[i], 100, out + n);
+	}
+	ASSERT_EQ(send_all(self->peer, out, n), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 1000, MSG_WAITALL), 1000);
+	EXPECT_EQ(memcmp(self->buf, data, 1000), 0);
+}
+
+/*
+ * Every split point of a record: readable only once its last byte is
+ * there, never before, and the content intact.
+ */
+TEST_F(rx, split_everywhere)
+{
+	unsigned char data[40];
+	int n, k;
+
+	for (k = 0; k < (int)sizeof(data); k++)
+		data[k] = k * 7;
+	for (k = 1; ; k++) {
+		n = peer_seal(&self->p, REC_DATA, data, sizeof(data),
+			      self->rec);
+		if (k >= n)
+			break;
+		ASSERT_EQ(send_all(self->peer, self->rec, k), 0);
+		usleep(2000);
+		EXPECT_FALSE(readable(self->fd, 0));
+		EXPECT_EQ(recv(self->fd, self->buf, 100, MSG_DONTWAIT), -1);
+		EXPECT_EQ(errno, EAGAIN);
+		ASSERT_EQ(send_all(self->peer, self->rec + k, n - k), 0);
+		EXPECT_TRUE(readable(self->fd, 1000));
+		ASSERT_EQ(recv(self->fd, self->buf, 100, 0), (ssize_t)sizeof(data));
+		ASSERT_EQ(memcmp(self->buf, data, sizeof(data)), 0);
+	}
+}
+
+/* Three records sent one byte per segment. */
+TEST_F(rx, one_byte_at_a_time)
+{
+	unsigned char data[300];
+	int i, n = 0;
+
+	for (i = 0; i < (int)sizeof(data); i++)
+		data[i] = i;
+	for (i = 0; i < 3; i++)
+		n += peer_seal(&self->p, REC_DATA, data + 100 * i, 100,
+			       self->rec + n);
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(send(self->peer, self->rec + i, 1, 0), 1);
+	set_timeo(self->fd, 2000);
+	EXPECT_EQ(recv(self->fd, self->buf, 300, MSG_WAITALL), 300);
+	EXPECT_EQ(memcmp(self->buf, data, 300), 0);
+}
+
+/* Largest records through a receive buffer smaller than one of them. */
+struct big_send {
+	int fd;
+	unsigned char *wire;
+	int len;
+};
+
+static void *big_sender(void *arg)
+{
+	struct big_send *b = arg;
+
+	send_all(b->fd, b->wire, b->len);
+	return NULL;
+}
+
+TEST_F(rx, max_records_tiny_rcvbuf)
+{
+	static unsigned char data[4 * 16384];
+	struct big_send b = { .fd = self->peer };
+	int i, rcvbuf = 2048;
+	pthread_t thr;
+
+	ASSERT_EQ(setsockopt(self->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+			     sizeof(rcvbuf)), 0);
+	for (i = 0; i < (int)sizeof(data); i++)
+		data[i] = i * 13 + (i >> 8);
+	b.wire = malloc(4 * PEER_MAX_REC);
+	for (i = 0; i < 4; i++)
+		b.len += peer_seal(&self->p, REC_DATA, data + 16384 * i, 16384,
+				   b.wire + b.len);
+	ASSERT_EQ(pthread_create(&thr, NULL, big_sender, &b), 0);
+	set_timeo(self->fd, 5000);
+	EXPECT_EQ(recv(self->fd, self->buf, 16384, MSG_WAITALL), 16384);
+	EXPECT_EQ(memcmp(self->buf, data, 16384), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 16384, MSG_WAITALL), 16384);
+	EXPECT_EQ(memcmp(self->buf, data + 16384, 16384), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 16384, MSG_WAITALL), 16384);
+	EXPECT_EQ(recv(self->fd, self->buf, 16384, MSG_WAITALL), 16384);
+	EXPECT_EQ(memcmp(self->buf, data + 3 * 16384, 16384), 0);
+	pthread_join(thr, NULL);
+	free(b.wire);
+}
+
+TEST_F(rx, partial_read_keeps_rest)
+{
+	char data[100];
+	int i;
+
+	for (i = 0; i < 100; i++)
+		data[i] = i;
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, data, 100);
+	EXPECT_EQ(recv(self->fd, self->buf, 10, 0), 10);
+	EXPECT_EQ(memcmp(self->buf, data, 10), 0);
+	EXPECT_TRUE(readable(self->fd, 0));
+	EXPECT_EQ(recv(self->fd, self->buf, 200, 0), 90);
+	EXPECT_EQ(memcmp(self->buf, data + 10, 90), 0);
+}
+
+TEST_F(rx, peek_across_records)
+{
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "abc", 3);
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "defg", 4);
+	usleep(20000);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, MSG_PEEK), 7);
+	EXPECT_EQ(memcmp(self->buf, "abcdefg", 7), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 2, MSG_PEEK), 2);
+	EXPECT_EQ(recv(self->fd, self->buf, 2, 0), 2);
+	EXPECT_EQ(memcmp(self->buf, "ab", 2), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, MSG_PEEK), 5);
+	EXPECT_EQ(memcmp(self->buf, "cdefg", 5), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), 5);
+	EXPECT_EQ(memcmp(self->buf, "cdefg", 5), 0);
+}
+
+/* A control record: EIO without a cmsg buffer (and it stays), alone with. */
+TEST_F(rx, control_record)
+{
+	int type;
+
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "data1", 5);
+	send_rec(_metadata, self->peer, &self->p, REC_ALERT, "\x01\x00", 2);
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "data2", 5);
+	usleep(20000);
+	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 5);
+	EXPECT_EQ(type, REC_DATA);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), -1);
+	EXPECT_EQ(errno, EIO);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, MSG_PEEK), -1);
+	EXPECT_EQ(errno, EIO);
+	EXPECT_EQ(recv_type(self->fd, self->buf, 100, MSG_PEEK, &type), 2);
+	EXPECT_EQ(type, REC_ALERT);
+	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 2);
+	EXPECT_EQ(type, REC_ALERT);
+	EXPECT_EQ(memcmp(self->buf, "\x01\x00", 2), 0);
+	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 5);
+	EXPECT_EQ(type, REC_DATA);
+	EXPECT_EQ(memcmp(self->buf, "data2", 5), 0);
+}
+
+/* Two control records of the same type are still read one at a time. */
+TEST_F(rx, control_records_not_merged)
+{
+	int type;
+
+	send_rec(_metadata, self->peer, &self->p, REC_HANDSHAKE, "hs1", 3);
+	send_rec(_metadata, self->peer, &self->p, REC_HANDSHAKE, "hs2", 3);
+	usleep(20000);
+	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 3);
+	EXPECT_EQ(type, REC_HANDSHAKE);
+	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 3);
+	EXPECT_EQ(memcmp(self->buf, "hs2", 3), 0);
+}
+
+TEST_F(rx, timeouts_and_dontwait)
+{
+	struct timeval t0, t1;
+
+	EXPECT_EQ(recv(self->fd, self->buf, 100, MSG_DONTWAIT), -1);
+	EXPECT_EQ(errno, EAGAIN);
+	set_timeo(self->fd, 100);
+	gettimeofday(&t0, NULL);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), -1);
+	EXPECT_EQ(errno, EAGAIN);
+	gettimeofday(&t1, NULL);
+	EXPECT_GE((t1.tv_sec - t0.tv_sec) * 1000000 + t1.tv_usec - t0.tv_usec,
+		  90000);
+}
+
+/*
+ * SO_RCVLOWAT: a read waits for that many bytes of plaintext (until its
+ * timeout, which returns what there is), then takes all there is.
+ */
+TEST_F(rx, rcvlowat)
+{
+	struct timeval t0, t1;
+	int lowat = 8;
+
+	ASSERT_EQ(setsockopt(self->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat,
+			     sizeof(lowat)), 0);
+	set_timeo(self->fd, 200);
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "1234", 4);
+	gettimeofday(&t0, NULL);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), 4);
+	gettimeofday(&t1, NULL);
+	EXPECT_GE((t1.tv_sec - t0.tv_sec) * 1000000 + t1.tv_usec - t0.tv_usec,
+		  150000);
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "5678", 4);
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "9", 1);
+	usleep(20000);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), 5);
+	EXPECT_EQ(memcmp(self->buf, "56789", 5), 0);
+}
+
+/* A tampered tag: EBADMSG, counted, forever; never a plaintext byte. */
+TEST_F(rx, bad_tag)
+{
+	unsigned long before = decrypt_errors();
+	int n;
+
+	n = peer_seal(&self->p, REC_DATA, "secret", 6, self->rec);
+	self->rec[n - 1] ^= 1;
+	memset(self->buf, 0, 100);
+	ASSERT_EQ(send_all(self->peer, self->rec, n), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), -1);
+	EXPECT_EQ(errno, EBADMSG);
+	EXPECT_EQ(memmem(self->buf, 100, "secret", 6), NULL);
+	EXPECT_EQ(decrypt_errors(), before + 1);
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "more", 4);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), -1);
+	EXPECT_EQ(errno, EBADMSG);
+}
+
+/* A tampered header byte is authenticated too (AAD). */
+TEST_F(rx, bad_type_in_header)
+{
+	int n;
+
+	n = peer_seal(&self->p, REC_DATA, "secret", 6, self->rec);
+	self->rec[0] = REC_HANDSHAKE;
+	ASSERT_EQ(send_all(self->peer, self->rec, n), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), -1);
+	EXPECT_EQ(errno, EBADMSG);
+}
+
+TEST_F(rx, bad_version)
+{
+	int n;
+
+	n = peer_seal(&self->p, REC_DATA, "secret", 6, self->rec);
+	self->rec[2] = 1;
+	ASSERT_EQ(send_all(self->peer, self->rec, n), 0);
+	EXPECT_TRUE(readable(self->fd, 1000));
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), -1);
+	EXPECT_EQ(errno, EINVAL);
+	/* As upstream: the error is reported once, then nothing comes. */
+	EXPECT_EQ(recv(self->fd, self->buf, 100, MSG_DONTWAIT), -1);
+	EXPECT_EQ(errno, EAGAIN);
+	EXPECT_FALSE(readable(self->fd, 0));
+}
+
+/* A header announcing more than 2^14 + overhead: EMSGSIZE at once. */
+TEST_F(rx, too_long)
+{
+	unsigned char hdr[5] = { REC_DATA, 3, 3, 0x48, 0x01 };
+
+	ASSERT_EQ(send_all(self->peer, hdr, 5), 0);
+	EXPECT_TRUE(readable(self->fd, 1000));
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), -1);
+	EXPECT_EQ(errno, EMSGSIZE);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, MSG_DONTWAIT), -1);
+	EXPECT_EQ(errno, EAGAIN);
+}
+
+/* 2^14 + 1 bytes of plaintext is one byte too many for either version. */
+TEST_F(rx, one_byte_over_max)
+{
+	static unsigned char data[16385];
+	int n;
+
+	n = peer_seal(&self->p, REC_DATA, data, sizeof(data), self->rec);
+	ASSERT_EQ(send_all(self->peer, self->rec, 5), 0);
+	ASSERT_GT(n, 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), -1);
+	EXPECT_EQ(errno, EMSGSIZE);
+}
+
+/* Length smaller than the cipher's own overhead. */
+TEST_F(rx, too_short)
+{
+	unsigned char hdr[5 + 8] = { REC_DATA, 3, 3, 0, 8 };
+
+	ASSERT_EQ(send_all(self->peer, hdr, sizeof(hdr)), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), -1);
+	EXPECT_EQ(errno, EBADMSG);
+}
+
+/* The stream ends in the middle of a record: EOF, no partial plaintext. */
+TEST_F(rx, truncated_then_close)
+{
+	int n;
+
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "whole", 5);
+	n = peer_seal(&self->p, REC_DATA, "cut short", 9, self->rec);
+	ASSERT_EQ(send_all(self->peer, self->rec, n - 3), 0);
+	close(self->peer);
+	self->peer = -1;
+	EXPECT_EQ(recv(self->fd, self->buf, 100, MSG_WAITALL), 5);
+	EXPECT_EQ(memcmp(self->buf, "whole", 5), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), 0);
+	EXPECT_TRUE(readable(self->fd, 0));
+}
+
+TEST_F(rx, peer_reset)
+{
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "x", 1);
+	ctrl_close_now(self->peer);
+	self->peer = -1;
+	usleep(20000);
+	/* Data that arrived before the reset is still delivered first. */
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), 1);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), -1);
+	EXPECT_EQ(errno, ECONNRESET);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), 0);
+}
+
+/* A reader blocked in recv is woken by shutdown and returns EOF. */
+static void *shut_later(void *arg)
+{
+	usleep(50000);
+	shutdown(*(int *)arg, SHUT_RDWR);
+	return NULL;
+}
+
+TEST_F(rx, shutdown_wakes_reader)
+{
+	pthread_t thr;
+
+	ASSERT_EQ(pthread_create(&thr, NULL, shut_later, &self->fd), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), 0);
+	pthread_join(thr, NULL);
+}
+
+/* TLS 1.3: padding hides the type; all-padding records are malformed. */
+TEST_F(rx, tls13_padding)
+{
+	int type, n;
+
+	if (variant->version != TLS_1_3_VERSION)
+		SKIP(return, "TLS 1.3 only");
+	n = peer_seal_pad(&self->p, REC_HANDSHAKE, "key", 3, 200, self->rec);
+	ASSERT_EQ(send_all(self->peer, self->rec, n), 0);
+	n = peer_seal_pad(&self->p, REC_DATA, "abc", 3, 1000, self->rec);
+	ASSERT_EQ(send_all(self->peer, self->rec, n), 0);
+	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 3);
+	EXPECT_EQ(type, REC_HANDSHAKE);
+	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 3);
+	EXPECT_EQ(type, REC_DATA);
+	EXPECT_EQ(memcmp(self->buf, "abc", 3), 0);
+	/* Inner type 0 and nothing else: all zeros. */
+	n = peer_seal_pad(&self->p, 0, "", 0, 10, self->rec);
+	ASSERT_EQ(send_all(self->peer, self->rec, n), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), -1);
+	EXPECT_EQ(errno, EBADMSG);
+}
+
+/* An empty data record is skipped, not taken for EOF. */
+TEST_F(rx, empty_data_record)
+{
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "", 0);
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "after", 5);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), 5);
+	EXPECT_EQ(memcmp(self->buf, "after", 5), 0);
+}
+
+/* EFAULT loses nothing. */
+TEST_F(rx, efault_keeps_record)
+{
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "kept", 4);
+	usleep(20000);
+	EXPECT_EQ(recv(self->fd, (void *)16, 100, 0), -1);
+	EXPECT_EQ(errno, EFAULT);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), 4);
+	EXPECT_EQ(memcmp(self->buf, "kept", 4), 0);
+}
+
+TEST_F(rx, poll_whole_record)
+{
+	int n;
+
+	EXPECT_FALSE(readable(self->fd, 0));
+	n = peer_seal(&self->p, REC_DATA, "polled", 6, self->rec);
+	ASSERT_EQ(send_all(self->peer, self->rec, n - 1), 0);
+	EXPECT_FALSE(readable(self->fd, 100));
+	ASSERT_EQ(send_all(self->peer, self->rec + n - 1, 1), 0);
+	EXPECT_TRUE(readable(self->fd, 1000));
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), 6);
+	EXPECT_FALSE(readable(self->fd, 0));
+}
+
+/* Records already queued in TCP when TLS_RX is set are parsed at once. */
+TEST(data_before_keys)
+{
+	unsigned char rec[PEER_MAX_REC], buf[64];
+	union ctrl_crypto c;
+	struct peer p;
+	int fd, peer, len;
+
+	ASSERT_EQ(ctrl_tcp_pair(AF_INET, &fd, &peer), 0);
+	ASSERT_EQ(ctrl_attach(fd), 0);
+	len = ctrl_crypto_fill(&c, TLS_1_3_VERSION, TLS_CIPHER_AES_GCM_128, 3);
+	ASSERT_EQ(peer_init(&p, &c), 0);
+	len = peer_seal(&p, REC_DATA, "early", 5, rec);
+	ASSERT_EQ(send_all(peer, rec, len), 0);
+	usleep(20000);
+	ASSERT_EQ(setsockopt(fd, SOL_TLS, TLS_RX, &c,
+			     ctrl_crypto_size(c.info.cipher_type)), 0);
+	EXPECT_TRUE(readable(fd, 0));
+	EXPECT_EQ(recv(fd, buf, sizeof(buf), 0), 5);
+	EXPECT_EQ(memcmp(buf, "early", 5), 0);
+	peer_free(&p);
+	close(fd);
+	close(peer);
+}
+
+TEST_F(rx, splice_to_pipe)
+{
+	int p[2], type;
+
+	ASSERT_EQ(pipe(p), 0);
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "spliced", 7);
+	EXPECT_EQ(splice(self->fd, NULL, p[1], NULL, 100, 0), 7);
+	EXPECT_EQ(read(p[0], self->buf, 100), 7);
+	EXPECT_EQ(memcmp(self->buf, "spliced", 7), 0);
+	send_rec(_metadata, self->peer, &self->p, REC_ALERT, "\x01\x00", 2);
+	usleep(20000);
+	EXPECT_EQ(splice(self->fd, NULL, p[1], NULL, 100, 0), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 2);
+	EXPECT_EQ(type, REC_ALERT);
+	EXPECT_EQ(splice(self->fd, NULL, p[1], NULL, 100, SPLICE_F_NONBLOCK),
+		  -1);
+	EXPECT_EQ(errno, EAGAIN);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* epoll: EPOLLIN edge-triggered fires once per whole record, not before. */
+TEST_F(rx, epoll_whole_record)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	int ep, n;
+
+	ep = epoll_create1(0);
+	ASSERT_GE(ep, 0);
+	ASSERT_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, self->fd, &ev), 0);
+	n = peer_seal(&self->p, REC_DATA, "epolled", 7, self->rec);
+	ASSERT_EQ(send_all(self->peer, self->rec, n / 2), 0);
+	EXPECT_EQ(epoll_wait(ep, &ev, 1, 100), 0);
+	ASSERT_EQ(send_all(self->peer, self->rec + n / 2, n - n / 2), 0);
+	EXPECT_EQ(epoll_wait(ep, &ev, 1, 1000), 1);
+	EXPECT_TRUE(ev.events & EPOLLIN);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), 7);
+	close(ep);
+}
+
+/*
+ * A blocked reader against a writer cutting a long stream of records at
+ * pseudo-random points, then a reset in the middle of a record: every
+ * byte in order, then ECONNRESET or EOF, never garbage.
+ */
+struct stream_send {
+	int fd;
+	struct peer *p;
+	int records;
+	int all_read;	/* set by the reader: a reset now loses nothing */
+};
+
+static void *stream_sender(void *arg)
+{
+	struct stream_send *s = arg;
+	unsigned char *rec = malloc(PEER_MAX_REC), data[3000];
+	unsigned int seed = 1;
+	int i, j, n, off, cut;
+
+	for (i = 0; i < s->records; i++) {
+		for (j = 0; j < (int)sizeof(data); j++)
+			data[j] = (unsigned char)(i + j);
+		n = peer_seal(s->p, REC_DATA, data, 1 + i * 37 % 3000, rec);
+		for (off = 0; off < n; off += cut) {
+			cut = 1 + rand_r(&seed) % 700;
+			if (cut > n - off)
+				cut = n - off;
+			if (send_all(s->fd, rec + off, cut))
+				goto out;
+		}
+	}
+	n = peer_seal(s->p, REC_DATA, data, 100, rec);
+	send_all(s->fd, rec, n / 2);
+	/* An RST discards unsent data: reset only once all was read. */
+	while (!__atomic_load_n(&s->all_read, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	usleep(10000);
+	ctrl_close_now(s->fd);
+out:
+	free(rec);
+	return NULL;
+}
+
+TEST_F(rx, stream_then_reset)
+{
+	struct stream_send s = { .fd = self->peer, .p = &self->p,
+				 .records = 300 };
+	int i, j, len, got;
+	pthread_t thr;
+
+	ASSERT_EQ(pthread_create(&thr, NULL, stream_sender, &s), 0);
+	set_timeo(self->fd, 10000);
+	for (i = 0; i < s.records; i++) {
+		len = 1 + i * 37 % 3000;
+		got = recv(self->fd, self->buf, len, MSG_WAITALL);
+		if (got != len)
+			TH_LOG("record %d: %d (%s)", i, got, strerror(errno));
+		ASSERT_EQ(got, len);
+		for (j = 0; j < len; j++)
+			ASSERT_EQ(self->buf[j], (unsigned char)(i + j));
+	}
+	__atomic_store_n(&s.all_read, 1, __ATOMIC_RELEASE);
+	got = recv(self->fd, self->buf, 100, 0);
+	EXPECT_TRUE(got == 0 || (got == -1 && errno == ECONNRESET));
+	pthread_join(thr, NULL);
+	self->peer = -1;
+}
+
+/*
+ * Urgent data inside a record stream: the connection fails (EBADMSG,
+ * reported once) rather than hanging at TCP's urgent mark, and the record
+ * before it is still delivered.
+ */
+TEST_F(rx, urgent_data_fails_stream)
+{
+	set_timeo(self->fd, 2000);
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "before", 6);
+	ASSERT_EQ(send(self->peer, "!", 1, MSG_OOB), 1);
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "after", 5);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), 6);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), -1);
+	EXPECT_EQ(errno, EBADMSG);
+}
+
+/*
+ * Forced asynchronous decryption (pitfall class 2): a cryptd instance of
+ * gcm(aes) is registered through NETLINK_CRYPTO and given the highest
+ * priority, so the TLS_RX transform's decrypt returns -EINPROGRESS.
+ * SKIP where crypto_user or cryptd is missing.
+ */
+static int crypto_nl(int type, const char *driver, unsigned int prio)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct crypto_user_alg alg;
+		struct nlattr na;
+		unsigned int prio;
+	} req = {};
+	struct {
+		struct nlmsghdr nh;
+		struct nlmsgerr err;
+	} ack;
+	int fd, rc = -1;
+
+	fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_CRYPTO);
+	if (fd < 0)
+		return -errno;
+	req.nh.nlmsg_len = sizeof(req);
+	req.nh.nlmsg_type = type;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	snprintf(req.alg.cru_driver_name, sizeof(req.alg.cru_driver_name),
+		 "%s", driver);
+	snprintf(req.alg.cru_name, sizeof(req.alg.cru_name), "gcm(aes)");
+	req.alg.cru_type = 3;		/* CRYPTO_ALG_TYPE_AEAD */
+	req.alg.cru_mask = 0xf;		/* CRYPTO_ALG_TYPE_MASK */
+	req.na.nla_len = NLA_HDRLEN + sizeof(req.prio);
+	req.na.nla_type = CRYPTOCFGA_PRIORITY_VAL;
+	req.prio = prio;
+	if (send(fd, &req, sizeof(req), 0) == sizeof(req) &&
+	    recv(fd, &ack, sizeof(ack), 0) >= (int)sizeof(ack))
+		rc = ack.err.error;
+	close(fd);
+	return rc;
+}
+
+/* Driver name of the cryptd gcm(aes) and its refcnt from /proc/crypto. */
+static long cryptd_gcm(char *driver, size_t len)
+{
+	FILE *f = fopen("/proc/crypto", "r");
+	char line[256], name[128] = "";
+	long refs = -1;
+	int in = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "name : %127s", name) == 1)
+			continue;
+		if (!strncmp(line, "driver", 6))
+			in = !strcmp(name, "gcm(aes)") &&
+			     strstr(line, ": cryptd(");
+		if (in && !strncmp(line, "driver", 6)) {
+			snprintf(driver, len, "%s", strchr(line, ':') + 2);
+			driver[strcspn(driver, "\n")] = 0;
+		}
+		if (in && !strncmp(line, "refcnt", 6))
+			refs = atol(strchr(line, ':') + 1);
+	}
+	fclose(f);
+	return refs;
+}
+
+FIXTURE(async)
+{
+	char driver[128];
+	int fd, peer;
+	struct peer p;
+	unsigned char rec[4 * PEER_MAX_REC];
+	unsigned char buf[2 * PEER_MAX_REC];
+};
+
+FIXTURE_VARIANT(async)
+{
+	unsigned short version;
+};
+
+FIXTURE_VARIANT_ADD(async, 12_aes_gcm)
+{
+	.version = TLS_1_2_VERSION,
+};
+
+FIXTURE_VARIANT_ADD(async, 13_aes_gcm)
+{
+	.version = TLS_1_3_VERSION,
+};
+
+FIXTURE_SETUP(async)
+{
+	union ctrl_crypto c;
+	long refs;
+	int i, rc, len;
+
+	for (i = 0; i < 50; i++) {
+		rc = crypto_nl(CRYPTO_MSG_NEWALG, "cryptd(gcm(aes))", 0);
+		if (rc != -EAGAIN)
+			break;
+		usleep(100000);
+	}
+	if (rc && rc != -EEXIST)
+		SKIP(return, "cannot instantiate cryptd(gcm(aes)): %d", rc);
+	ASSERT_GE(cryptd_gcm(self->driver, sizeof(self->driver)), 0);
+	ASSERT_EQ(crypto_nl(CRYPTO_MSG_UPDATEALG, self->driver, 10000), 0);
+	refs = cryptd_gcm(self->driver, sizeof(self->driver));
+
+	ASSERT_EQ(ctrl_tcp_pair(AF_INET, &self->fd, &self->peer), 0);
+	ASSERT_EQ(ctrl_attach(self->fd), 0);
+	len = ctrl_crypto_fill(&c, variant->version, TLS_CIPHER_AES_GCM_128, 9);
+	ASSERT_EQ(setsockopt(self->fd, SOL_TLS, TLS_RX, &c, len), 0);
+	/* The RX transform is the cryptd one. */
+	ASSERT_GT(cryptd_gcm(self->driver, sizeof(self->driver)), refs);
+	ASSERT_EQ(peer_init(&self->p, &c), 0);
+	set_timeo(self->fd, 10000);
+}
+
+FIXTURE_TEARDOWN(async)
+{
+	peer_free(&self->p);
+	close(self->fd);
+	close(self->peer);
+	/* Back below every other gcm(aes): later tests get a sync one. */
+	if (self->driver[0])
+		crypto_nl(CRYPTO_MSG_UPDATEALG, self->driver, 1);
+}
+
+/* Records through the async engine: in order, partial reads, peek. */
+TEST_F(async, records_in_order)
+{
+	static unsigned char data[3 * 16384];
+	int i, n = 0;
+
+	for (i = 0; i < (int)sizeof(data); i++)
+		data[i] = i * 31 + (i >> 9);
+	for (i = 0; i < 3; i++)
+		n += peer_seal(&self->p, REC_DATA, data + 16384 * i, 16384,
+			       self->rec + n);
+	ASSERT_EQ(send_all(self->peer, self->rec, n), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, MSG_PEEK), 100);
+	EXPECT_EQ(memcmp(self->buf, data, 100), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), 100);
+	EXPECT_EQ(recv(self->fd, self->buf, 16384, MSG_WAITALL), 16384);
+	EXPECT_EQ(memcmp(self->buf, data + 100, 16384), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 2 * 16384 - 100, MSG_WAITALL),
+		  2 * 16384 - 100);
+	EXPECT_EQ(memcmp(self->buf, data + 16484, 2 * 16384 - 100), 0);
+}
+
+TEST_F(async, bad_tag)
+{
+	int n;
+
+	n = peer_seal(&self->p, REC_DATA, "secret", 6, self->rec);
+	self->rec[n - 2] ^= 0x80;
+	ASSERT_EQ(send_all(self->peer, self->rec, n), 0);
+	memset(self->buf, 0, 64);
+	EXPECT_EQ(recv(self->fd, self->buf, 64, 0), -1);
+	EXPECT_EQ(errno, EBADMSG);
+	EXPECT_EQ(memmem(self->buf, 64, "secret", 6), NULL);
+}
+
+/* Close with records queued, half-read and still arriving. */
+TEST_F(async, close_with_records_pending)
+{
+	static unsigned char data[16384];
+	int i, n = 0;
+
+	for (i = 0; i < 4; i++)
+		n += peer_seal(&self->p, REC_DATA, data, sizeof(data),
+			       self->rec + n);
+	ASSERT_EQ(send_all(self->peer, self->rec, n - 100), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 10, 0), 10);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, MSG_PEEK), 100);
+	close(self->fd);
+	self->fd = -1;
+	send_all(self->peer, self->rec + n - 100, 100);
+}
+
+TEST_HARNESS_MAIN
