@@ -14,8 +14,10 @@
 
 #define TLS_HS 22		/* handshake content type */
 /* Indexes in /proc/net/tls_stat (upstream's order, see ctrl_util.h). */
-enum { RX_REKEY_OK = 12, RX_REKEY_ERR, TX_REKEY_OK, TX_REKEY_ERR,
-       RX_REKEY_RECEIVED };
+enum {
+	RX_REKEY_OK = 12, RX_REKEY_ERR, TX_REKEY_OK, TX_REKEY_ERR,
+	RX_REKEY_RECEIVED,
+};
 
 /* KeyUpdate, length 1, update_not_requested (RFC 8446 4.6.3) */
 static const char keyupdate[] = { 24, 0, 0, 1, 0 };
