@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "ctrl_util.h"
@@ -285,6 +286,99 @@ TEST_F(rekey, getsockopt_shows_new_key)
 	ASSERT_EQ(getsockopt(self->fd, SOL_TLS, TLS_TX, &got, &len), 0);
 	ASSERT_EQ((int)len, wlen);
 	EXPECT_EQ(memcmp(&got, &want, wlen), 0);
+}
+
+/*
+ * A reader asleep in recv when the KeyUpdate arrives gets the KeyUpdate;
+ * its next blocking read fails at once instead of sleeping.
+ */
+static void *read_keyupdate_then_block(void *arg)
+{
+	int fd = *(int *)arg, type;
+	char buf[64];
+	long rc = 0;
+
+	if (recv_type(fd, buf, sizeof(buf), 0, &type) != sizeof(keyupdate) ||
+	    type != TLS_HS)
+		rc = 1;
+	else if (recv(fd, buf, sizeof(buf), 0) != -1 || errno != EKEYEXPIRED)
+		rc = 2;
+	return (void *)rc;
+}
+
+TEST_F(rekey, keyupdate_wakes_sleeping_reader)
+{
+	pthread_t t;
+	void *rc;
+
+	ASSERT_EQ(pthread_create(&t, NULL, read_keyupdate_then_block,
+				 &self->cfd), 0);
+	usleep(100000);	/* the reader is asleep */
+	ASSERT_EQ(tx_keyupdate(self->fd, variant->cipher, 0), 0);
+	ASSERT_EQ(send(self->fd, "later", 6, 0), 6);
+	ASSERT_EQ(pthread_join(t, &rc), 0);
+	EXPECT_EQ((long)rc, 0);
+}
+
+struct race {
+	int fd;
+	int stop;		/* set by the sender, atomically */
+	long bytes;
+};
+
+/* Sender: records left open by MSG_MORE, closed by the next call. */
+static void *send_loop(void *arg)
+{
+	struct race *r = arg;
+	char buf[700] = {};
+	long rc = 0;
+	int i;
+
+	for (i = 0; i < 3000 && !rc; i++) {
+		if (send(r->fd, buf, sizeof(buf), i % 3 ? MSG_MORE : 0) < 0)
+			rc = 1;
+		else
+			r->bytes += sizeof(buf);
+	}
+	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
+	return (void *)rc;
+}
+
+/* Drain the plain TCP peer so that senders never stall. */
+static void *drain_loop(void *arg)
+{
+	struct race *r = arg;
+	char buf[16384];
+
+	while (recv(r->fd, buf, sizeof(buf), 0) > 0)
+		;
+	return NULL;
+}
+
+/* TX rekeys racing a sender (for lockdep and KASAN in the debug guest). */
+TEST(tx_rekey_races_sender)
+{
+	struct race snd = {}, drn = {};
+	pthread_t ts, td;
+	void *rc;
+	int gen;
+
+	ASSERT_EQ(ctrl_tcp_pair(AF_INET, &snd.fd, &drn.fd), 0);
+	ASSERT_EQ(ctrl_attach(snd.fd), 0);
+	ASSERT_EQ(set_key(snd.fd, TLS_TX, TLS_1_3_VERSION,
+			  TLS_CIPHER_AES_GCM_128, 0), 0);
+	ASSERT_EQ(pthread_create(&td, NULL, drain_loop, &drn), 0);
+	ASSERT_EQ(pthread_create(&ts, NULL, send_loop, &snd), 0);
+	for (gen = 1; !__atomic_load_n(&snd.stop, __ATOMIC_ACQUIRE) &&
+	     gen < 100000; gen++)
+		ASSERT_EQ(set_key(snd.fd, TLS_TX, TLS_1_3_VERSION,
+				  TLS_CIPHER_AES_GCM_128, gen), 0);
+	ASSERT_EQ(pthread_join(ts, &rc), 0);
+	EXPECT_EQ((long)rc, 0);
+	EXPECT_GT(gen, 1);
+	close(snd.fd);
+	ASSERT_EQ(pthread_join(td, NULL), 0);
+	close(drn.fd);
 }
 
 /* TLS 1.2 keys cannot be replaced, as before. */
