@@ -10,6 +10,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include <openssl/evp.h>
+
 #include "ctrl_util.h"
 #include "kselftest_harness.h"
 
@@ -379,6 +381,92 @@ TEST(tx_rekey_races_sender)
 	close(snd.fd);
 	ASSERT_EQ(pthread_join(td, NULL), 0);
 	close(drn.fd);
+}
+
+/*
+ * An independent TLS 1.3 record writer (OpenSSL's AES-128-GCM, RFC 8446
+ * 5.2/5.3): the peer of the kernel's RX side is plain TCP.
+ */
+struct peer_keys {
+	unsigned char key[16], nonce[12];
+	unsigned long long seq;
+};
+
+static void peer_keys_load(struct peer_keys *k, int gen)
+{
+	union ctrl_crypto c;
+	struct tls12_crypto_info_aes_gcm_128 *g = &c.aes_gcm_128;
+	int i;
+
+	ctrl_crypto_fill(&c, TLS_1_3_VERSION, TLS_CIPHER_AES_GCM_128,
+			 (unsigned char)gen);
+	memcpy(k->key, g->key, 16);
+	memcpy(k->nonce, g->salt, 4);
+	memcpy(k->nonce + 4, g->iv, 8);
+	k->seq = 0;
+	for (i = 0; i < 8; i++)
+		k->seq = k->seq << 8 | g->rec_seq[i];
+}
+
+/* Encrypt one record of @type and send it; 0 or -1. */
+static int peer_send(int fd, struct peer_keys *k, unsigned char type,
+		     const void *data, int len)
+{
+	unsigned char rec[5 + 256 + 1 + 16], nonce[12];
+	int clen = len + 1, out, i, rc = -1;
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+
+	memcpy(nonce, k->nonce, 12);
+	for (i = 0; i < 8; i++)
+		nonce[4 + i] ^= (unsigned char)(k->seq >> (56 - 8 * i));
+	rec[0] = 23;
+	rec[1] = 3;
+	rec[2] = 3;
+	rec[3] = (clen + 16) >> 8;
+	rec[4] = (clen + 16) & 0xff;
+	memcpy(rec + 5, data, len);
+	rec[5 + len] = type;
+	if (ctx && len <= 256 &&
+	    EVP_EncryptInit_ex(ctx, EVP_aes_128_gcm(), NULL, k->key, nonce) &&
+	    EVP_EncryptUpdate(ctx, NULL, &out, rec, 5) &&
+	    EVP_EncryptUpdate(ctx, rec + 5, &out, rec + 5, clen) &&
+	    EVP_EncryptFinal_ex(ctx, rec + 5 + clen, &out) &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16,
+				rec + 5 + clen) &&
+	    send(fd, rec, 5 + clen + 16, 0) == 5 + clen + 16)
+		rc = 0;
+	EVP_CIPHER_CTX_free(ctx);
+	k->seq++;
+	return rc;
+}
+
+/* The kernel receives from a userspace TLS 1.3 stack that rekeys. */
+TEST(interop_userspace_peer_keyupdate)
+{
+	struct peer_keys k;
+	char buf[64];
+	int fd, cfd, r;
+
+	ASSERT_EQ(ctrl_tcp_pair(AF_INET, &fd, &cfd), 0);
+	ASSERT_EQ(ctrl_attach(cfd), 0);
+	ASSERT_EQ(set_key(cfd, TLS_RX, TLS_1_3_VERSION,
+			  TLS_CIPHER_AES_GCM_128, 0), 0);
+	peer_keys_load(&k, 0);
+	for (r = 0; r < 3; r++) {
+		ASSERT_EQ(peer_send(fd, &k, 23, "hello", 6), 0);
+		ASSERT_EQ(peer_send(fd, &k, TLS_HS, keyupdate,
+				    sizeof(keyupdate)), 0);
+		peer_keys_load(&k, r + 1);
+		ASSERT_EQ(peer_send(fd, &k, 23, "world", 6), 0);
+
+		ASSERT_EQ(recv(cfd, buf, sizeof(buf), 0), 6);
+		EXPECT_STREQ(buf, "hello");
+		ASSERT_EQ(rx_keyupdate(cfd, TLS_CIPHER_AES_GCM_128, r), 0);
+		ASSERT_EQ(recv(cfd, buf, sizeof(buf), 0), 6);
+		EXPECT_STREQ(buf, "world");
+	}
+	close(fd);
+	close(cfd);
 }
 
 /* TLS 1.2 keys cannot be replaced, as before. */
