@@ -469,6 +469,72 @@ TEST(interop_userspace_peer_keyupdate)
 	close(cfd);
 }
 
+/* Receive and decrypt one record of at most 256 bytes; its length or -1. */
+static int peer_recv(int fd, struct peer_keys *k, unsigned char *type,
+		     void *data)
+{
+	unsigned char rec[5 + 256 + 1 + 16], nonce[12];
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int clen, out, i, rc = -1;
+
+	if (!ctx || recv(fd, rec, 5, MSG_WAITALL) != 5)
+		goto out;
+	clen = (rec[3] << 8 | rec[4]) - 16;
+	if (clen < 1 || clen > 257 ||
+	    recv(fd, rec + 5, clen + 16, MSG_WAITALL) != clen + 16)
+		goto out;
+	memcpy(nonce, k->nonce, 12);
+	for (i = 0; i < 8; i++)
+		nonce[4 + i] ^= (unsigned char)(k->seq >> (56 - 8 * i));
+	if (EVP_DecryptInit_ex(ctx, EVP_aes_128_gcm(), NULL, k->key, nonce) &&
+	    EVP_DecryptUpdate(ctx, NULL, &out, rec, 5) &&
+	    EVP_DecryptUpdate(ctx, rec + 5, &out, rec + 5, clen) &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16,
+				rec + 5 + clen) &&
+	    EVP_DecryptFinal_ex(ctx, rec + 5 + clen, &out)) {
+		*type = rec[5 + clen - 1];	/* no padding from the kernel */
+		memcpy(data, rec + 5, clen - 1);
+		rc = clen - 1;
+	}
+	k->seq++;
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	return rc;
+}
+
+/* A userspace TLS 1.3 peer reads what the kernel sends across rekeys. */
+TEST(interop_userspace_peer_reads_rekeyed_tx)
+{
+	unsigned char type;
+	struct peer_keys k;
+	char buf[300];
+	int fd, cfd, r;
+
+	ASSERT_EQ(ctrl_tcp_pair(AF_INET, &fd, &cfd), 0);
+	ASSERT_EQ(ctrl_attach(fd), 0);
+	ASSERT_EQ(set_key(fd, TLS_TX, TLS_1_3_VERSION,
+			  TLS_CIPHER_AES_GCM_128, 0), 0);
+	peer_keys_load(&k, 0);
+	for (r = 0; r < 3; r++) {
+		ASSERT_EQ(send(fd, "hello", 6, 0), 6);
+		ASSERT_EQ(tx_keyupdate(fd, TLS_CIPHER_AES_GCM_128, r), 0);
+
+		ASSERT_EQ(peer_recv(cfd, &k, &type, buf), 6);
+		EXPECT_EQ(type, 23);
+		EXPECT_STREQ(buf, "hello");
+		ASSERT_EQ(peer_recv(cfd, &k, &type, buf),
+			  (int)sizeof(keyupdate));
+		EXPECT_EQ(type, TLS_HS);
+		EXPECT_EQ(memcmp(buf, keyupdate, sizeof(keyupdate)), 0);
+		peer_keys_load(&k, r + 1);
+	}
+	ASSERT_EQ(send(fd, "world", 6, 0), 6);
+	ASSERT_EQ(peer_recv(cfd, &k, &type, buf), 6);
+	EXPECT_STREQ(buf, "world");
+	close(fd);
+	close(cfd);
+}
+
 /* TLS 1.2 keys cannot be replaced, as before. */
 TEST(tls12_refused)
 {
