@@ -203,7 +203,8 @@ void ktls_rx_abort(struct sock *sk, struct ktls_context *kctx, int err)
 void ktls_rx_update_ready(struct ktls_rx_sw *rx)
 {
 	bool ready = rx->err || !list_empty(&rx->plain) ||
-		     (rx->cur && rx->have == rx->cur->len);
+		     (rx->cur && rx->have == rx->cur->len &&
+		      !ktls_ku_rx_paused(rx));	/* KeyUpdate hook */
 
 	WRITE_ONCE(rx->ready, ready);
 }

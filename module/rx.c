@@ -78,10 +78,12 @@ static int ktls_rx_decrypt_cur(struct sock *sk, struct ktls_context *kctx)
 		ktls_rx_abort(sk, kctx, rc);
 		return rc;
 	}
-	if (rec->type == TLS_RECORD_TYPE_DATA && rec->off == rec->end)
+	if (rec->type == TLS_RECORD_TYPE_DATA && rec->off == rec->end) {
 		kfree_sensitive(rec);
-	else
-		list_add_tail(&rec->list, &rx->plain);
+		return 0;
+	}
+	list_add_tail(&rec->list, &rx->plain);
+	ktls_ku_rx_record(sk, kctx, rec);	/* KeyUpdate hook */
 	return 0;
 }
 
@@ -105,6 +107,9 @@ static struct ktls_rx_rec *ktls_rx_next(struct sock *sk,
 	while (list_is_last(pos, &rx->plain)) {
 		if (rx->err)
 			return ERR_PTR(rx->err);
+		/* KeyUpdate hook: nothing is decrypted until the new key. */
+		if (ktls_ku_rx_paused(rx))
+			return ERR_PTR(-EKEYEXPIRED);
 		rc = ktls_parser_advance(sk, kctx, GFP_KERNEL);
 		if (rc <= 0)
 			return rc ? ERR_PTR(rc) : NULL;

@@ -27,6 +27,7 @@ static void ktls_dir_enable(struct sock *sk, struct ktls_context *kctx,
 		ctx->rx_conf = TLS_SW;
 		ktls_stat_inc(sock_net(sk), KTLS_STAT_RX_SW);
 		ktls_stat_inc(sock_net(sk), KTLS_STAT_CURR_RX_SW);
+		ktls_ku_rx_start(kctx);		/* KeyUpdate hook */
 		ktls_rx_start(sk, kctx);
 	}
 	ktls_proto_update(sk, ctx);
@@ -44,9 +45,9 @@ static int ktls_set_crypto(struct sock *sk, struct ktls_context *kctx,
 		return -EINVAL;
 	if (sockptr_is_null(optval) || optlen < sizeof(keys.info))
 		return -EINVAL;
-	/* Keys once per direction; TLS 1.3 KeyUpdate will relax this. */
+	/* Keys set already: only a TLS 1.3 KeyUpdate may replace them. */
 	if (TLS_CRYPTO_INFO_READY(&ktls_dir_keys(ctx, tx)->info))
-		return -EBUSY;
+		return ktls_rekey(sk, kctx, optval, optlen, tx);
 	if (copy_from_sockptr(&keys.info, optval, sizeof(keys.info)))
 		return -EFAULT;
 
@@ -156,9 +157,14 @@ int ktls_setsockopt(struct sock *sk, int level, int optname,
 		return kctx->base.sk_proto->setsockopt(sk, level, optname,
 						       optval, optlen);
 
+	/* KeyUpdate hook: a TX key change waits for senders to finish. */
+	if (optname == TLS_TX)
+		mutex_lock(&kctx->base.tx_lock);
 	lock_sock(sk);
 	rc = ktls_set(sk, kctx, optname, optval, optlen);
 	release_sock(sk);
+	if (optname == TLS_TX)
+		mutex_unlock(&kctx->base.tx_lock);
 	return rc;
 }
 

@@ -119,6 +119,7 @@ struct ktls_rx_sw {
 	bool stalled;			/* bad stream: read nothing more */
 	bool ready;			/* a record, an error: wake readers */
 	bool started;			/* our data_ready is installed */
+	u8 ku_state;			/* enum ktls_ku_state (keyupdate.c) */
 	void (*saved_data_ready)(struct sock *sk);
 	struct work_struct retry_work;	/* parser retry after ENOMEM */
 	struct sock *sk;
@@ -236,6 +237,7 @@ int ktls_getsockopt(struct sock *sk, int level, int optname,
 int ktls_tx_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
 void ktls_tx_splice_eof(struct socket *sock);
 bool ktls_tx_record_open(const struct ktls_context *kctx);
+int ktls_tx_flush_open(struct sock *sk, struct ktls_context *kctx);
 void ktls_tx_init(struct ktls_context *kctx);
 void ktls_tx_stop(struct ktls_context *kctx);
 void ktls_tx_release(struct sock *sk, struct ktls_context *kctx);
@@ -263,6 +265,32 @@ void ktls_rx_update_ready(struct ktls_rx_sw *rx);
 
 /* record decryption (rx_crypto.c) */
 int ktls_rx_decrypt(struct ktls_context *kctx, struct ktls_rx_rec *rec);
+
+/* ---- TLS 1.3 KeyUpdate (keyupdate.c) ---- */
+
+/* RX key states; see keyupdate.c for the transitions. */
+enum ktls_ku_state {
+	KTLS_KU_NOKEY,			/* no RX key yet */
+	KTLS_KU_RUNNING,		/* records are decrypted */
+	KTLS_KU_PAUSED,			/* KeyUpdate read: wait for a new key */
+};
+
+enum ktls_ku_event {
+	KTLS_KU_EV_KEY_SET,		/* TLS_RX installed a key */
+	KTLS_KU_EV_KEYUPDATE,		/* a KeyUpdate was decrypted */
+};
+
+int ktls_ku_transition(u8 *state, enum ktls_ku_event ev);
+bool ktls_ku_may_decrypt(u8 state);
+bool ktls_ku_is_keyupdate(u8 type, const u8 *plain, u32 len);
+int ktls_rekey_check(const struct tls_crypto_info *cur,
+		     const struct tls_crypto_info *next);
+void ktls_ku_rx_start(struct ktls_context *kctx);
+bool ktls_ku_rx_paused(const struct ktls_rx_sw *rx);
+void ktls_ku_rx_record(struct sock *sk, struct ktls_context *kctx,
+		       const struct ktls_rx_rec *rec);
+int ktls_rekey(struct sock *sk, struct ktls_context *kctx, sockptr_t optval,
+	       unsigned int optlen, bool tx);
 
 /* ---- /proc/net/tls_stat (stats.c) ---- */
 

@@ -574,6 +574,19 @@ bool ktls_tx_record_open(const struct ktls_context *kctx)
 	return rec && rec->plain_len;
 }
 
+/*
+ * Key update (keyupdate.c), tx_lock held: the open record was filled for
+ * the old key, so it is encrypted and queued before the key changes.
+ */
+int ktls_tx_flush_open(struct sock *sk, struct ktls_context *kctx)
+{
+	long timeo = sock_sndtimeo(sk, false);
+
+	if (!kctx->txsw.open)
+		return 0;
+	return ktls_tx_close_push(sk, kctx, MSG_DONTWAIT, &timeo);
+}
+
 void ktls_tx_init(struct ktls_context *kctx)
 {
 	INIT_LIST_HEAD(&kctx->txsw.queue);
