@@ -48,8 +48,10 @@ def summarise(runs):
             s["note"] = rs[0]["note"]
         elif key[0] == "mem":
             v = [r["bytes_per_socket"] for r in ok]
+            p = [r["memfree_bytes_per_socket"] for r in ok]
             s.update(status="ok", bytes_per_socket=statistics.median(v),
-                     bytes_per_socket_min=min(v), bytes_per_socket_max=max(v))
+                     bytes_per_socket_min=min(v), bytes_per_socket_max=max(v),
+                     memfree_bytes_per_socket=statistics.median(p))
         else:
             m = [r["mbps"] for r in ok]
             c = [r["cpu_s_per_gb"] for r in ok]
@@ -174,7 +176,7 @@ def table(summary, derived, meta):
             lines.append("")
             for s in sorted(mems, key=order):
                 if s["status"] == "ok":
-                    lines.append("memory per idle socket (TX+RX keys), %-6s: %.0f B [%.0f-%.0f]" % (
+                    lines.append("memory per idle socket (TX+RX keys), %-6s: %.0f B [%.0f-%.0f] in slab objects" % (
                         s["impl"], s["bytes_per_socket"], s["bytes_per_socket_min"],
                         s["bytes_per_socket_max"]))
                 else:
@@ -263,7 +265,7 @@ def main():
         json.dump(dict(meta=meta, summary=summary, ratios=derived, runs=runs), f, indent=1)
     fields = ["workload", "cipher", "version", "size", "impl", "status", "rounds",
               "ok_rounds", "mbps", "mbps_min", "mbps_max", "cpu_s_per_gb",
-              "side_cpu_s_per_gb", "bytes_per_socket", "note"]
+              "side_cpu_s_per_gb", "bytes_per_socket", "memfree_bytes_per_socket", "note"]
     with open(a.out + "/results.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         w.writeheader()
