@@ -128,6 +128,8 @@ def table(summary, derived, meta):
         meta["commit"], meta["date"], meta["mode"], meta["vm"]))
     lines.append("median MB/s [min-max] over %s round(s); cpu = guest CPU s/GB" % (
         meta.get("rounds", "?")))
+    if meta.get("guest_splat"):
+        lines.append("WARNING: %s during the run" % meta["guest_splat"])
     combos = sorted({(s["cipher"], s["version"]) for s in summary},
                     key=lambda t: (t[0], -float(t[1])))
     for c, v in combos:
@@ -251,12 +253,14 @@ def main():
     ap.add_argument("--mode", default="default")
     ap.add_argument("--vm", default="")
     ap.add_argument("--elapsed", type=int, default=0)
+    ap.add_argument("--splat", default="")
     a = ap.parse_args()
 
     runs, meta = load(a.log)
     if not runs:
         raise SystemExit("report.py: no @@R lines in %s" % a.log)
     meta.update(commit=a.commit, mode=a.mode, vm=a.vm, elapsed_s=a.elapsed,
+                guest_splat=a.splat or None,
                 date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                 rounds=max(r["round"] for r in runs))
     summary = sorted(summarise(runs), key=order)
