@@ -676,15 +676,20 @@ static void run_rx(int impl, int cipher, int ver, size_t size, struct result *r)
 	if (got >= opt.bytes) {
 		meter_stop(&m, r, got);
 	} else {
-		/* Unblock the feeder. */
-		shutdown(fd[1], SHUT_RDWR);
+		/*
+		 * Unblock the feeder: closing with unread data resets the
+		 * connection (SHUT_RD would not stop TCP from queueing).
+		 */
+		close(fd[1]);
+		fd[1] = -1;
 	}
 	pthread_join(t, NULL);
 out:
 	SSL_free(cli);
 	SSL_free(srv);
 	close(fd[0]);
-	close(fd[1]);
+	if (fd[1] >= 0)
+		close(fd[1]);
 	free(wire);
 	free(buf);
 }
