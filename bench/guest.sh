@@ -27,7 +27,8 @@ awk '/^name/ { n = $3 } /^driver/ { d = $3 }
 echo "bench: modules loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 
 # --profile SPEC...: a flat kernel+user profile (perf from the host, over
-# --hostfs) of each impl:workload:size instead of the benchmark.
+# --hostfs) of each impl:workload:size instead of the benchmark. perf.data
+# goes to /mnt (= /ktls): hostrun may give each call a fresh /tmp.
 if [ "${1:-}" = --profile ]; then
 	shift
 	for spec in "$@"; do
@@ -35,11 +36,11 @@ if [ "${1:-}" = --profile ]; then
 		rest=${spec#*:}
 		wl=${rest%%:*}
 		size=${rest#*:}
-		hostrun perf record -q -e cpu-clock -a -o /tmp/perf.data -- \
+		hostrun perf record -q -e cpu-clock -a -o /mnt/perf.data -- \
 			/mnt/bin/ktls-bench --impls "$impl" --workloads "$wl" \
 			--sizes "$size" --rounds 1 --mb 8 > /dev/null
 		echo "@@PROFILE $spec"
-		hostrun perf report -q -i /tmp/perf.data --stdio --sort dso,sym \
+		hostrun perf report -q -i /mnt/perf.data --stdio --sort dso,sym \
 			--percent-limit 0.7 2>/dev/null | grep -v '^$' | sed 's/^/@@P /'
 	done
 	exit 0
