@@ -84,6 +84,7 @@ static struct {
 	size_t bytes;			/* plaintext bytes per measurement */
 	int mem_sockets;
 	const char *ours_ulp, *intree_ulp, *file;
+	int perf_ctl;			/* perf record --control fifo, or -1 */
 } opt;
 
 static void die(const char *fmt, ...)
@@ -504,8 +505,16 @@ struct meter {
 	double t, busy, side;
 };
 
+/* With --perf-ctl, perf samples only the measured part of each run. */
+static void perf_ctl(const char *cmd)
+{
+	if (opt.perf_ctl >= 0 && write(opt.perf_ctl, cmd, strlen(cmd)) < 0)
+		die("perf control fifo: %s", strerror(errno));
+}
+
 static void meter_start(struct meter *m)
 {
+	perf_ctl("enable\n");
 	m->busy = guest_busy();
 	m->side = thread_cpu();
 	m->t = now();
@@ -518,6 +527,7 @@ static void meter_stop(struct meter *m, struct result *r, size_t bytes)
 	r->side = thread_cpu() - m->side;
 	r->bytes = bytes;
 	r->ok = 1;
+	perf_ctl("disable\n");
 }
 
 static int file_fd(void)
@@ -941,7 +951,8 @@ static void usage(void)
 	       "  --mem-sockets N    sockets for the memory figure (1000)\n"
 	       "  --ours-ulp NAME    ULP name of our module (ktlsb)\n"
 	       "  --intree-ulp NAME  ULP name of the in-tree module (tls)\n"
-	       "  --file PATH        tmpfs file for sendfile (/tmp/ktls-bench.dat)\n");
+	       "  --file PATH        tmpfs file for sendfile (/tmp/ktls-bench.dat)\n"
+	       "  --perf-ctl FIFO    perf record --control fifo: sample measurements only\n");
 }
 
 int main(int argc, char **argv)
@@ -964,6 +975,7 @@ int main(int argc, char **argv)
 	opt.ours_ulp = "ktlsb";
 	opt.intree_ulp = "tls";
 	opt.file = "/tmp/ktls-bench.dat";
+	opt.perf_ctl = -1;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1010,6 +1022,11 @@ int main(int argc, char **argv)
 			opt.intree_ulp = v;
 		} else if (!strcmp(a, "--file")) {
 			opt.file = v;
+		} else if (!strcmp(a, "--perf-ctl")) {
+			/* O_RDWR: do not block until perf opens its end. */
+			opt.perf_ctl = open(v, O_RDWR);
+			if (opt.perf_ctl < 0)
+				die("open %s: %s", v, strerror(errno));
 		} else {
 			die("unknown option %s", a);
 		}
