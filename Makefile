@@ -9,9 +9,8 @@ KERNEL ?= debian
 
 PWD := $(CURDIR)
 
-
 .PHONY: all module clean help deps demo check check-full lint selftests payload \
-	debug-kernel vm upstream kunit harness-selftest
+	debug-kernel vm upstream kunit harness-selftest bench
 
 all: module
 
@@ -63,6 +62,10 @@ kunit:
 harness-selftest:
 	scripts/harness-selftest --kernel $(KERNEL)
 
+# make bench ARGS=--quick (or --full); see Documentation/performance.rst
+bench:
+	scripts/bench $(ARGS)
+
 help:
 	@echo 'Build:'
 	@echo '  all / module      build tls.ko in this directory against KDIR ($(KDIR))'
@@ -79,4 +82,5 @@ help:
 	@echo '  upstream ARGS=... upstream net/tls.c selftest vs the expected-results file'
 	@echo '  kunit             KUnit suites on the debug kernel'
 	@echo '  harness-selftest  prove the VM harness fails on a splat'
+	@echo '  bench ARGS=...    benchmark vs in-tree tls.ko, OpenSSL, TCP, AEAD (--quick, --full)'
 	@echo 'Variables: KDIR=<build tree>  KERNEL=debian|debug  KVER=$(KVER)'

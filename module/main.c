@@ -9,6 +9,15 @@
 #include "tls.h"
 
 /*
+ * The ULP name. scripts/bench builds a benchmark-only copy of this module
+ * (ktls_bench.ko, -DKTLS_ULP_NAME=\"ktlsb\") that loads next to the
+ * in-tree tls.ko; normal builds never define it.
+ */
+#ifndef KTLS_ULP_NAME
+#define KTLS_ULP_NAME "tls"
+#endif
+
+/*
  * Attaching the ULP only makes sense on a connected stream: the record
  * sequence numbers handed to us later are tied to one TCP connection, and
  * a listener would hand its context to every child (CVE-2023-0461 class).
@@ -64,7 +73,7 @@ static void ktls_ulp_update(struct sock *sk, struct proto *p,
  * module cannot be unloaded under a live TLS socket.
  */
 static struct tcp_ulp_ops ktls_ulp_ops __read_mostly = {
-	.name		= "tls",
+	.name		= KTLS_ULP_NAME,
 	.owner		= THIS_MODULE,
 	.init		= ktls_ulp_init,
 	.update		= ktls_ulp_update,
@@ -97,4 +106,4 @@ module_exit(ktls_module_exit);
 
 MODULE_DESCRIPTION("Transport Layer Security support (out-of-tree kTLS)");
 MODULE_LICENSE("GPL");
-MODULE_ALIAS_TCP_ULP("tls");
+MODULE_ALIAS_TCP_ULP(KTLS_ULP_NAME);

@@ -12,6 +12,11 @@
 
 #include "tls.h"
 
+/* Renamed in the benchmark-only build (see KTLS_ULP_NAME in main.c). */
+#ifndef KTLS_STAT_PROC_NAME
+#define KTLS_STAT_PROC_NAME "tls_stat"
+#endif
+
 struct ktls_mib {
 	unsigned long mibs[KTLS_STAT_NUM];
 };
@@ -95,7 +100,7 @@ static int __net_init ktls_net_init(struct net *net)
 		return -ENOMEM;
 
 	if (IS_ENABLED(CONFIG_PROC_FS) &&
-	    !proc_create_net_single("tls_stat", 0444, net->proc_net,
+	    !proc_create_net_single(KTLS_STAT_PROC_NAME, 0444, net->proc_net,
 				    ktls_stat_show, NULL)) {
 		free_percpu(tn->mib);
 		return -ENOMEM;
@@ -107,7 +112,7 @@ static void __net_exit ktls_net_exit(struct net *net)
 {
 	struct ktls_net *tn = net_generic(net, ktls_net_id);
 
-	remove_proc_entry("tls_stat", net->proc_net);
+	remove_proc_entry(KTLS_STAT_PROC_NAME, net->proc_net);
 	free_percpu(tn->mib);
 }
 

@@ -1,0 +1,1082 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ktls-bench: throughput, CPU cost and memory of TLS record processing,
+ * run inside the test guest over loopback.
+ *
+ * Implementations (--impls):
+ *   ours    our module, attached under a benchmark-only ULP name (--ours-ulp)
+ *   intree  the kernel's own tls.ko (ULP "tls", --intree-ulp)
+ *   user    OpenSSL libssl in userspace, kTLS off
+ *   tcp     plain TCP, no TLS
+ *   aead    raw kernel AEAD through AF_ALG: the ceiling (tx and rx rows)
+ *
+ * Workloads (--workloads):
+ *   tx        send() of SIZE-byte writes; the peer drains raw ciphertext
+ *   sendfile  sendfile() of a tmpfs file larger than the socket buffers
+ *   rx        a raw TCP sender writes pre-built records of SIZE bytes of
+ *             plaintext; the measured side decrypts into 64 KiB recv() buffers
+ *   mem       slab bytes per idle socket with TX and RX keys (kernel kTLS)
+ *
+ * Every measurement prints one line "@@R {json}" on stdout; progress goes
+ * to stderr. The implementations are interleaved: round r starts the list
+ * at its r-th entry, so no implementation always runs first or last.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_alg.h>
+#include <linux/tls.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#ifndef SOL_TLS
+#define SOL_TLS 282
+#endif
+#ifndef TCP_ULP
+#define TCP_ULP 31
+#endif
+#ifndef SOL_ALG
+#define SOL_ALG 279
+#endif
+
+enum impl { IMPL_OURS, IMPL_INTREE, IMPL_USER, IMPL_TCP, IMPL_AEAD, IMPL_NUM };
+static const char *const impl_names[IMPL_NUM] = {
+	"ours", "intree", "user", "tcp", "aead" };
+
+enum workload { WL_TX, WL_SENDFILE, WL_RX, WL_MEM, WL_NUM };
+static const char *const wl_names[WL_NUM] = { "tx", "sendfile", "rx", "mem" };
+
+enum cipher { C_AES128, C_CHACHA, C_NUM };
+static const char *const cipher_names[C_NUM] = { "aes128gcm", "chacha20poly1305" };
+
+#define RECV_BUF	(64 * 1024)
+#define MAX_REC		(16 * 1024)
+#define FILE_SIZE	(16u << 20)
+
+static struct {
+	int impls[IMPL_NUM], nimpls;
+	int wls[WL_NUM], nwls;
+	int ciphers[C_NUM], nciphers;
+	int versions[2], nversions;	/* 12, 13 */
+	size_t sizes[8]; int nsizes;
+	int rounds;
+	size_t bytes;			/* plaintext bytes per measurement */
+	int mem_sockets;
+	const char *ours_ulp, *intree_ulp, *file;
+	int perf_ctl;			/* perf record --control fifo, or -1 */
+} opt;
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "ktls-bench: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(2);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Busy CPU seconds of the whole guest (all CPUs, user+sys+irq+softirq). */
+static double guest_busy(void)
+{
+	unsigned long long v[8] = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
+			 &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+		die("cannot read /proc/stat");
+	fclose(f);
+	return (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) /
+		sysconf(_SC_CLK_TCK);
+}
+
+/* CPU seconds of the calling thread: the measured side. */
+static double thread_cpu(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* ---- result reporting ---- */
+
+struct result {
+	int ok;
+	char note[160];
+	size_t bytes;
+	double secs, busy, side;
+	double mem_per_sock;	/* slab objects */
+	/*
+	 * MemFree drop: catches allocations outside slab (large kmalloc,
+	 * percpu) but misses what per-CPU page lists absorb; JSON only.
+	 */
+	double pages_per_sock;
+};
+
+static void na(struct result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->ok = 0;
+	va_start(ap, fmt);
+	vsnprintf(r->note, sizeof(r->note), fmt, ap);
+	va_end(ap);
+}
+
+static void report(int wl, int impl, int cipher, int ver, size_t size,
+		   int round, const struct result *r)
+{
+	double gb = r->bytes / 1e9;
+
+	printf("@@R {\"workload\":\"%s\",\"impl\":\"%s\",\"cipher\":\"%s\","
+	       "\"version\":\"1.%d\",\"size\":%zu,\"round\":%d,\"status\":\"%s\","
+	       "\"note\":\"%s\"",
+	       wl_names[wl], impl_names[impl], cipher_names[cipher], ver % 10,
+	       size, round, r->ok ? "ok" : "n/a", r->note);
+	if (r->ok && wl == WL_MEM)
+		printf(",\"bytes_per_socket\":%.0f,\"memfree_bytes_per_socket\":%.0f",
+		       r->mem_per_sock, r->pages_per_sock);
+	else if (r->ok)
+		printf(",\"bytes\":%zu,\"secs\":%.4f,\"mbps\":%.2f,"
+		       "\"cpu_s_per_gb\":%.3f,\"side_cpu_s_per_gb\":%.3f",
+		       r->bytes, r->secs, r->bytes / r->secs / 1e6,
+		       r->busy / gb, r->side / gb);
+	printf("}\n");
+	fflush(stdout);
+	if (!r->ok)
+		fprintf(stderr, "[ktls-bench] r%d %-8s %-16s 1.%d %5zu %-6s n/a (%s)\n",
+			round, wl_names[wl], cipher_names[cipher], ver % 10,
+			size, impl_names[impl], r->note);
+	else if (wl == WL_MEM)
+		fprintf(stderr, "[ktls-bench] r%d %-8s %-16s 1.%d %5s %-6s %8.0f B/socket slab objects, %.0f B MemFree\n",
+			round, wl_names[wl], cipher_names[cipher], ver % 10, "-",
+			impl_names[impl], r->mem_per_sock, r->pages_per_sock);
+	else
+		fprintf(stderr, "[ktls-bench] r%d %-8s %-16s 1.%d %5zu %-6s %8.2f MB/s %7.2f cpu-s/GB\n",
+			round, wl_names[wl], cipher_names[cipher], ver % 10,
+			size, impl_names[impl], r->bytes / r->secs / 1e6,
+			r->busy / gb);
+}
+
+/* ---- sockets ---- */
+
+static int listener(struct sockaddr_in *addr)
+{
+	socklen_t len = sizeof(*addr);
+	int one = 1, l;
+
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0)
+		die("socket: %s", strerror(errno));
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(addr, 0, sizeof(*addr));
+	addr->sin_family = AF_INET;
+	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(l, (struct sockaddr *)addr, sizeof(*addr)) ||
+	    listen(l, 4096) ||
+	    getsockname(l, (struct sockaddr *)addr, &len))
+		die("listen: %s", strerror(errno));
+	return l;
+}
+
+/* A connected loopback pair: fd[0] connected, fd[1] accepted. */
+static void tcp_pair_on(int l, const struct sockaddr_in *addr, int fd[2])
+{
+	fd[0] = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd[0] < 0 || connect(fd[0], (const struct sockaddr *)addr, sizeof(*addr)))
+		die("connect: %s", strerror(errno));
+	fd[1] = accept(l, NULL, NULL);
+	if (fd[1] < 0)
+		die("accept: %s", strerror(errno));
+}
+
+static void tcp_pair(int fd[2])
+{
+	struct sockaddr_in addr;
+	int l = listener(&addr);
+
+	tcp_pair_on(l, &addr, fd);
+	close(l);
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* ---- kernel TLS keys (fixed, the same for every run) ---- */
+
+union crypto_info {
+	struct tls_crypto_info info;
+	struct tls12_crypto_info_aes_gcm_128 aes;
+	struct tls12_crypto_info_chacha20_poly1305 chacha;
+};
+
+static const unsigned char key_bytes[32] = {
+	0x1f, 0x2e, 0x3d, 0x4c, 0x5b, 0x6a, 0x79, 0x88, 0x97, 0xa6, 0xb5,
+	0xc4, 0xd3, 0xe2, 0xf1, 0x00, 0x0f, 0x1e, 0x2d, 0x3c, 0x4b, 0x5a,
+	0x69, 0x78, 0x87, 0x96, 0xa5, 0xb4, 0xc3, 0xd2, 0xe1, 0xf0 };
+static const unsigned char iv_bytes[12] = {
+	0xca, 0xfe, 0xba, 0xbe, 0xde, 0xad, 0xbe, 0xef, 0x01, 0x23, 0x45, 0x67 };
+
+static size_t crypto_info_fill(union crypto_info *ci, int cipher, int ver)
+{
+	memset(ci, 0, sizeof(*ci));
+	ci->info.version = ver == 12 ? TLS_1_2_VERSION : TLS_1_3_VERSION;
+	if (cipher == C_AES128) {
+		ci->info.cipher_type = TLS_CIPHER_AES_GCM_128;
+		memcpy(ci->aes.salt, iv_bytes, 4);
+		memcpy(ci->aes.iv, iv_bytes + 4, 8);
+		memcpy(ci->aes.key, key_bytes, 16);
+		return sizeof(ci->aes);
+	}
+	ci->info.cipher_type = TLS_CIPHER_CHACHA20_POLY1305;
+	memcpy(ci->chacha.iv, iv_bytes, 12);
+	memcpy(ci->chacha.key, key_bytes, 32);
+	return sizeof(ci->chacha);
+}
+
+/* Attach a kTLS ULP and set keys; returns 0 or a note in *r. */
+static int ktls_setup(int fd, const char *ulp, int cipher, int ver,
+		      int tx, int rx, struct result *r)
+{
+	union crypto_info ci;
+	size_t len = crypto_info_fill(&ci, cipher, ver);
+
+	if (setsockopt(fd, SOL_TCP, TCP_ULP, ulp, strlen(ulp))) {
+		na(r, "TCP_ULP %s: %s", ulp, strerror(errno));
+		return -1;
+	}
+	if (tx && setsockopt(fd, SOL_TLS, TLS_TX, &ci, len)) {
+		na(r, "TLS_TX: %s", strerror(errno));
+		return -1;
+	}
+	if (rx && setsockopt(fd, SOL_TLS, TLS_RX, &ci, len)) {
+		na(r, "TLS_RX: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- pre-built TLS records with libcrypto ---- */
+
+static const EVP_CIPHER *evp_cipher(int cipher)
+{
+	return cipher == C_AES128 ? EVP_aes_128_gcm() : EVP_chacha20_poly1305();
+}
+
+/*
+ * Encrypt @total bytes of plaintext into records of @size bytes, exactly as
+ * a TLS peer with our fixed keys would, sequence numbers from 0.
+ */
+static unsigned char *build_records(int cipher, int ver, size_t size,
+				    size_t total, size_t *outlen)
+{
+	int explicit = ver == 12 && cipher == C_AES128;
+	size_t nrec = (total + size - 1) / size;
+	size_t max = nrec * (5 + 8 + size + 1 + 16);
+	unsigned char *out = malloc(max), *p = out, *plain = malloc(size + 1);
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	uint64_t seq;
+	int n;
+
+	if (!out || !plain || !ctx)
+		die("out of memory");
+	for (size_t i = 0; i < size; i++)
+		plain[i] = (unsigned char)i;
+	for (seq = 0; total; seq++) {
+		size_t plen = total < size ? total : size;
+		size_t inner = plen + (ver == 13);
+		size_t rlen = (explicit ? 8 : 0) + inner + 16;
+		unsigned char nonce[12], aad[13], seqbe[8];
+
+		for (int b = 0; b < 8; b++)
+			seqbe[b] = (unsigned char)(seq >> (56 - 8 * b));
+		memcpy(nonce, iv_bytes, 12);
+		if (explicit)
+			memcpy(nonce + 4, seqbe, 8);	/* explicit = seq */
+		else
+			for (int b = 0; b < 8; b++)
+				nonce[4 + b] ^= seqbe[b];
+		p[0] = 23;
+		p[1] = 3;
+		p[2] = 3;
+		p[3] = (unsigned char)(rlen >> 8);
+		p[4] = (unsigned char)rlen;
+		if (ver == 13) {
+			memcpy(aad, p, 5);
+		} else {
+			memcpy(aad, seqbe, 8);
+			aad[8] = 23;
+			aad[9] = 3;
+			aad[10] = 3;
+			aad[11] = (unsigned char)(plen >> 8);
+			aad[12] = (unsigned char)plen;
+		}
+		p += 5;
+		if (explicit) {
+			memcpy(p, seqbe, 8);
+			p += 8;
+		}
+		plain[plen] = 23;	/* TLS 1.3 inner content type */
+		if (!EVP_EncryptInit_ex(ctx, evp_cipher(cipher), NULL,
+					key_bytes, nonce) ||
+		    !EVP_EncryptUpdate(ctx, NULL, &n, aad, ver == 13 ? 5 : 13) ||
+		    !EVP_EncryptUpdate(ctx, p, &n, plain, (int)inner) ||
+		    !EVP_EncryptFinal_ex(ctx, p + n, &n) ||
+		    !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, p + inner))
+			die("EVP encryption failed");
+		plain[plen] = (unsigned char)plen;
+		p += inner + 16;
+		total -= plen;
+	}
+	EVP_CIPHER_CTX_free(ctx);
+	free(plain);
+	*outlen = p - out;
+	return out;
+}
+
+/* ---- OpenSSL userspace TLS ---- */
+
+static SSL_CTX *ssl_srv, *ssl_cli;
+
+static void ssl_init(void)
+{
+	EVP_PKEY *pkey = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+
+	if (!pkey || !x)
+		die("cannot make a key");
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600L * 24 * 365);
+	X509_set_pubkey(x, pkey);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+				   (const unsigned char *)"ktls-bench", -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	if (!X509_sign(x, pkey, EVP_sha256()))
+		die("cannot sign the certificate");
+	ssl_srv = SSL_CTX_new(TLS_server_method());
+	ssl_cli = SSL_CTX_new(TLS_client_method());
+	if (!ssl_srv || !ssl_cli || !SSL_CTX_use_certificate(ssl_srv, x) ||
+	    !SSL_CTX_use_PrivateKey(ssl_srv, pkey))
+		die("SSL_CTX setup failed");
+	SSL_CTX_set_num_tickets(ssl_srv, 0);
+	SSL_CTX_set_verify(ssl_cli, SSL_VERIFY_NONE, NULL);
+	/* kTLS off is the default; say so anyway. */
+	SSL_CTX_clear_options(ssl_srv, SSL_OP_ENABLE_KTLS);
+	SSL_CTX_clear_options(ssl_cli, SSL_OP_ENABLE_KTLS);
+	X509_free(x);
+	EVP_PKEY_free(pkey);
+}
+
+static void *ssl_accept_thread(void *arg)
+{
+	return (void *)(long)SSL_accept(arg);
+}
+
+/* Handshake over a loopback pair: client on fd[0], server on fd[1]. */
+static int ssl_pair(int fd[2], int cipher, int ver, SSL **cli, SSL **srv,
+		    struct result *r)
+{
+	const char *suite12 = cipher == C_AES128 ?
+		"ECDHE-ECDSA-AES128-GCM-SHA256" : "ECDHE-ECDSA-CHACHA20-POLY1305";
+	const char *suite13 = cipher == C_AES128 ?
+		"TLS_AES_128_GCM_SHA256" : "TLS_CHACHA20_POLY1305_SHA256";
+	int v = ver == 12 ? TLS1_2_VERSION : TLS1_3_VERSION;
+	pthread_t t;
+	void *sret;
+	int cret;
+
+	*cli = SSL_new(ssl_cli);
+	*srv = SSL_new(ssl_srv);
+	SSL_set_min_proto_version(*cli, v);
+	SSL_set_max_proto_version(*cli, v);
+	if (ver == 12)
+		SSL_set_cipher_list(*cli, suite12);
+	else
+		SSL_set_ciphersuites(*cli, suite13);
+	SSL_set_fd(*cli, fd[0]);
+	SSL_set_fd(*srv, fd[1]);
+	pthread_create(&t, NULL, ssl_accept_thread, *srv);
+	cret = SSL_connect(*cli);
+	pthread_join(t, &sret);
+	if (cret != 1 || (long)sret != 1) {
+		na(r, "OpenSSL handshake failed");
+		ERR_print_errors_fp(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the two sides of a transfer ---- */
+
+struct drain {
+	int fd;
+	size_t want;	/* stop after this many bytes (0: read to EOF) */
+	SSL *ssl;	/* non-NULL: SSL_read instead of read */
+	size_t got;
+	int err;
+};
+
+static void *drain_thread(void *arg)
+{
+	struct drain *d = arg;
+	char *buf = malloc(256 * 1024);
+
+	for (;;) {
+		ssize_t n = read(d->fd, buf, 256 * 1024);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			d->err = errno;
+		if (n <= 0)
+			break;
+		d->got += n;
+	}
+	free(buf);
+	return NULL;
+}
+
+struct feed {
+	int fd;
+	const unsigned char *buf;
+	size_t len;
+	int err;
+};
+
+static void *feed_thread(void *arg)
+{
+	struct feed *f = arg;
+
+	if (write_all(f->fd, f->buf, f->len))
+		f->err = errno;
+	shutdown(f->fd, SHUT_WR);
+	return NULL;
+}
+
+struct meter {
+	double t, busy, side;
+};
+
+/* With --perf-ctl, perf samples only the measured part of each run. */
+static void perf_ctl(const char *cmd)
+{
+	if (opt.perf_ctl >= 0 && write(opt.perf_ctl, cmd, strlen(cmd)) < 0)
+		die("perf control fifo: %s", strerror(errno));
+}
+
+static void meter_start(struct meter *m)
+{
+	perf_ctl("enable\n");
+	m->busy = guest_busy();
+	m->side = thread_cpu();
+	m->t = now();
+}
+
+static void meter_stop(struct meter *m, struct result *r, size_t bytes)
+{
+	r->secs = now() - m->t;
+	r->busy = guest_busy() - m->busy;
+	r->side = thread_cpu() - m->side;
+	r->bytes = bytes;
+	r->ok = 1;
+	perf_ctl("disable\n");
+}
+
+static int file_fd(void)
+{
+	int fd = open(opt.file, O_RDONLY);
+
+	if (fd < 0)
+		die("open %s: %s", opt.file, strerror(errno));
+	return fd;
+}
+
+/* TX: the measured side (this thread) sends; a thread drains raw bytes. */
+static void run_tx(int impl, int cipher, int ver, size_t size, int sendf,
+		   struct result *r)
+{
+	unsigned char *buf = calloc(1, MAX_REC > size ? MAX_REC : size);
+	struct drain d = { 0 };
+	SSL *cli = NULL, *srv = NULL;
+	size_t sent = 0;
+	struct meter m;
+	int fd[2], ffd = -1;
+	off_t off = 0;
+	pthread_t t;
+
+	tcp_pair(fd);
+	if (impl == IMPL_OURS || impl == IMPL_INTREE) {
+		if (ktls_setup(fd[0], impl == IMPL_OURS ? opt.ours_ulp :
+			       opt.intree_ulp, cipher, ver, 1, 0, r))
+			goto out;
+	} else if (impl == IMPL_USER) {
+		if (ssl_pair(fd, cipher, ver, &cli, &srv, r))
+			goto out;
+	}
+	if (sendf)
+		ffd = file_fd();
+	d.fd = fd[1];
+	pthread_create(&t, NULL, drain_thread, &d);
+	meter_start(&m);
+	while (sent < opt.bytes) {
+		size_t chunk = opt.bytes - sent;
+		ssize_t n;
+
+		if (sendf && impl != IMPL_USER) {
+			if (off >= FILE_SIZE)
+				off = 0;
+			if (chunk > FILE_SIZE - (size_t)off)
+				chunk = FILE_SIZE - off;
+			n = sendfile(fd[0], ffd, &off, chunk);
+		} else if (sendf) {
+			/* What a userspace TLS server does for a file. */
+			if (off >= FILE_SIZE)
+				off = 0;
+			chunk = chunk < MAX_REC ? chunk : MAX_REC;
+			n = pread(ffd, buf, chunk, off);
+			if (n > 0) {
+				off += n;
+				n = SSL_write(cli, buf, (int)n);
+			}
+		} else {
+			chunk = chunk < size ? chunk : size;
+			if (impl == IMPL_USER)
+				n = SSL_write(cli, buf, (int)chunk);
+			else
+				n = send(fd[0], buf, chunk, 0);
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			na(r, "%s: %s", sendf ? "sendfile" : "send",
+			   n < 0 ? strerror(errno) : "short");
+			break;
+		}
+		sent += n;
+	}
+	shutdown(fd[0], SHUT_WR);
+	if (sent >= opt.bytes) {
+		pthread_join(t, NULL);
+		meter_stop(&m, r, sent);
+		if (d.got < sent)
+			na(r, "peer got %zu bytes < %zu sent", d.got, sent);
+	} else {
+		close(fd[0]);
+		fd[0] = -1;
+		pthread_join(t, NULL);
+	}
+out:
+	if (ffd >= 0)
+		close(ffd);
+	SSL_free(cli);
+	SSL_free(srv);
+	if (fd[0] >= 0)
+		close(fd[0]);
+	close(fd[1]);
+	free(buf);
+}
+
+/* RX: a thread writes pre-built records; the measured side decrypts. */
+static void run_rx(int impl, int cipher, int ver, size_t size, struct result *r)
+{
+	unsigned char *wire = NULL, *buf = malloc(RECV_BUF);
+	struct feed f = { 0 };
+	SSL *cli = NULL, *srv = NULL;
+	size_t len = 0, got = 0;
+	struct meter m;
+	pthread_t t;
+	int fd[2];
+
+	tcp_pair(fd);
+	if (impl == IMPL_OURS || impl == IMPL_INTREE) {
+		if (ktls_setup(fd[1], impl == IMPL_OURS ? opt.ours_ulp :
+			       opt.intree_ulp, cipher, ver, 0, 1, r))
+			goto out;
+		wire = build_records(cipher, ver, size, opt.bytes, &len);
+	} else if (impl == IMPL_USER) {
+		BIO *mem = BIO_new(BIO_s_mem());
+		char *data;
+
+		if (ssl_pair(fd, cipher, ver, &cli, &srv, r)) {
+			BIO_free(mem);
+			goto out;
+		}
+		/* The client's records, captured instead of sent. */
+		SSL_set0_wbio(cli, mem);
+		memset(buf, 0x5a, size);
+		for (size_t done = 0; done < opt.bytes; done += size)
+			if (SSL_write(cli, buf, (int)(opt.bytes - done < size ?
+						       opt.bytes - done : size)) <= 0)
+				die("SSL_write into memory failed");
+		len = BIO_get_mem_data(mem, &data);
+		wire = malloc(len);
+		memcpy(wire, data, len);
+	} else {
+		wire = calloc(1, opt.bytes);
+		len = opt.bytes;
+	}
+	f.fd = fd[0];
+	f.buf = wire;
+	f.len = len;
+	meter_start(&m);
+	pthread_create(&t, NULL, feed_thread, &f);
+	while (got < opt.bytes) {
+		ssize_t n;
+
+		if (impl == IMPL_USER)
+			n = SSL_read(srv, buf, RECV_BUF);
+		else
+			n = recv(fd[1], buf, RECV_BUF, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			na(r, "recv: %s", n < 0 ? strerror(errno) : "early EOF");
+			break;
+		}
+		got += n;
+	}
+	if (got >= opt.bytes) {
+		meter_stop(&m, r, got);
+	} else {
+		/*
+		 * Unblock the feeder: closing with unread data resets the
+		 * connection (SHUT_RD would not stop TCP from queueing).
+		 */
+		close(fd[1]);
+		fd[1] = -1;
+	}
+	pthread_join(t, NULL);
+out:
+	SSL_free(cli);
+	SSL_free(srv);
+	close(fd[0]);
+	if (fd[1] >= 0)
+		close(fd[1]);
+	free(wire);
+	free(buf);
+}
+
+/*
+ * The ceiling: the same AEAD over the same record sizes through AF_ALG,
+ * one encryption (tx) or decryption (rx) per record, copy in and out
+ * included (kTLS copies too).
+ */
+static void run_aead(int cipher, int ver, size_t size, int decrypt,
+		     struct result *r)
+{
+	struct sockaddr_alg sa = { .salg_family = AF_ALG, .salg_type = "aead" };
+	size_t aadlen = ver == 13 ? 5 : 13, inlen, outlen, done = 0;
+	char cbuf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct af_alg_iv) + 12) +
+		  CMSG_SPACE(sizeof(int))];
+	unsigned char *in, *out;
+	struct meter m;
+	int tfm, op;
+
+	strcpy((char *)sa.salg_name, cipher == C_AES128 ? "gcm(aes)" :
+	       "rfc7539(chacha20,poly1305)");
+	tfm = socket(AF_ALG, SOCK_SEQPACKET, 0);
+	if (tfm < 0) {
+		na(r, "AF_ALG: %s", strerror(errno));
+		return;
+	}
+	if (bind(tfm, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    setsockopt(tfm, SOL_ALG, ALG_SET_KEY, key_bytes,
+		       cipher == C_AES128 ? 16 : 32) ||
+	    setsockopt(tfm, SOL_ALG, ALG_SET_AEAD_AUTHSIZE, NULL, 16)) {
+		na(r, "AF_ALG %s: %s", sa.salg_name, strerror(errno));
+		close(tfm);
+		return;
+	}
+	op = accept(tfm, NULL, 0);
+	if (op < 0) {
+		na(r, "AF_ALG accept: %s", strerror(errno));
+		close(tfm);
+		return;
+	}
+	inlen = aadlen + size + (decrypt ? 16 : 0);
+	outlen = aadlen + size + (decrypt ? 0 : 16);
+	in = calloc(1, aadlen + size + 16);
+	out = calloc(1, aadlen + size + 16);
+	/* Decryption: pass -1 makes a valid ciphertext to decrypt. */
+	meter_start(&m);
+	for (int pass = decrypt ? -1 : 0; done < opt.bytes; pass++) {
+		struct msghdr msg = { 0 };
+		struct iovec iov;
+		struct cmsghdr *c;
+		struct af_alg_iv *aiv;
+		int encrypt = !decrypt || pass < 0;
+		size_t ilen = encrypt ? aadlen + size : inlen;
+		size_t olen = encrypt ? aadlen + size + 16 : outlen;
+		ssize_t n;
+
+		memset(cbuf, 0, sizeof(cbuf));
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_ALG;
+		c->cmsg_type = ALG_SET_OP;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		*(int *)CMSG_DATA(c) = encrypt ? ALG_OP_ENCRYPT : ALG_OP_DECRYPT;
+		c = CMSG_NXTHDR(&msg, c);
+		c->cmsg_level = SOL_ALG;
+		c->cmsg_type = ALG_SET_IV;
+		c->cmsg_len = CMSG_LEN(sizeof(*aiv) + 12);
+		aiv = (void *)CMSG_DATA(c);
+		aiv->ivlen = 12;
+		memcpy(aiv->iv, iv_bytes, 12);
+		c = CMSG_NXTHDR(&msg, c);
+		c->cmsg_level = SOL_ALG;
+		c->cmsg_type = ALG_SET_AEAD_ASSOCLEN;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		*(int *)CMSG_DATA(c) = (int)aadlen;
+		iov.iov_base = in;
+		iov.iov_len = ilen;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		if (sendmsg(op, &msg, 0) != (ssize_t)ilen) {
+			na(r, "AF_ALG sendmsg: %s", strerror(errno));
+			break;
+		}
+		n = read(op, out, olen);
+		if (n != (ssize_t)olen) {
+			na(r, "AF_ALG read: %s", n < 0 ? strerror(errno) : "short");
+			break;
+		}
+		if (pass < 0) {
+			/* Keep the ciphertext as the input of every decryption. */
+			memcpy(in, out, olen);
+			meter_start(&m);
+			continue;
+		}
+		done += size;
+	}
+	if (done >= opt.bytes)
+		meter_stop(&m, r, done);
+	free(in);
+	free(out);
+	close(op);
+	close(tfm);
+}
+
+/* ---- memory per idle kTLS socket ---- */
+
+static long meminfo_kb(const char *key)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		die("cannot read /proc/meminfo");
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
+			v = strtol(line + strlen(key) + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/*
+ * Bytes in live slab objects: the sum of active_objs x objsize over
+ * /proc/slabinfo. Unlike the Slab line of /proc/meminfo it does not miss
+ * objects that land in slab pages already there (freed by an earlier round).
+ */
+static double slab_bytes(void)
+{
+	unsigned long active, num, size;
+	double sum = 0;
+	char line[512], name[128];
+	FILE *f;
+
+	/* Let the sockets of the previous measurement finish closing (RCU). */
+	sync();
+	usleep(1000000);
+	f = fopen("/proc/slabinfo", "r");
+	if (!f)
+		die("cannot read /proc/slabinfo: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%127s %lu %lu %lu", name, &active, &num, &size) == 4)
+			sum += (double)active * size;
+	fclose(f);
+	return sum;
+}
+
+static void run_mem(int impl, int cipher, int ver, struct result *r)
+{
+	int n = opt.mem_sockets, (*fds)[2] = calloc(n, sizeof(*fds)), i;
+	struct sockaddr_in addr;
+	double before, after;
+	long free_before, free_after;
+	int l = listener(&addr);
+
+	if (impl != IMPL_OURS && impl != IMPL_INTREE) {
+		na(r, "kernel kTLS only");
+		close(l);
+		free(fds);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		tcp_pair_on(l, &addr, fds[i]);
+	close(l);
+	before = slab_bytes();
+	free_before = meminfo_kb("MemFree");
+	for (i = 0; i < n; i++)
+		if (ktls_setup(fds[i][0], impl == IMPL_OURS ? opt.ours_ulp :
+			       opt.intree_ulp, cipher, ver, 1, 1, r))
+			break;
+	after = slab_bytes();
+	free_after = meminfo_kb("MemFree");
+	if (i == n) {
+		r->ok = 1;
+		r->mem_per_sock = (after - before) / n;
+		r->pages_per_sock = (free_before - free_after) * 1024.0 / n;
+	}
+	for (i = 0; i < n; i++) {
+		close(fds[i][0]);
+		close(fds[i][1]);
+	}
+	free(fds);
+}
+
+/* ---- driver ---- */
+
+static void run_one(int wl, int impl, int cipher, int ver, size_t size, int round)
+{
+	struct result r = { 0 };
+	size_t bytes = opt.bytes;
+
+	/* The ceiling has no file or memory row; memory is kernel kTLS only. */
+	if ((impl == IMPL_AEAD && wl != WL_TX && wl != WL_RX) ||
+	    (wl == WL_MEM && impl != IMPL_OURS && impl != IMPL_INTREE))
+		return;
+	/*
+	 * Plain TCP is about ten times faster: give it more bytes so that its
+	 * CPU time is well above the 10 ms resolution of /proc/stat.
+	 */
+	if (impl == IMPL_TCP)
+		opt.bytes *= 8;
+	if (impl == IMPL_AEAD)
+		run_aead(cipher, ver, size, wl == WL_RX, &r);
+	else if (wl == WL_TX || wl == WL_SENDFILE)
+		run_tx(impl, cipher, ver, size, wl == WL_SENDFILE, &r);
+	else if (wl == WL_RX)
+		run_rx(impl, cipher, ver, size, &r);
+	else
+		run_mem(impl, cipher, ver, &r);
+	opt.bytes = bytes;
+	report(wl, impl, cipher, ver, size, round, &r);
+}
+
+static int lookup(const char *const *names, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(names[i], s))
+			return i;
+	if (names == cipher_names && !strcmp(s, "aes128"))
+		return C_AES128;
+	if (names == cipher_names && !strcmp(s, "chacha"))
+		return C_CHACHA;
+	die("unknown name '%s'", s);
+	return -1;
+}
+
+static int parse_list(const char *arg, const char *const *names, int n, int *out)
+{
+	char *s = strdup(arg), *save = NULL, *tok;
+	int k = 0;
+
+	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		out[k++] = lookup(names, n, tok);
+	free(s);
+	return k;
+}
+
+static void usage(void)
+{
+	printf("Usage: ktls-bench [options]\n"
+	       "  --impls LIST       ours,intree,user,tcp,aead\n"
+	       "  --workloads LIST   tx,sendfile,rx,mem\n"
+	       "  --ciphers LIST     aes128gcm,chacha20poly1305\n"
+	       "  --versions LIST    1.3,1.2\n"
+	       "  --sizes LIST       write/record sizes in bytes (1024,4096,16384)\n"
+	       "  --rounds N         interleaved rounds (3)\n"
+	       "  --mb N             MB of plaintext per measurement (16)\n"
+	       "  --mem-sockets N    sockets for the memory figure (1000)\n"
+	       "  --ours-ulp NAME    ULP name of our module (ktlsb)\n"
+	       "  --intree-ulp NAME  ULP name of the in-tree module (tls)\n"
+	       "  --file PATH        tmpfs file for sendfile (/tmp/ktls-bench.dat)\n"
+	       "  --perf-ctl FIFO    perf record --control fifo: sample measurements only\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const ver_names[] = { "1.2", "1.3" };
+	int vidx[2];
+
+	opt.impls[0] = IMPL_OURS; opt.impls[1] = IMPL_INTREE;
+	opt.impls[2] = IMPL_USER; opt.impls[3] = IMPL_TCP;
+	opt.impls[4] = IMPL_AEAD; opt.nimpls = 5;
+	opt.wls[0] = WL_TX; opt.wls[1] = WL_SENDFILE; opt.wls[2] = WL_RX;
+	opt.wls[3] = WL_MEM; opt.nwls = 4;
+	opt.ciphers[0] = C_AES128; opt.nciphers = 1;
+	opt.versions[0] = 13; opt.nversions = 1;
+	opt.sizes[0] = 1024; opt.sizes[1] = 4096; opt.sizes[2] = 16384;
+	opt.nsizes = 3;
+	opt.rounds = 3;
+	opt.bytes = 16u << 20;
+	opt.mem_sockets = 1000;
+	opt.ours_ulp = "ktlsb";
+	opt.intree_ulp = "tls";
+	opt.file = "/tmp/ktls-bench.dat";
+	opt.perf_ctl = -1;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage();
+			return 0;
+		}
+		if (!v)
+			die("%s needs a value", a);
+		i++;
+		if (!strcmp(a, "--impls")) {
+			opt.nimpls = parse_list(v, impl_names, IMPL_NUM, opt.impls);
+		} else if (!strcmp(a, "--workloads")) {
+			opt.nwls = parse_list(v, wl_names, WL_NUM, opt.wls);
+		} else if (!strcmp(a, "--ciphers")) {
+			opt.nciphers = parse_list(v, cipher_names, C_NUM, opt.ciphers);
+		} else if (!strcmp(a, "--versions")) {
+			opt.nversions = parse_list(v, ver_names, 2, vidx);
+			for (int k = 0; k < opt.nversions; k++)
+				opt.versions[k] = vidx[k] ? 13 : 12;
+		} else if (!strcmp(a, "--sizes")) {
+			char *s = strdup(v), *save = NULL, *tok;
+
+			opt.nsizes = 0;
+			for (tok = strtok_r(s, ",", &save); tok && opt.nsizes < 8;
+			     tok = strtok_r(NULL, ",", &save)) {
+				size_t sz = strtoul(tok, NULL, 0);
+
+				if (!sz || sz > MAX_REC)
+					die("size %s out of range (1..16384)", tok);
+				opt.sizes[opt.nsizes++] = sz;
+			}
+			free(s);
+		} else if (!strcmp(a, "--rounds")) {
+			opt.rounds = atoi(v);
+		} else if (!strcmp(a, "--mb")) {
+			opt.bytes = strtoul(v, NULL, 0) << 20;
+		} else if (!strcmp(a, "--mem-sockets")) {
+			opt.mem_sockets = atoi(v);
+		} else if (!strcmp(a, "--ours-ulp")) {
+			opt.ours_ulp = v;
+		} else if (!strcmp(a, "--intree-ulp")) {
+			opt.intree_ulp = v;
+		} else if (!strcmp(a, "--file")) {
+			opt.file = v;
+		} else if (!strcmp(a, "--perf-ctl")) {
+			/* O_RDWR: do not block until perf opens its end. */
+			opt.perf_ctl = open(v, O_RDWR);
+			if (opt.perf_ctl < 0)
+				die("open %s: %s", v, strerror(errno));
+		} else {
+			die("unknown option %s", a);
+		}
+	}
+	if (opt.rounds < 1 || !opt.bytes || opt.mem_sockets < 1)
+		die("bad --rounds, --mb or --mem-sockets");
+
+	{
+		struct rlimit rl = { 2 * opt.mem_sockets + 256, 2 * opt.mem_sockets + 256 };
+
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			die("setrlimit NOFILE: %s", strerror(errno));
+	}
+	/* The sendfile source: a tmpfs file larger than the socket buffers. */
+	{
+		int fd = open(opt.file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		char *blk = malloc(1 << 20);
+
+		if (fd < 0 || !blk)
+			die("cannot create %s: %s", opt.file, strerror(errno));
+		for (unsigned int i = 0; i < FILE_SIZE >> 20; i++) {
+			memset(blk, 'a' + i, 1 << 20);
+			if (write_all(fd, blk, 1 << 20))
+				die("write %s: %s", opt.file, strerror(errno));
+		}
+		close(fd);
+		free(blk);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	ssl_init();
+
+	for (int round = 1; round <= opt.rounds; round++)
+		for (int w = 0; w < opt.nwls; w++)
+			for (int c = 0; c < opt.nciphers; c++)
+				for (int v = 0; v < opt.nversions; v++)
+					for (int s = 0; s < opt.nsizes; s++) {
+						int wl = opt.wls[w];
+
+						/* sendfile and mem do not depend on the write size. */
+						if ((wl == WL_SENDFILE || wl == WL_MEM) && s)
+							continue;
+						for (int k = 0; k < opt.nimpls; k++) {
+							int impl = opt.impls[(k + round - 1) % opt.nimpls];
+
+							run_one(wl, impl, opt.ciphers[c],
+								opt.versions[v],
+								wl == WL_SENDFILE || wl == WL_MEM ?
+								0 : opt.sizes[s], round);
+						}
+					}
+	unlink(opt.file);
+	return 0;
+}

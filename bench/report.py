@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Summarise ktls-bench output (the @@R lines of a guest log).
+
+Writes results.json (metadata, every measurement, the summary), results.csv
+(the summary), table.txt (what scripts/bench prints), chart.dat and chart.gp
+(gnuplot input for chart.png). Medians over rounds; min and max alongside.
+"""
+import argparse
+import csv
+import json
+import statistics
+import time
+
+IMPLS = ["ours", "intree", "user", "tcp", "aead"]
+WORKLOADS = ["tx", "sendfile", "rx"]
+
+
+def load(path):
+    runs, meta = [], {}
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("@@R "):
+                runs.append(json.loads(line[4:]))
+            elif line.startswith("@@CPU "):
+                meta["guest_cpu"] = line[6:].strip()
+            elif line.startswith("@@CRYPTO "):
+                meta.setdefault("guest_aead_drivers", []).append(line[9:].strip())
+            elif line.startswith("@@KERNEL "):
+                meta["guest_kernel"] = line[9:].strip()
+    return runs, meta
+
+
+def summarise(runs):
+    groups = {}
+    for r in runs:
+        key = (r["workload"], r["cipher"], r["version"], r["size"], r["impl"])
+        groups.setdefault(key, []).append(r)
+    out = []
+    for key, rs in groups.items():
+        ok = [r for r in rs if r["status"] == "ok"]
+        s = dict(zip(("workload", "cipher", "version", "size", "impl"), key))
+        s["rounds"] = len(rs)
+        s["ok_rounds"] = len(ok)
+        if not ok:
+            s["status"] = "n/a"
+            s["note"] = rs[0]["note"]
+        elif key[0] == "mem":
+            v = [r["bytes_per_socket"] for r in ok]
+            p = [r["memfree_bytes_per_socket"] for r in ok]
+            s.update(status="ok", bytes_per_socket=statistics.median(v),
+                     bytes_per_socket_min=min(v), bytes_per_socket_max=max(v),
+                     memfree_bytes_per_socket=statistics.median(p))
+        else:
+            m = [r["mbps"] for r in ok]
+            c = [r["cpu_s_per_gb"] for r in ok]
+            sc = [r["side_cpu_s_per_gb"] for r in ok]
+            s.update(status="ok", mbps=statistics.median(m), mbps_min=min(m),
+                     mbps_max=max(m), cpu_s_per_gb=statistics.median(c),
+                     side_cpu_s_per_gb=statistics.median(sc))
+            if len(ok) < len(rs):
+                s["note"] = "%d of %d rounds failed: %s" % (
+                    len(rs) - len(ok), len(rs),
+                    next(r["note"] for r in rs if r["status"] != "ok"))
+        out.append(s)
+    return out
+
+
+def ratio(a, b):
+    if a is None or b is None or not b:
+        return None
+    return a / b
+
+
+def derive(summary):
+    """Ratios and efficiency per (workload, cipher, version, size)."""
+    idx = {(s["workload"], s["cipher"], s["version"], s["size"], s["impl"]): s
+           for s in summary}
+
+    def mbps(w, c, v, z, i):
+        s = idx.get((w, c, v, z, i))
+        return s.get("mbps") if s else None
+
+    rows = []
+    seen = set()
+    for s in summary:
+        k = (s["workload"], s["cipher"], s["version"], s["size"])
+        if k in seen or s["workload"] == "mem":
+            continue
+        seen.add(k)
+        w, c, v, z = k
+        ceil_w = "rx" if w == "rx" else "tx"
+        ceil = mbps(ceil_w, c, v, 16384 if w == "sendfile" else z, "aead")
+        ours, intree, user = (mbps(w, c, v, z, i) for i in ("ours", "intree", "user"))
+        rows.append(dict(workload=w, cipher=c, version=v, size=z,
+                         ours_over_intree=ratio(ours, intree),
+                         ours_over_user=ratio(ours, user),
+                         intree_over_user=ratio(intree, user),
+                         efficiency_ours=ratio(ours, ceil),
+                         efficiency_intree=ratio(intree, ceil)))
+    return rows
+
+
+def order(s):
+    return (s["cipher"], -float(s["version"]),
+            (WORKLOADS + ["mem"]).index(s["workload"]), s["size"],
+            IMPLS.index(s["impl"]))
+
+
+def fmt(v, spec="%.1f"):
+    return "n/a" if v is None else spec % v
+
+
+def size_label(w, z):
+    if w == "sendfile":
+        return "file"
+    if w == "mem":
+        return "-"
+    return "%dK" % (z // 1024) if z % 1024 == 0 else str(z)
+
+
+def table(summary, derived, meta):
+    idx = {(s["workload"], s["cipher"], s["version"], s["size"], s["impl"]): s
+           for s in summary}
+    lines = []
+    lines.append("ktls-bench  commit %s  %s  (%s mode, %s)" % (
+        meta["commit"], meta["date"], meta["mode"], meta["vm"]))
+    lines.append("median MB/s [min-max] over %s round(s); cpu = guest CPU s/GB" % (
+        meta.get("rounds", "?")))
+    if meta.get("guest_splat"):
+        lines.append("WARNING: %s during the run" % meta["guest_splat"])
+    combos = sorted({(s["cipher"], s["version"]) for s in summary},
+                    key=lambda t: (t[0], -float(t[1])))
+    for c, v in combos:
+        lines.append("")
+        lines.append("%s TLS %s" % (c, v))
+        hdr = "%-9s %5s" % ("workload", "size")
+        for i in IMPLS:
+            hdr += " | %-22s" % i
+        lines.append(hdr)
+        lines.append("-" * len(hdr))
+        keys = sorted({(s["workload"], s["size"]) for s in summary
+                       if s["cipher"] == c and s["version"] == v and s["workload"] != "mem"},
+                      key=lambda t: (WORKLOADS.index(t[0]), t[1]))
+        for w, z in keys:
+            row = "%-9s %5s" % (w, size_label(w, z))
+            row2 = "%-9s %5s" % ("", "cpu")
+            for i in IMPLS:
+                s = idx.get((w, c, v, z, i))
+                if w == "sendfile" and i == "aead":
+                    cell, cell2 = "", ""
+                elif not s or s["status"] != "ok":
+                    cell, cell2 = "n/a", ""
+                else:
+                    cell = "%.1f [%.1f-%.1f]" % (s["mbps"], s["mbps_min"], s["mbps_max"])
+                    cell2 = "%.1f s/GB" % s["cpu_s_per_gb"]
+                row += " | %-22s" % cell
+                row2 += " | %-22s" % cell2
+            lines.append(row)
+            lines.append(row2)
+        lines.append("")
+        hdr = "%-9s %5s | %11s | %9s | %11s | %8s | %11s" % (
+            "workload", "size", "ours/intree", "ours/user", "intree/user",
+            "eff ours", "eff intree")
+        lines.append(hdr)
+        lines.append("-" * len(hdr))
+        for d in sorted((d for d in derived if d["cipher"] == c and d["version"] == v),
+                        key=lambda d: (WORKLOADS.index(d["workload"]), d["size"])):
+            lines.append("%-9s %5s | %11s | %9s | %11s | %8s | %11s" % (
+                d["workload"], size_label(d["workload"], d["size"]),
+                fmt(d["ours_over_intree"], "%.2f"), fmt(d["ours_over_user"], "%.2f"),
+                fmt(d["intree_over_user"], "%.2f"), fmt(d["efficiency_ours"], "%.2f"),
+                fmt(d["efficiency_intree"], "%.2f")))
+        mems = [s for s in summary if s["workload"] == "mem"
+                and s["cipher"] == c and s["version"] == v]
+        if mems:
+            lines.append("")
+            for s in sorted(mems, key=order):
+                if s["status"] == "ok":
+                    lines.append("memory per idle socket (TX+RX keys), %-6s: %.0f B [%.0f-%.0f] in slab objects" % (
+                        s["impl"], s["bytes_per_socket"], s["bytes_per_socket_min"],
+                        s["bytes_per_socket_max"]))
+                else:
+                    lines.append("memory per idle socket (TX+RX keys), %-6s: n/a (%s)" % (
+                        s["impl"], s["note"]))
+    notes = sorted({"%s: %s" % (s["impl"], s["note"]) for s in summary
+                    if s["status"] != "ok" and s["workload"] != "mem"})
+    if notes:
+        lines.append("")
+        lines.append("n/a reasons:")
+        lines.extend("  " + n for n in notes)
+    return "\n".join(lines) + "\n"
+
+
+def chart(summary, meta, out):
+    """chart.dat + chart.gp: MB/s by workload/size, one bar per impl."""
+    if not summary:
+        return
+    c, v = sorted({(s["cipher"], s["version"]) for s in summary},
+                  key=lambda t: (t[0] != "aes128gcm", -float(t[1])))[0]
+    idx = {(s["workload"], s["size"], s["impl"]): s for s in summary
+           if s["cipher"] == c and s["version"] == v}
+    keys = sorted({(w, z) for (w, z, _) in idx if w != "mem"},
+                  key=lambda t: (WORKLOADS.index(t[0]), t[1]))
+    with open(out + "/chart.dat", "w") as f:
+        f.write("# label " + " ".join("%s %s_min %s_max" % (i, i, i) for i in IMPLS) + "\n")
+        for w, z in keys:
+            f.write('"%s %s"' % (w, size_label(w, z)))
+            for i in IMPLS:
+                s = idx.get((w, z, i))
+                if s and s["status"] == "ok":
+                    f.write(" %.2f %.2f %.2f" % (s["mbps"], s["mbps_min"], s["mbps_max"]))
+                else:
+                    f.write(" NaN NaN NaN")
+            f.write("\n")
+    colours = dict(ours="#d62728", intree="#1f77b4", user="#2ca02c",
+                   tcp="#ff7f0e", aead="#7f7f7f")
+    plots, missing = [], []
+    for n, i in enumerate(IMPLS):
+        col = 2 + 3 * n
+        if not any(s["status"] == "ok" for (w, z, j), s in idx.items()
+                   if j == i and w != "mem"):
+            missing.append(i)
+            continue
+        plots.append("'chart.dat' using %d:%d:%d:xtic(1) title '%s' lc rgb '%s'" % (
+            col, col + 1, col + 2, i, colours[i]))
+    note = "\\n(no data yet: %s)" % ", ".join(missing) if missing else ""
+    with open(out + "/chart.gp", "w") as f:
+        f.write("""set terminal pngcairo size 1100,560 font 'sans,11'
+set output 'chart.png'
+set title "kTLS benchmark: %s TLS %s, commit %s (QEMU TCG guest; median, bars = min-max)%s" noenhanced
+set ylabel 'MB/s (log scale)'
+set logscale y
+set yrange [1:*]
+set grid ytics
+set key outside right top
+set style data histogram
+set style histogram errorbars gap 1 lw 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set xtics noenhanced
+set datafile missing 'NaN'
+plot %s
+""" % (c, v, meta["commit"], note, ", \\\n     ".join(plots)))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--commit", default="unknown")
+    ap.add_argument("--mode", default="default")
+    ap.add_argument("--vm", default="")
+    ap.add_argument("--elapsed", type=int, default=0)
+    ap.add_argument("--splat", default="")
+    a = ap.parse_args()
+
+    runs, meta = load(a.log)
+    if not runs:
+        raise SystemExit("report.py: no @@R lines in %s" % a.log)
+    meta.update(commit=a.commit, mode=a.mode, vm=a.vm, elapsed_s=a.elapsed,
+                guest_splat=a.splat or None,
+                date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                rounds=max(r["round"] for r in runs))
+    summary = sorted(summarise(runs), key=order)
+    derived = derive(summary)
+    with open(a.out + "/results.json", "w") as f:
+        json.dump(dict(meta=meta, summary=summary, ratios=derived, runs=runs), f, indent=1)
+    fields = ["workload", "cipher", "version", "size", "impl", "status", "rounds",
+              "ok_rounds", "mbps", "mbps_min", "mbps_max", "cpu_s_per_gb",
+              "side_cpu_s_per_gb", "bytes_per_socket", "memfree_bytes_per_socket", "note"]
+    with open(a.out + "/results.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(summary)
+    with open(a.out + "/table.txt", "w") as f:
+        f.write(table(summary, derived, meta))
+    chart(summary, meta, a.out)
+
+
+if __name__ == "__main__":
+    main()
