@@ -174,21 +174,26 @@ EXPORT_SYMBOL_IF_KUNIT(ktls_record_advance);
  * Nothing of a record is trusted before this says yes: the length decides
  * how much the parser waits for and allocates.
  *
- * Return: the whole record's length including the header; -EINVAL for a
- * version other than 3.3, -EMSGSIZE for more than the version and cipher
- * allow, -EBADMSG for less than the cipher's own overhead.
+ * Return: the whole record's length including the header; -EMSGSIZE for
+ * more than the version and cipher allow, -EBADMSG for less than the
+ * cipher's own overhead, else -EINVAL for a version other than 3.3.
  */
 int ktls_record_check_header(const struct tls_prot_info *prot, const u8 *hdr)
 {
 	u32 cipher_overhead = prot->overhead_size - TLS_HEADER_SIZE;
 	u32 len = get_unaligned_be16(hdr + 3);
 
-	if (hdr[1] != TLS_1_2_VERSION_MAJOR || hdr[2] != TLS_1_2_VERSION_MINOR)
-		return -EINVAL;
+	/*
+	 * Length first: a stream that is not TLS at all (garbage, or the
+	 * peer speaking plaintext) is reported as an oversized record, which
+	 * is what applications see from upstream too.
+	 */
 	if (len > TLS_MAX_PAYLOAD_SIZE + cipher_overhead)
 		return -EMSGSIZE;
 	if (len < cipher_overhead)
 		return -EBADMSG;
+	if (hdr[1] != TLS_1_2_VERSION_MAJOR || hdr[2] != TLS_1_2_VERSION_MINOR)
+		return -EINVAL;
 	return len + TLS_HEADER_SIZE;
 }
 EXPORT_SYMBOL_IF_KUNIT(ktls_record_check_header);

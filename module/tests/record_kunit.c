@@ -255,6 +255,11 @@ static const struct check_case check_cases[] = {
 	  { 23, 3, 3, 0, 16 }, 21 },
 	{ "tls12-length-65535", TLS_1_2_VERSION, TLS_CIPHER_AES_GCM_256,
 	  { 23, 3, 3, 0xff, 0xff }, -EMSGSIZE },
+	/* garbage: the length is judged before the version */
+	{ "garbage-0x55", TLS_1_2_VERSION, TLS_CIPHER_AES_GCM_128,
+	  { 0x55, 0x55, 0x55, 0x55, 0x55 }, -EMSGSIZE },
+	{ "short-and-bad-version", TLS_1_3_VERSION, TLS_CIPHER_AES_GCM_128,
+	  { 23, 1, 1, 0, 3 }, -EBADMSG },
 };
 
 KUNIT_ARRAY_PARAM_DESC(check, check_cases, desc);
