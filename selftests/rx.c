@@ -8,13 +8,12 @@
  * and never a plaintext byte.
  */
 #include <fcntl.h>
-#include <linux/cryptouser.h>
-#include <linux/netlink.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/time.h>
 
+#include "cryptd_util.h"
 #include "rx_peer.h"
 #include "kselftest_harness.h"
 
@@ -763,73 +762,9 @@ TEST_F(rx, urgent_data_fails_stream)
 }
 
 /*
- * Forced asynchronous decryption (pitfall class 2): a cryptd instance of
- * gcm(aes) is registered through NETLINK_CRYPTO and given the highest
- * priority, so the TLS_RX transform's decrypt returns -EINPROGRESS.
- * SKIP where crypto_user or cryptd is missing.
+ * Forced asynchronous decryption (pitfall class 2, cryptd_util.h): the
+ * TLS_RX transform's decrypt returns -EINPROGRESS.
  */
-static int crypto_nl(int type, const char *driver, unsigned int prio)
-{
-	struct {
-		struct nlmsghdr nh;
-		struct crypto_user_alg alg;
-		struct nlattr na;
-		unsigned int prio;
-	} req = {};
-	struct {
-		struct nlmsghdr nh;
-		struct nlmsgerr err;
-	} ack;
-	int fd, rc = -1;
-
-	fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_CRYPTO);
-	if (fd < 0)
-		return -errno;
-	req.nh.nlmsg_len = sizeof(req);
-	req.nh.nlmsg_type = type;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	snprintf(req.alg.cru_driver_name, sizeof(req.alg.cru_driver_name),
-		 "%s", driver);
-	snprintf(req.alg.cru_name, sizeof(req.alg.cru_name), "gcm(aes)");
-	req.alg.cru_type = 3;		/* CRYPTO_ALG_TYPE_AEAD */
-	req.alg.cru_mask = 0xf;		/* CRYPTO_ALG_TYPE_MASK */
-	req.na.nla_len = NLA_HDRLEN + sizeof(req.prio);
-	req.na.nla_type = CRYPTOCFGA_PRIORITY_VAL;
-	req.prio = prio;
-	if (send(fd, &req, sizeof(req), 0) == sizeof(req) &&
-	    recv(fd, &ack, sizeof(ack), 0) >= (int)sizeof(ack))
-		rc = ack.err.error;
-	close(fd);
-	return rc;
-}
-
-/* Driver name of the cryptd gcm(aes) and its refcnt from /proc/crypto. */
-static long cryptd_gcm(char *driver, size_t len)
-{
-	FILE *f = fopen("/proc/crypto", "r");
-	char line[256], name[128] = "";
-	long refs = -1;
-	int in = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "name : %127s", name) == 1)
-			continue;
-		if (!strncmp(line, "driver", 6))
-			in = !strcmp(name, "gcm(aes)") &&
-			     strstr(line, ": cryptd(");
-		if (in && !strncmp(line, "driver", 6)) {
-			snprintf(driver, len, "%s", strchr(line, ':') + 2);
-			driver[strcspn(driver, "\n")] = 0;
-		}
-		if (in && !strncmp(line, "refcnt", 6))
-			refs = atol(strchr(line, ':') + 1);
-	}
-	fclose(f);
-	return refs;
-}
-
 FIXTURE(async)
 {
 	char driver[128];
@@ -858,26 +793,21 @@ FIXTURE_SETUP(async)
 {
 	union ctrl_crypto c;
 	long refs;
-	int i, rc, len;
+	int rc, len;
 
-	for (i = 0; i < 50; i++) {
-		rc = crypto_nl(CRYPTO_MSG_NEWALG, "cryptd(gcm(aes))", 0);
-		if (rc != -EAGAIN)
-			break;
-		usleep(100000);
-	}
-	if (rc && rc != -EEXIST)
-		SKIP(return, "cannot instantiate cryptd(gcm(aes)): %d", rc);
-	ASSERT_GE(cryptd_gcm(self->driver, sizeof(self->driver)), 0);
-	ASSERT_EQ(crypto_nl(CRYPTO_MSG_UPDATEALG, self->driver, 10000), 0);
-	refs = cryptd_gcm(self->driver, sizeof(self->driver));
+	rc = cryptd_gcm_instantiate(self->driver, sizeof(self->driver));
+	if (rc)
+		SKIP(return, "cannot instantiate %s: %d", CRYPTD_GCM, rc);
+	ASSERT_EQ(cryptd_nl(CRYPTO_MSG_UPDATEALG, self->driver,
+			    CRYPTD_PRIO_TOP), 0);
+	refs = cryptd_proc_field(self->driver, "refcnt");
 
 	ASSERT_EQ(ctrl_tcp_pair(AF_INET, &self->fd, &self->peer), 0);
 	ASSERT_EQ(ctrl_attach(self->fd), 0);
 	len = ctrl_crypto_fill(&c, variant->version, TLS_CIPHER_AES_GCM_128, 9);
 	ASSERT_EQ(setsockopt(self->fd, SOL_TLS, TLS_RX, &c, len), 0);
 	/* The RX transform is the cryptd one. */
-	ASSERT_GT(cryptd_gcm(self->driver, sizeof(self->driver)), refs);
+	ASSERT_GT(cryptd_proc_field(self->driver, "refcnt"), refs);
 	ASSERT_EQ(peer_init(&self->p, &c), 0);
 	set_timeo(self->fd, 10000);
 }
@@ -889,7 +819,8 @@ FIXTURE_TEARDOWN(async)
 	close(self->peer);
 	/* Back below every other gcm(aes): later tests get a sync one. */
 	if (self->driver[0])
-		crypto_nl(CRYPTO_MSG_UPDATEALG, self->driver, 1);
+		cryptd_nl(CRYPTO_MSG_UPDATEALG, self->driver,
+			  CRYPTD_PRIO_BOTTOM);
 }
 
 /* Records through the async engine: in order, partial reads, peek. */

@@ -11,8 +11,6 @@
  * shutdown with data queued. Suites the kernel lacks are skipped.
  */
 #include <fcntl.h>
-#include <linux/cryptouser.h>
-#include <linux/netlink.h>
 #include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
@@ -21,6 +19,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "cryptd_util.h"
 #include "ctrl_util.h"
 #include "kselftest_harness.h"
 
@@ -839,93 +838,7 @@ TEST_F(tx, bad_flags_and_cmsg)
 	EXPECT_RECORD(23, self->buf, 10);
 }
 
-/*
- * Forced asynchronous AEAD: a cryptd instance of gcm(aes) is registered
- * through NETLINK_CRYPTO with the highest priority, so the next TLS_TX
- * key gets a transform whose encrypt returns -EINPROGRESS. SKIPs where
- * crypto_user or cryptd is missing.
- */
-#define CRYPTD_GCM	"cryptd(gcm(aes))"
-
-static int crypto_nl(int type, const char *driver, unsigned int priority)
-{
-	struct {
-		struct nlmsghdr nh;
-		struct crypto_user_alg alg;
-		struct nlattr na;
-		unsigned int prio;
-	} req = {};
-	struct {
-		struct nlmsghdr nh;
-		struct nlmsgerr err;
-	} ack;
-	int fd, rc = -1;
-
-	fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_CRYPTO);
-	if (fd < 0)
-		return -errno;
-	req.nh.nlmsg_len = sizeof(req);
-	req.nh.nlmsg_type = type;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	snprintf(req.alg.cru_driver_name, sizeof(req.alg.cru_driver_name),
-		 "%s", driver);
-	snprintf(req.alg.cru_name, sizeof(req.alg.cru_name), "gcm(aes)");
-	req.alg.cru_type = 3;		/* CRYPTO_ALG_TYPE_AEAD */
-	req.alg.cru_mask = 0xf;		/* CRYPTO_ALG_TYPE_MASK */
-	req.na.nla_len = NLA_HDRLEN + sizeof(req.prio);
-	req.na.nla_type = CRYPTOCFGA_PRIORITY_VAL;
-	req.prio = priority;
-	if (send(fd, &req, sizeof(req), 0) == sizeof(req) &&
-	    recv(fd, &ack, sizeof(ack), 0) >= (int)sizeof(ack))
-		rc = ack.err.error;
-	close(fd);
-	return rc;
-}
-
-/* The driver name of the cryptd instance of gcm(aes), from /proc/crypto. */
-static int cryptd_gcm_driver(char *out, size_t len)
-{
-	FILE *f = fopen("/proc/crypto", "r");
-	char line[256], name[128] = "";
-	int rc = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "name : %127s", name) == 1)
-			continue;
-		if (!strcmp(name, "gcm(aes)") &&
-		    !strncmp(line, "driver       : cryptd(", 22)) {
-			snprintf(out, len, "%.100s", line + 15);
-			out[strcspn(out, "\n")] = 0;
-			rc = 0;
-		}
-	}
-	fclose(f);
-	return rc;
-}
-
-/* The value of @field for driver @driver in /proc/crypto, or -1. */
-static long proc_crypto_field(const char *driver, const char *field)
-{
-	FILE *f = fopen("/proc/crypto", "r");
-	char line[256], want[160];
-	bool in = false;
-	long val = -1;
-
-	if (!f)
-		return -1;
-	snprintf(want, sizeof(want), "driver       : %s\n", driver);
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "driver", 6))
-			in = !strcmp(line, want);
-		else if (in && !strncmp(line, field, strlen(field)))
-			val = atol(strchr(line, ':') + 1);
-	}
-	fclose(f);
-	return val;
-}
-
+/* Forced asynchronous AEAD (cryptd_util.h): TX through cryptd. */
 FIXTURE(async)
 {
 	char driver[128];
@@ -954,22 +867,16 @@ FIXTURE_VARIANT_ADD(async, 13_aes_gcm)
 FIXTURE_SETUP(async)
 {
 	struct timeval tv = { .tv_sec = 10 };
-	int rc, len, i;
+	int rc, len;
 	long refs;
 
-	/* Instantiating may race the algorithm's self-test: EAGAIN. */
-	for (i = 0; i < 50; i++) {
-		rc = crypto_nl(CRYPTO_MSG_NEWALG, CRYPTD_GCM, 0);
-		if (rc != -EAGAIN)
-			break;
-		usleep(100000);
-	}
-	if (rc && rc != -EEXIST)
+	rc = cryptd_gcm_instantiate(self->driver, sizeof(self->driver));
+	if (rc)
 		SKIP(return, "cannot instantiate %s: %d", CRYPTD_GCM, rc);
-	ASSERT_EQ(cryptd_gcm_driver(self->driver, sizeof(self->driver)), 0);
-	ASSERT_EQ(crypto_nl(CRYPTO_MSG_UPDATEALG, self->driver, 10000), 0);
-	ASSERT_EQ(proc_crypto_field(self->driver, "priority"), 10000);
-	refs = proc_crypto_field(self->driver, "refcnt");
+	ASSERT_EQ(cryptd_nl(CRYPTO_MSG_UPDATEALG, self->driver,
+			    CRYPTD_PRIO_TOP), 0);
+	ASSERT_EQ(cryptd_proc_field(self->driver, "priority"), CRYPTD_PRIO_TOP);
+	refs = cryptd_proc_field(self->driver, "refcnt");
 
 	ASSERT_EQ(ctrl_tcp_pair(AF_INET, &self->fd, &self->peer), 0);
 	ASSERT_EQ(setsockopt(self->peer, SOL_SOCKET, SO_RCVTIMEO, &tv,
@@ -979,7 +886,7 @@ FIXTURE_SETUP(async)
 			       TLS_CIPHER_AES_GCM_128, 3);
 	ASSERT_EQ(setsockopt(self->fd, SOL_TLS, TLS_TX, &self->keys, len), 0);
 	/* Our transform is the cryptd one. */
-	ASSERT_GT(proc_crypto_field(self->driver, "refcnt"), refs);
+	ASSERT_GT(cryptd_proc_field(self->driver, "refcnt"), refs);
 	peer_init(&self->p, &self->keys);
 	ASSERT_NE(self->p.evp, NULL);
 	fill_pattern(self->buf, sizeof(self->buf), 77);
@@ -991,7 +898,8 @@ FIXTURE_TEARDOWN(async)
 	close(self->peer);
 	/* Back below every other gcm(aes): later tests get a sync one. */
 	if (self->driver[0])
-		crypto_nl(CRYPTO_MSG_UPDATEALG, self->driver, 1);
+		cryptd_nl(CRYPTO_MSG_UPDATEALG, self->driver,
+			  CRYPTD_PRIO_BOTTOM);
 }
 
 TEST_F(async, records_in_order)
