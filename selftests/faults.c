@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Allocation failures (pitfall classes 2 and 4): failslab and
+ * fail_page_alloc are armed for allocations made with our module on the
+ * call stack (the stack-trace filter, set to tls.ko's text), in process
+ * context and in the softirq parser alike. Whatever fails, a key set
+ * either works or leaves nothing behind, and a TLS stream either delivers
+ * exactly the bytes that were sent, in order, or ends with ENOMEM; never
+ * a wrong byte, a lost one, a hang or another errno. KASAN, lockdep and
+ * kmemleak (scanned when the guest command ends) watch the kernel side.
+ *
+ * Needs CONFIG_FAULT_INJECTION_DEBUG_FS and the stack-trace filter: the
+ * debug kernel has them, stock Debian does not (SKIP).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ctrl_util.h"
+#include "kselftest_harness.h"
+
+#define FAULT_DIR	"/sys/kernel/debug"
+#define FAULT_BUDGET	1000000L	/* "times": counts down per failure */
+#define STREAM_BYTES	(192 * 1024)
+#define RETRY_LIMIT	500		/* consecutive transient errors */
+
+/* Write @val to @dir/@knob; 0 or -1. */
+static int knob_set(const char *dir, const char *knob, const char *val)
+{
+	char path[256];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", FAULT_DIR, dir, knob);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static long knob_get(const char *dir, const char *knob)
+{
+	char path[256];
+	long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", FAULT_DIR, dir, knob);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &val) != 1)
+		val = -1;
+	fclose(f);
+	return val;
+}
+
+/* tls.ko's text: [.text, .text + the module's size) bounds it. */
+static int module_text(unsigned long *start, unsigned long *end)
+{
+	unsigned long size = 0;
+	char line[256], name[64];
+	FILE *f;
+
+	f = fopen("/sys/module/tls/sections/.text", "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lx", start) != 1)
+		*start = 0;
+	fclose(f);
+	f = fopen("/proc/modules", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lu", name, &size) == 2 &&
+		    !strcmp(name, "tls"))
+			break;
+	fclose(f);
+	*end = *start + size;
+	return *start && size ? 0 : -1;
+}
+
+/* Arm @dir (failslab or fail_page_alloc) for our module's stacks. */
+static int fault_arm(const char *dir, int percent)
+{
+	unsigned long start, end;
+	char buf[64];
+
+	if (module_text(&start, &end))
+		return -1;
+	snprintf(buf, sizeof(buf), "%lu", start);
+	if (knob_set(dir, "require-start", buf))
+		return -1;
+	snprintf(buf, sizeof(buf), "%lu", end);
+	knob_set(dir, "require-end", buf);
+	knob_set(dir, "stacktrace-depth", "32");
+	knob_set(dir, "task-filter", "N");
+	knob_set(dir, "ignore-gfp-wait", "N");
+	knob_set(dir, "verbose", "0");
+	knob_set(dir, "space", "0");
+	knob_set(dir, "interval", "1");
+	snprintf(buf, sizeof(buf), "%ld", FAULT_BUDGET);
+	knob_set(dir, "times", buf);
+	snprintf(buf, sizeof(buf), "%d", percent);
+	return knob_set(dir, "probability", buf);
+}
+
+/* Disarm @dir; returns how many failures it injected. */
+static long fault_disarm(const char *dir)
+{
+	knob_set(dir, "probability", "0");
+	return FAULT_BUDGET - knob_get(dir, "times");
+}
+
+/* The stream's byte at @off: not periodic, so a lost or doubled chunk shows. */
+static unsigned char pattern(size_t off)
+{
+	return (unsigned char)((off * 2654435761u) >> 13);
+}
+
+static bool transient(int err)
+{
+	return err == ENOMEM || err == ENOBUFS || err == EAGAIN || err == EINTR;
+}
+
+struct outcome {
+	size_t bytes;	/* sent (sender) or received in order (receiver) */
+	int err;	/* 0, or the errno that ended the stream */
+};
+
+/* Send STREAM_BYTES in writes of varying size, retrying transient errors. */
+static void send_stream(int fd, struct outcome *o)
+{
+	static unsigned char buf[STREAM_BYTES];
+	int n, retries = 0;
+	size_t i, len;
+
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = pattern(i);
+	o->bytes = 0;
+	o->err = 0;
+	while (o->bytes < sizeof(buf)) {
+		len = 1 + (o->bytes * 7919) % 20000;
+		if (len > sizeof(buf) - o->bytes)
+			len = sizeof(buf) - o->bytes;
+		n = send(fd, buf + o->bytes, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			o->bytes += n;
+			retries = 0;
+		} else if (n < 0 && transient(errno) &&
+			   ++retries < RETRY_LIMIT) {
+			usleep(2000);
+		} else {
+			o->err = n < 0 ? errno : EPIPE;
+			return;
+		}
+	}
+}
+
+/*
+ * Receive until EOF, checking every byte; a wrong one ends the stream with
+ * EILSEQ, which no kernel path returns.
+ */
+static void recv_stream(int fd, struct outcome *o)
+{
+	unsigned char buf[16384];
+	int n, i, retries = 0;
+
+	o->bytes = 0;
+	o->err = 0;
+	for (;;) {
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n == 0)
+			return;
+		if (n < 0) {
+			if (errno == EAGAIN) {	/* SO_RCVTIMEO: a stall */
+				o->err = ETIMEDOUT;
+				return;
+			}
+			if (transient(errno) && ++retries < RETRY_LIMIT) {
+				usleep(2000);
+				continue;
+			}
+			o->err = errno;
+			return;
+		}
+		retries = 0;
+		for (i = 0; i < n; i++, o->bytes++) {
+			if (buf[i] != pattern(o->bytes)) {
+				o->err = EILSEQ;
+				return;
+			}
+		}
+	}
+}
+
+FIXTURE(faults)
+{
+	int tx, rx;
+};
+
+FIXTURE_VARIANT(faults)
+{
+	const char *dir;
+	unsigned short version;
+	int percent;
+	bool setup_allocs;	/* key setup allocates from this allocator */
+};
+
+FIXTURE_VARIANT_ADD(faults, slab_13)
+{
+	.dir = "failslab",
+	.version = TLS_1_3_VERSION,
+	.percent = 3,
+	.setup_allocs = true,
+};
+
+FIXTURE_VARIANT_ADD(faults, slab_12)
+{
+	.dir = "failslab",
+	.version = TLS_1_2_VERSION,
+	.percent = 3,
+	.setup_allocs = true,
+};
+
+FIXTURE_VARIANT_ADD(faults, page_13)
+{
+	.dir = "fail_page_alloc",
+	.version = TLS_1_3_VERSION,
+	.percent = 20,	/* a stream makes only a few dozen page allocations */
+};
+
+FIXTURE_SETUP(faults)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s/require-start", FAULT_DIR,
+		 variant->dir);
+	if (access(path, W_OK))
+		SKIP(return, "no %s with a stack-trace filter (debug kernel only)",
+		     variant->dir);
+	ASSERT_EQ(ctrl_tcp_pair(AF_INET, &self->tx, &self->rx), 0);
+}
+
+FIXTURE_TEARDOWN(faults)
+{
+	fault_disarm(variant->dir);
+	close(self->tx);
+	close(self->rx);
+}
+
+static int set_keys(int fd, int opt, unsigned short version)
+{
+	union ctrl_crypto c;
+	int len = ctrl_crypto_fill(&c, version, TLS_CIPHER_AES_GCM_128, 5);
+
+	return setsockopt(fd, SOL_TLS, opt, &c, len) ? -errno : 0;
+}
+
+/* Attach @fd and set its @opt keys unless done already; 0 or -errno. */
+static int setup_step(int fd, int opt, unsigned short version)
+{
+	struct tls12_crypto_info_aes_gcm_128 cur;
+	socklen_t len = sizeof(cur);
+
+	if (ctrl_attach(fd) && errno != EEXIST)
+		return -errno;
+	if (!getsockopt(fd, SOL_TLS, opt, &cur, &len))
+		return 0;	/* keyed before */
+	return set_keys(fd, opt, version);
+}
+
+/*
+ * Attach and key setup under failures: each step either works or fails
+ * with ENOMEM, leaving nothing half-installed, so repeating it once the
+ * failures stop works and the pair then carries TLS as usual.
+ */
+TEST_F(faults, setup_fails_cleanly)
+{
+	int i, rc, fails = 0;
+	char buf[8];
+
+	if (!variant->setup_allocs)
+		SKIP(return, "attach and key setup allocate no pages");
+	for (i = 0; i < 40; i++) {
+		if (i) {
+			ctrl_close_now(self->tx);
+			ctrl_close_now(self->rx);
+			ASSERT_EQ(ctrl_tcp_pair(AF_INET, &self->tx, &self->rx), 0);
+		}
+		ASSERT_EQ(fault_arm(variant->dir, 30), 0);
+		rc = setup_step(self->tx, TLS_TX, variant->version);
+		if (!rc)
+			rc = setup_step(self->rx, TLS_RX, variant->version);
+		fault_disarm(variant->dir);
+		if (rc) {
+			EXPECT_EQ(rc, -ENOMEM);
+			fails++;
+		}
+		ASSERT_EQ(setup_step(self->tx, TLS_TX, variant->version), 0);
+		ASSERT_EQ(setup_step(self->rx, TLS_RX, variant->version), 0);
+		ASSERT_EQ(send(self->tx, "record", 6, 0), 6);
+		ASSERT_EQ(recv(self->rx, buf, sizeof(buf), 0), 6);
+		EXPECT_EQ(memcmp(buf, "record", 6), 0);
+	}
+	TH_LOG("%d of 40 setups hit an injected failure", fails);
+	EXPECT_GT(fails, 0);
+}
+
+/*
+ * A stream of varying writes with failures on both ends: the receiver
+ * gets exactly what the sender was told it sent, in order, unless one
+ * side ended with ENOMEM. An AEAD that fails (aesni's GCM may allocate
+ * while walking the scatterlist) ends TX with EBADMSG, as upstream: the
+ * record was being encrypted in place, so neither its plaintext nor a
+ * retry under the same nonce can be trusted. Then the receiver still only
+ * ever sees an exact prefix of the stream.
+ */
+TEST_F_TIMEOUT(faults, stream_is_exact_or_enomem, 300)
+{
+	struct timeval tv = { .tv_sec = 20 };
+	struct outcome snd, rcv;
+	int p[2], status;
+	long injected;
+	pid_t pid;
+
+	ASSERT_EQ(ctrl_attach(self->tx), 0);
+	ASSERT_EQ(ctrl_attach(self->rx), 0);
+	ASSERT_EQ(set_keys(self->tx, TLS_TX, variant->version), 0);
+	ASSERT_EQ(set_keys(self->rx, TLS_RX, variant->version), 0);
+	ASSERT_EQ(setsockopt(self->rx, SOL_SOCKET, SO_RCVTIMEO, &tv,
+			     sizeof(tv)), 0);
+	ASSERT_EQ(pipe(p), 0);
+	ASSERT_EQ(fault_arm(variant->dir, variant->percent), 0);
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		close(self->rx);
+		send_stream(self->tx, &snd);
+		close(self->tx);
+		_exit(write(p[1], &snd, sizeof(snd)) == sizeof(snd) ? 0 : 1);
+	}
+	close(self->tx);
+	self->tx = -1;
+	recv_stream(self->rx, &rcv);
+	injected = fault_disarm(variant->dir);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_EQ(status, 0);
+	ASSERT_EQ(read(p[0], &snd, sizeof(snd)), (ssize_t)sizeof(snd));
+	close(p[0]);
+	close(p[1]);
+
+	TH_LOG("%ld failures injected; sent %zu (errno %d), received %zu (errno %d)",
+	       injected, snd.bytes, snd.err, rcv.bytes, rcv.err);
+	EXPECT_GT(injected, 0);
+	EXPECT_TRUE(snd.err == 0 || snd.err == ENOMEM || snd.err == EBADMSG ||
+		    snd.err == EPIPE || snd.err == ECONNRESET);
+	EXPECT_TRUE(rcv.err == 0 || rcv.err == ENOMEM);
+	EXPECT_LE(rcv.bytes, snd.bytes);
+	if (!snd.err && !rcv.err)
+		EXPECT_EQ(rcv.bytes, (size_t)STREAM_BYTES);
+}
+
+TEST_HARNESS_MAIN
