@@ -229,4 +229,36 @@ TEST_F(diag, keys_and_options_reported)
 	EXPECT_EQ(r->u16v[CTRL_TLS_INFO_TX_MAX_PAYLOAD_LEN], 4000);
 }
 
+/*
+ * What users look at: Debian's `ss -tni` (iproute2, run from the host's
+ * root through hostrun when the guest was booted with scripts/vm
+ * --hostfs) prints a tcp-ulp-tls line with this socket's settings.
+ */
+TEST_F(diag, ss_prints_ulp_line)
+{
+	char line[1024];
+	int seen = 0;
+	FILE *p;
+
+	if (access("/bin/hostrun", X_OK) || access("/host/usr/bin/ss", X_OK))
+		SKIP(return, "no host iproute2 in the guest (scripts/vm --hostfs)");
+	ASSERT_EQ(ctrl_attach(self->fd), 0);
+	ASSERT_EQ(set_keys(self->fd, TLS_TX), 0);
+	ASSERT_EQ(set_keys(self->fd, TLS_RX), 0);
+	p = popen("hostrun /usr/bin/ss -tni 2>&1", "r");
+	ASSERT_NE(p, NULL);
+	while (fgets(line, sizeof(line), p)) {
+		if (!strstr(line, "tcp-ulp-tls"))
+			continue;
+		seen++;
+		EXPECT_NE(strstr(line, " version: 1.3"), NULL);
+		EXPECT_NE(strstr(line, " cipher: aes-gcm-256"), NULL);
+		EXPECT_NE(strstr(line, " rxconf: sw"), NULL);
+		EXPECT_NE(strstr(line, " txconf: sw"), NULL);
+	}
+	EXPECT_EQ(pclose(p), 0);
+	/* Only our end of the pair has the ULP. */
+	EXPECT_EQ(seen, 1);
+}
+
 TEST_HARNESS_MAIN
