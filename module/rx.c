@@ -64,17 +64,21 @@ static void ktls_rx_free_rec(struct ktls_rx_rec *rec)
 static int ktls_rx_decrypt_cur(struct sock *sk, struct ktls_context *kctx)
 {
 	struct ktls_rx_sw *rx = &kctx->rx_sw;
+	struct aead_request *req;
 	struct ktls_rx_rec *rec;
 	int rc;
 
-	rc = ktls_rx_decrypt(kctx, rx->cur);
-	/* The request was not allocated: the record is intact, keep it. */
-	if (rc == -ENOMEM)
-		return rc;
+	/* Before the record is touched: failing here keeps it for a retry. */
+	req = aead_request_alloc(kctx->rx_aead, GFP_KERNEL);
+	if (!req)
+		return -ENOMEM;
+	rc = ktls_rx_decrypt(kctx, rx->cur, req);
+	aead_request_free(req);
 	rec = ktls_parser_take(rx);
 	if (rc) {
 		kfree_sensitive(rec);
-		ktls_stat_inc(sock_net(sk), KTLS_STAT_DECRYPT_ERROR);
+		if (rc == -EBADMSG)
+			ktls_stat_inc(sock_net(sk), KTLS_STAT_DECRYPT_ERROR);
 		ktls_rx_abort(sk, kctx, rc);
 		return rc;
 	}

@@ -15,18 +15,14 @@
  * an asynchronous transform is waited for, so the record can never be
  * freed or read while the engine still writes it (pitfall class 2).
  */
-static int ktls_rx_aead(struct ktls_context *kctx, struct ktls_rx_rec *rec)
+static int ktls_rx_aead(struct ktls_context *kctx, struct ktls_rx_rec *rec,
+			struct aead_request *req)
 {
 	const struct tls_prot_info *prot = &kctx->base.prot_info;
 	u32 clen = rec->len - prot->prepend_size;
-	struct aead_request *req;
 	struct scatterlist sg[2];
 	DECLARE_CRYPTO_WAIT(wait);
-	int rc;
 
-	req = aead_request_alloc(kctx->rx_aead, GFP_KERNEL);
-	if (!req)
-		return -ENOMEM;
 	sg_init_table(sg, 2);
 	sg_set_buf(&sg[0], rec->aad, prot->aad_size);
 	sg_set_buf(&sg[1], rec->buf + prot->prepend_size, clen);
@@ -35,9 +31,7 @@ static int ktls_rx_aead(struct ktls_context *kctx, struct ktls_rx_rec *rec)
 				  crypto_req_done, &wait);
 	aead_request_set_crypt(req, sg, sg, clen, rec->iv);
 	aead_request_set_ad(req, prot->aad_size);
-	rc = crypto_wait_req(crypto_aead_decrypt(req), &wait);
-	aead_request_free(req);
-	return rc;
+	return crypto_wait_req(crypto_aead_decrypt(req), &wait);
 }
 
 /*
@@ -70,15 +64,21 @@ static int ktls_rx_locate_plaintext(const struct tls_prot_info *prot,
  * ktls_rx_decrypt() - authenticate and decrypt a whole record in place
  * @kctx: context with RX keys
  * @rec: the record as received (ktls_parser_take())
+ * @req: a request for kctx->rx_aead, allocated by the caller before the
+ *	record is touched
  *
  * Caller holds the socket lock. On success the record sequence number has
  * moved on and rec->type/off/end describe the plaintext; on failure
  * nothing of the record may be shown to anyone.
  *
  * Return: 0, -EBADMSG (authentication, malformed padding, sequence
- * exhausted) or another crypto API / allocation error.
+ * exhausted) or another error of the crypto engine. Every error is final:
+ * decryption runs in place, so an engine that fails half-way (e.g. an
+ * allocation inside its scatterlist walk) may have left the record half
+ * plaintext, and it cannot be tried again.
  */
-int ktls_rx_decrypt(struct ktls_context *kctx, struct ktls_rx_rec *rec)
+int ktls_rx_decrypt(struct ktls_context *kctx, struct ktls_rx_rec *rec,
+		    struct aead_request *req)
 {
 	const struct tls_prot_info *prot = &kctx->base.prot_info;
 	struct cipher_context *cc = &kctx->base.rx;
@@ -96,7 +96,7 @@ int ktls_rx_decrypt(struct ktls_context *kctx, struct ktls_rx_rec *rec)
 			     rec->len - prot->overhead_size, cc->rec_seq);
 	ktls_record_fill_iv(prot, rec->iv, cc->iv, cc->rec_seq,
 			    rec->buf + TLS_HEADER_SIZE);
-	rc = ktls_rx_aead(kctx, rec);
+	rc = ktls_rx_aead(kctx, rec, req);
 	if (rc)
 		return rc;
 	rc = ktls_record_advance(prot, cc);

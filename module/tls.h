@@ -264,7 +264,8 @@ void ktls_rx_abort(struct sock *sk, struct ktls_context *kctx, int err);
 void ktls_rx_update_ready(struct ktls_rx_sw *rx);
 
 /* record decryption (rx_crypto.c) */
-int ktls_rx_decrypt(struct ktls_context *kctx, struct ktls_rx_rec *rec);
+int ktls_rx_decrypt(struct ktls_context *kctx, struct ktls_rx_rec *rec,
+		    struct aead_request *req);
 
 /* ---- TLS 1.3 KeyUpdate (keyupdate.c) ---- */
 
