@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The software RX data path: recvmsg, splice_read, read_sock and poll of a
- * socket with RX keys. Records come whole from the parser (parser.c), are
- * decrypted in kernel memory (rx_crypto.c) and queued as plaintext on
- * rx_sw.plain, from where reads copy them out. A record leaves the queue
- * only when all of it was read, so partial reads, MSG_PEEK and EFAULT lose
- * nothing.
+ * socket with RX keys. Records come whole from the parser (parser.c).
+ * When a record fits whole in the reader's buffer and its type is known
+ * beforehand, recvmsg decrypts it straight into that buffer (rx_zc.c).
+ * Otherwise it is decrypted in kernel memory (rx_crypto.c) and queued as
+ * plaintext on rx_sw.plain, from where reads copy it out; it leaves the
+ * queue only when all of it was read, so partial reads, MSG_PEEK and
+ * EFAULT lose nothing.
  */
 #include <linux/net.h>
 #include <linux/skbuff.h>
@@ -25,6 +27,7 @@ struct ktls_rx_call {
 	long timeo;
 	int flags;
 	int type;			/* of the first record read; -1 none */
+	bool zc;			/* records may decrypt into the buffer */
 };
 
 void ktls_rx_init(struct ktls_context *kctx)
@@ -56,6 +59,17 @@ static void ktls_rx_free_rec(struct ktls_rx_rec *rec)
 	kfree_sensitive(rec);
 }
 
+/* The current record cannot be decrypted: nothing of it may be read. */
+static int ktls_rx_fail_cur(struct sock *sk, struct ktls_context *kctx,
+			    int err)
+{
+	kfree_sensitive(ktls_parser_take(&kctx->rx_sw));
+	if (err == -EBADMSG)
+		ktls_stat_inc(sock_net(sk), KTLS_STAT_DECRYPT_ERROR);
+	ktls_rx_abort(sk, kctx, err);
+	return err;
+}
+
 /*
  * Decrypt the complete current record and queue its plaintext. An empty
  * data record carries nothing to read and is dropped here rather than
@@ -74,14 +88,9 @@ static int ktls_rx_decrypt_cur(struct sock *sk, struct ktls_context *kctx)
 		return -ENOMEM;
 	rc = ktls_rx_decrypt(kctx, rx->cur, req);
 	aead_request_free(req);
+	if (rc)
+		return ktls_rx_fail_cur(sk, kctx, rc);
 	rec = ktls_parser_take(rx);
-	if (rc) {
-		kfree_sensitive(rec);
-		if (rc == -EBADMSG)
-			ktls_stat_inc(sock_net(sk), KTLS_STAT_DECRYPT_ERROR);
-		ktls_rx_abort(sk, kctx, rc);
-		return rc;
-	}
 	if (rec->type == TLS_RECORD_TYPE_DATA && rec->off == rec->end) {
 		kfree_sensitive(rec);
 		return 0;
@@ -219,28 +228,117 @@ static int ktls_rx_copy_rec(struct msghdr *msg, struct ktls_rx_call *call,
 	return n;
 }
 
+/*
+ * Whether this read may have records decrypted straight into its buffer:
+ * user memory we can pin, a read that consumes, and a type that is known
+ * before decryption -- from the header in TLS 1.2, from the peer's
+ * promise of no padding (TLS_RX_EXPECT_NO_PAD) in TLS 1.3.
+ */
+static bool ktls_rx_zc_allowed(const struct ktls_context *kctx,
+			       const struct msghdr *msg, int flags)
+{
+	if (flags & MSG_PEEK || !user_backed_iter(&msg->msg_iter))
+		return false;
+	return kctx->base.prot_info.version == TLS_1_2_VERSION ||
+	       kctx->base.rx_no_pad;
+}
+
+/* The whole plaintext of @rec fits in what the read still takes. */
+static bool ktls_rx_zc_fits(const struct tls_prot_info *prot,
+			    const struct ktls_rx_rec *rec,
+			    const struct ktls_rx_call *call)
+{
+	u32 cap = rec->len - prot->prepend_size - prot->tag_size;
+
+	if (prot->version == TLS_1_2_VERSION &&
+	    rec->buf[0] != TLS_RECORD_TYPE_DATA)
+		return false;
+	return cap && cap <= call->len - call->copied;
+}
+
+/*
+ * Read the next record by decrypting it into the reader's buffer, when
+ * it is complete, next in line and fits whole. Return: bytes read (the
+ * record is gone), 0 when the copy path is to take it (or there is none
+ * yet: the copy path finds that out too), or a final error.
+ */
+static int ktls_rx_zc_read(struct sock *sk, struct ktls_context *kctx,
+			   struct msghdr *msg, struct ktls_rx_call *call)
+{
+	struct ktls_rx_sw *rx = &kctx->rx_sw;
+	u8 type = TLS_RECORD_TYPE_DATA;
+	u32 n;
+	int rc;
+
+	if (!list_empty(&rx->plain) || rx->err || ktls_ku_rx_paused(rx) ||
+	    ktls_parser_advance(sk, kctx, GFP_KERNEL) <= 0 ||
+	    !ktls_rx_zc_fits(&kctx->base.prot_info, rx->cur, call))
+		return 0;
+	rc = ktls_rx_zc_decrypt(sk, kctx, rx->cur, &msg->msg_iter, &n);
+	if (rc == KTLS_RX_ZC_DECLINED)
+		return 0;
+	if (rc)
+		return ktls_rx_fail_cur(sk, kctx, rc);
+	kfree_sensitive(ktls_parser_take(rx));
+	if (call->type < 0) {
+		put_cmsg(msg, SOL_TLS, TLS_GET_RECORD_TYPE, sizeof(type), &type);
+		call->type = type;
+	}
+	iov_iter_advance(&msg->msg_iter, n);
+	call->copied += n;
+	return n;
+}
+
+/*
+ * Read (part of) the next record into @msg, waiting for one if the read
+ * needs more. Return: 1 to go on, 0 when the read is over, or an error.
+ */
+static int ktls_rx_read_one(struct sock *sk, struct ktls_context *kctx,
+			    struct msghdr *msg, struct ktls_rx_call *call,
+			    struct ktls_rx_rec **prev)
+{
+	struct ktls_rx_rec *rec;
+	int rc;
+
+	if (call->zc) {
+		rc = ktls_rx_zc_read(sk, kctx, msg, call);
+		if (rc)
+			return rc < 0 ? rc : 1;
+	}
+	rec = ktls_rx_next(sk, kctx, *prev);
+	if (IS_ERR(rec))
+		return PTR_ERR(rec);
+	if (!rec) {
+		if (call->copied >= call->target)
+			return 0;
+		/* Look again after the wait: the record may go zero-copy. */
+		rc = ktls_rx_wait(sk, &kctx->rx_sw, &call->timeo);
+		return rc ? min(rc, 0) : 1;
+	}
+	rc = ktls_rx_check_type(msg, call, rec);
+	if (rc)
+		return min(rc, 0);
+	rc = ktls_rx_copy_rec(msg, call, rec);
+	if (rc < 0)
+		return rc;
+	if (call->type != TLS_RECORD_TYPE_DATA)
+		return 0;
+	if (call->flags & MSG_PEEK)
+		*prev = rec;
+	return 1;
+}
+
 static int ktls_rx_read_records(struct sock *sk, struct ktls_context *kctx,
 				struct msghdr *msg, struct ktls_rx_call *call)
 {
-	struct ktls_rx_rec *rec = NULL, *prev = NULL;
+	struct ktls_rx_rec *prev = NULL;
 	int rc = 0;
 
+	call->zc = ktls_rx_zc_allowed(kctx, msg, call->flags);
 	while (call->copied < call->len) {
-		rec = ktls_rx_wait_next(sk, kctx, prev, call);
-		if (IS_ERR_OR_NULL(rec)) {
-			rc = PTR_ERR_OR_ZERO(rec);
+		rc = ktls_rx_read_one(sk, kctx, msg, call, &prev);
+		if (rc <= 0)
 			break;
-		}
-		rc = ktls_rx_check_type(msg, call, rec);
-		if (rc)
-			break;
-		rc = ktls_rx_copy_rec(msg, call, rec);
-		if (rc < 0)
-			break;
-		if (call->type != TLS_RECORD_TYPE_DATA)
-			break;
-		if (call->flags & MSG_PEEK)
-			prev = rec;
 	}
 	return call->copied ? call->copied : min(rc, 0);
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Authenticating and decrypting one received record, in place, with the
- * kernel AEAD API. The record layout (AAD, IV, header checks, TLS 1.3
- * inner type) comes from record.c, shared with TX.
+ * Authenticating and decrypting one received record with the kernel AEAD
+ * API: in place for the copy path, or into the reader's pages (rx_zc.c).
+ * The record layout (AAD, IV, header checks, TLS 1.3 inner type) comes
+ * from record.c, shared with TX.
  */
 #include <crypto/aead.h>
 #include <linux/scatterlist.h>
@@ -11,12 +12,15 @@
 #include "tls.h"
 
 /*
- * Run the AEAD over rec->buf: AAD, then ciphertext and tag. Synchronous:
- * an asynchronous transform is waited for, so the record can never be
- * freed or read while the engine still writes it (pitfall class 2).
+ * Run the AEAD over rec->buf: AAD, then ciphertext and tag, writing the
+ * plaintext to @dst (which starts with room for the AAD, as the crypto
+ * API wants) or, for a NULL @dst, over the ciphertext. Synchronous: an
+ * asynchronous transform is waited for, so neither the record nor @dst
+ * can be freed or read while the engine still writes it (pitfall
+ * class 2).
  */
 static int ktls_rx_aead(struct ktls_context *kctx, struct ktls_rx_rec *rec,
-			struct aead_request *req)
+			struct aead_request *req, struct scatterlist *dst)
 {
 	const struct tls_prot_info *prot = &kctx->base.prot_info;
 	u32 clen = rec->len - prot->prepend_size;
@@ -29,9 +33,43 @@ static int ktls_rx_aead(struct ktls_context *kctx, struct ktls_rx_rec *rec,
 	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG |
 				       CRYPTO_TFM_REQ_MAY_SLEEP,
 				  crypto_req_done, &wait);
-	aead_request_set_crypt(req, sg, sg, clen, rec->iv);
+	aead_request_set_crypt(req, sg, dst ?: sg, clen, rec->iv);
 	aead_request_set_ad(req, prot->aad_size);
 	return crypto_wait_req(crypto_aead_decrypt(req), &wait);
+}
+
+/**
+ * ktls_rx_decrypt_into() - authenticate and decrypt a record
+ * @kctx: context with RX keys
+ * @rec: the record as received (complete, ktls_parser_take() or not)
+ * @req: a request for kctx->rx_aead
+ * @dst: where the plaintext goes after prot->aad_size bytes of room for
+ *	the AAD, or NULL to decrypt in place
+ *
+ * The sequence number does not move: the caller advances it once it
+ * keeps the result, so an out-of-place decryption may be repeated.
+ *
+ * Return: 0, -EBADMSG (authentication) or another error of the engine.
+ */
+int ktls_rx_decrypt_into(struct ktls_context *kctx, struct ktls_rx_rec *rec,
+			 struct aead_request *req, struct scatterlist *dst)
+{
+	const struct tls_prot_info *prot = &kctx->base.prot_info;
+	struct cipher_context *cc = &kctx->base.rx;
+
+	/*
+	 * TLS 1.3 authenticates the header as sent, but record.c builds the
+	 * AAD with the only outer type 1.3 allows: anything else would
+	 * fail authentication, and must fail here the same way.
+	 */
+	if (prot->version == TLS_1_3_VERSION &&
+	    rec->buf[0] != TLS_RECORD_TYPE_DATA)
+		return -EBADMSG;
+	ktls_record_fill_aad(prot, rec->aad, rec->buf[0],
+			     rec->len - prot->overhead_size, cc->rec_seq);
+	ktls_record_fill_iv(prot, rec->iv, cc->iv, cc->rec_seq,
+			    rec->buf + TLS_HEADER_SIZE);
+	return ktls_rx_aead(kctx, rec, req, dst);
 }
 
 /*
@@ -81,25 +119,12 @@ int ktls_rx_decrypt(struct ktls_context *kctx, struct ktls_rx_rec *rec,
 		    struct aead_request *req)
 {
 	const struct tls_prot_info *prot = &kctx->base.prot_info;
-	struct cipher_context *cc = &kctx->base.rx;
 	int rc;
 
-	/*
-	 * TLS 1.3 authenticates the header as sent, but record.c builds the
-	 * AAD with the only outer type 1.3 allows: anything else would
-	 * fail authentication, and must fail here the same way.
-	 */
-	if (prot->version == TLS_1_3_VERSION &&
-	    rec->buf[0] != TLS_RECORD_TYPE_DATA)
-		return -EBADMSG;
-	ktls_record_fill_aad(prot, rec->aad, rec->buf[0],
-			     rec->len - prot->overhead_size, cc->rec_seq);
-	ktls_record_fill_iv(prot, rec->iv, cc->iv, cc->rec_seq,
-			    rec->buf + TLS_HEADER_SIZE);
-	rc = ktls_rx_aead(kctx, rec, req);
+	rc = ktls_rx_decrypt_into(kctx, rec, req, NULL);
 	if (rc)
 		return rc;
-	rc = ktls_record_advance(prot, cc);
+	rc = ktls_record_advance(prot, &kctx->base.rx);
 	if (rc)
 		return rc;
 	return ktls_rx_locate_plaintext(prot, rec);

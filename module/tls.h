@@ -263,9 +263,18 @@ void ktls_parser_retry_work(struct work_struct *work);
 void ktls_rx_abort(struct sock *sk, struct ktls_context *kctx, int err);
 void ktls_rx_update_ready(struct ktls_rx_sw *rx);
 
-/* record decryption (rx_crypto.c) */
+/* record decryption (rx_crypto.c, rx_zc.c) */
+int ktls_rx_decrypt_into(struct ktls_context *kctx, struct ktls_rx_rec *rec,
+			 struct aead_request *req, struct scatterlist *dst);
 int ktls_rx_decrypt(struct ktls_context *kctx, struct ktls_rx_rec *rec,
 		    struct aead_request *req);
+
+/* ktls_rx_zc_decrypt(): the record must take the copy path instead. */
+#define KTLS_RX_ZC_DECLINED	1
+
+int ktls_rx_zc_decrypt(struct sock *sk, struct ktls_context *kctx,
+		       struct ktls_rx_rec *rec, const struct iov_iter *iter,
+		       u32 *len);
 
 /* ---- TLS 1.3 KeyUpdate (keyupdate.c) ---- */
 

@@ -5,10 +5,12 @@
  * depends on our TX path: record assembly from any split of the stream,
  * record type handling and cmsg, peek/partial/lowat/timeouts, poll,
  * splice, EOF, and every malformed record failing with the right errno
- * and never a plaintext byte.
+ * and never a plaintext byte. Zero-copy reads (decryption into the
+ * reader's buffer) and their fallbacks, TLS_RX_EXPECT_NO_PAD.
  */
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/time.h>
@@ -184,12 +186,24 @@ static int readable(int fd, int timeout_ms)
 	       (pfd.revents & (POLLIN | POLLERR));
 }
 
-static unsigned long decrypt_errors(void)
+static unsigned long stat_val(int idx)
 {
 	unsigned long val[CTRL_NUM_STATS] = {};
 
 	ctrl_read_stats(val);
-	return val[8];
+	return val[idx];
+}
+
+static unsigned long decrypt_errors(void)
+{
+	return stat_val(CTRL_DECRYPT_ERROR);
+}
+
+static int expect_no_pad(int fd)
+{
+	int one = 1;
+
+	return setsockopt(fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &one, sizeof(one));
 }
 
 static void set_timeo(int fd, int ms)
@@ -595,6 +609,167 @@ TEST_F(rx, efault_keeps_record)
 	EXPECT_EQ(errno, EFAULT);
 	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), 4);
 	EXPECT_EQ(memcmp(self->buf, "kept", 4), 0);
+}
+
+/*
+ * Zero-copy reads (TLS 1.2 always, TLS 1.3 with TLS_RX_EXPECT_NO_PAD)
+ * decrypt into the reader's buffer before the tag is known to be good:
+ * a forged record must leave zeros where its plaintext would have gone,
+ * and nothing beyond.
+ */
+TEST_F(rx, zc_forged_record_wiped)
+{
+	size_t room = 4000 + (variant->version == TLS_1_3_VERSION);
+	unsigned char data[4000];
+	size_t i;
+	int n;
+
+	if (variant->version == TLS_1_3_VERSION)
+		ASSERT_EQ(expect_no_pad(self->fd), 0);
+	memset(data, 'P', sizeof(data));
+	n = peer_seal(&self->p, REC_DATA, data, sizeof(data), self->rec);
+	self->rec[n - 1] ^= 1;
+	memset(self->buf, 0xaa, room + 100);
+	ASSERT_EQ(send_all(self->peer, self->rec, n), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, room + 100, 0), -1);
+	EXPECT_EQ(errno, EBADMSG);
+	for (i = 0; i < room && !self->buf[i]; i++)
+		;
+	EXPECT_EQ(i, room);
+	EXPECT_EQ(self->buf[room], 0xaa);
+}
+
+/* TLS 1.3 zero-copy: the inner type byte lands right after the data. */
+TEST_F(rx, zc_tls13_no_pad_in_place)
+{
+	int type;
+
+	if (variant->version != TLS_1_3_VERSION)
+		SKIP(return, "TLS 1.3 only");
+	ASSERT_EQ(expect_no_pad(self->fd), 0);
+	memset(self->buf, 0xaa, 100);
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "direct", 6);
+	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 6);
+	EXPECT_EQ(type, REC_DATA);
+	EXPECT_EQ(memcmp(self->buf, "direct", 6), 0);
+	EXPECT_EQ(self->buf[6], REC_DATA);
+	/* Without the promise the record is decrypted in kernel memory. */
+	ASSERT_EQ(setsockopt(self->fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD,
+			     &(int){0}, sizeof(int)), 0);
+	memset(self->buf, 0xaa, 100);
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "copied", 6);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), 6);
+	EXPECT_EQ(memcmp(self->buf, "copied", 6), 0);
+	EXPECT_EQ(self->buf[6], 0xaa);
+}
+
+/*
+ * TLS_RX_EXPECT_NO_PAD broken by the peer: a padded record, or a record
+ * that is not data, is decrypted again into kernel memory (TlsDecryptRetry;
+ * padding also counts TlsRxNoPadViolation) and read correctly; a control
+ * record behind data leaves nothing of itself in the data reader's buffer.
+ */
+TEST_F(rx, no_pad_violation_retried)
+{
+	unsigned long retry, viol;
+	int type, n1, n2;
+
+	if (variant->version != TLS_1_3_VERSION)
+		SKIP(return, "TLS 1.3 only");
+	ASSERT_EQ(expect_no_pad(self->fd), 0);
+	retry = stat_val(CTRL_DECRYPT_RETRY);
+	viol = stat_val(CTRL_RX_NO_PAD_VIOLATION);
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "kept", 4);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), 4);
+	EXPECT_EQ(stat_val(CTRL_DECRYPT_RETRY), retry);
+
+	n1 = peer_seal_pad(&self->p, REC_DATA, "padded", 6, 100, self->rec);
+	ASSERT_EQ(send_all(self->peer, self->rec, n1), 0);
+	EXPECT_EQ(recv_type(self->fd, self->buf, 1000, 0, &type), 6);
+	EXPECT_EQ(type, REC_DATA);
+	EXPECT_EQ(memcmp(self->buf, "padded", 6), 0);
+	EXPECT_EQ(stat_val(CTRL_DECRYPT_RETRY), retry + 1);
+	EXPECT_EQ(stat_val(CTRL_RX_NO_PAD_VIOLATION), viol + 1);
+
+	/* Both records in one segment: the read meets the alert. */
+	n1 = peer_seal(&self->p, REC_DATA, "data", 4, self->rec);
+	n2 = peer_seal(&self->p, REC_ALERT, "ALERTXYZ", 8, self->rec + n1);
+	memset(self->buf, 0xaa, 1000);
+	ASSERT_EQ(send_all(self->peer, self->rec, n1 + n2), 0);
+	EXPECT_EQ(recv_type(self->fd, self->buf, 1000, MSG_WAITALL, &type), 4);
+	EXPECT_EQ(type, REC_DATA);
+	EXPECT_EQ(memmem(self->buf, 1000, "ALERTXYZ", 8), NULL);
+	EXPECT_EQ(recv_type(self->fd, self->buf, 1000, 0, &type), 8);
+	EXPECT_EQ(type, REC_ALERT);
+	EXPECT_EQ(memcmp(self->buf, "ALERTXYZ", 8), 0);
+	EXPECT_EQ(stat_val(CTRL_DECRYPT_RETRY), retry + 2);
+	EXPECT_EQ(stat_val(CTRL_RX_NO_PAD_VIOLATION), viol + 1);
+}
+
+/*
+ * The reader's buffer in many pieces: 64 segments on 64 pages (more than
+ * one zero-copy decryption pins, so the copy path serves it), then two
+ * segments (few enough). Every byte lands where it belongs.
+ */
+TEST_F(rx, zc_scattered_iovec)
+{
+	size_t pg = sysconf(_SC_PAGESIZE);
+	unsigned char data[16384];
+	struct iovec iov[64];
+	unsigned char *mem;
+	int i;
+
+	if (variant->version == TLS_1_3_VERSION)
+		ASSERT_EQ(expect_no_pad(self->fd), 0);
+	mem = mmap(NULL, 64 * pg, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(mem, MAP_FAILED);
+	for (i = 0; i < (int)sizeof(data); i++)
+		data[i] = i * 7 + i / 256;
+	for (i = 0; i < 64; i++) {
+		iov[i].iov_base = mem + i * pg + 100;
+		iov[i].iov_len = 256;
+	}
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, data, 16384);
+	EXPECT_EQ(readv(self->fd, iov, 64), 16384);
+	for (i = 0; i < 64; i++)
+		EXPECT_EQ(memcmp(iov[i].iov_base, data + i * 256, 256), 0);
+
+	iov[0].iov_base = mem + 5;
+	iov[0].iov_len = 10000;
+	iov[1].iov_base = mem + 11 * pg;
+	iov[1].iov_len = 7000;
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, data, 16384);
+	EXPECT_EQ(readv(self->fd, iov, 2), 16384);
+	EXPECT_EQ(memcmp(mem + 5, data, 10000), 0);
+	EXPECT_EQ(memcmp(mem + 11 * pg, data + 10000, 6384), 0);
+	munmap(mem, 64 * pg);
+}
+
+/*
+ * A buffer whose second page is read-only: it cannot be pinned for
+ * writing, the copy path reports EFAULT, and the record stays whole.
+ */
+TEST_F(rx, zc_readonly_page_keeps_record)
+{
+	size_t pg = sysconf(_SC_PAGESIZE);
+	unsigned char data[6000];
+	unsigned char *mem;
+
+	if (variant->version == TLS_1_3_VERSION)
+		ASSERT_EQ(expect_no_pad(self->fd), 0);
+	mem = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(mem, MAP_FAILED);
+	ASSERT_EQ(mprotect(mem + pg, pg, PROT_READ), 0);
+	memset(data, 'r', sizeof(data));
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, data, 6000);
+	ASSERT_TRUE(readable(self->fd, 1000));
+	EXPECT_EQ(recv(self->fd, mem, 2 * pg, 0), -1);
+	EXPECT_EQ(errno, EFAULT);
+	EXPECT_EQ(recv(self->fd, self->buf, sizeof(self->buf), 0), 6000);
+	EXPECT_EQ(memcmp(self->buf, data, 6000), 0);
+	munmap(mem, 2 * pg);
 }
 
 TEST_F(rx, poll_whole_record)

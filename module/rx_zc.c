@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Zero-copy RX: a whole record decrypted straight into the reader's
+ * buffer, whose pages are pinned for the length of one decryption.
+ *
+ * The AEAD runs out of place, so the ciphertext stays intact in the
+ * record: when the plaintext turns out not to belong in this buffer (a
+ * TLS 1.3 record that is padded or not data, although the peer promised
+ * TLS_RX_EXPECT_NO_PAD) the record is decrypted again, under the same
+ * sequence number, by the copy path. Whatever landed in the reader's pages
+ * and may not stay there -- a record that failed authentication, a
+ * retried one -- is wiped before the reader's call returns, so no
+ * unauthenticated or foreign byte is left behind.
+ */
+#include <crypto/aead.h>
+#include <linux/mm.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <net/tls_prot.h>
+
+#include "tls.h"
+
+/*
+ * Pages of the reader's buffer one record may span: a maximal TLS 1.3
+ * plaintext (16 KiB + 256) over any alignment takes six; the rest lets an
+ * iovec of a few segments qualify. Beyond it the copy path is used.
+ */
+#define KTLS_RX_ZC_PAGES	16
+
+/* One zero-copy decryption; the AEAD request follows it in memory. */
+struct ktls_rx_zc {
+	struct page *pages[KTLS_RX_ZC_PAGES];
+	struct scatterlist sg[KTLS_RX_ZC_PAGES + 1];	/* AAD, then pages */
+	unsigned int npages;
+	unsigned int nents;
+	u32 len;				/* bytes of the buffer in @sg */
+};
+
+static struct aead_request *ktls_rx_zc_req(struct ktls_rx_zc *zc)
+{
+	return PTR_ALIGN((void *)(zc + 1), CRYPTO_MINALIGN);
+}
+
+static struct ktls_rx_zc *ktls_rx_zc_alloc(struct crypto_aead *tfm)
+{
+	struct ktls_rx_zc *zc;
+
+	zc = kmalloc(sizeof(*zc) + CRYPTO_MINALIGN +
+		     sizeof(struct aead_request) + crypto_aead_reqsize(tfm),
+		     GFP_KERNEL | __GFP_NOWARN);
+	if (!zc)
+		return NULL;
+	zc->npages = 0;
+	zc->nents = 1;
+	zc->len = 0;
+	aead_request_set_tfm(ktls_rx_zc_req(zc), tfm);
+	return zc;
+}
+
+/* Describe the pages just pinned, @n bytes from offset @off of the first. */
+static void ktls_rx_zc_add(struct ktls_rx_zc *zc, size_t off, ssize_t n)
+{
+	while (n > 0) {
+		size_t chunk = min_t(size_t, n, PAGE_SIZE - off);
+
+		sg_set_page(&zc->sg[zc->nents++], zc->pages[zc->npages++],
+			    chunk, off);
+		zc->len += chunk;
+		n -= chunk;
+		off = 0;
+	}
+}
+
+/*
+ * Pin the first @len bytes of @iter (a copy: the reader's own iterator
+ * moves only by what is finally read), for writing. Return: 0, -E2BIG
+ * when they span more pages than we take, or the error of pinning
+ * (-EFAULT for memory the reader may not write).
+ */
+static int ktls_rx_zc_pin(struct ktls_rx_zc *zc, struct iov_iter *iter,
+			  u32 len)
+{
+	struct page **pages;
+	size_t off;
+	ssize_t n;
+
+	while (zc->len < len) {
+		if (zc->npages == KTLS_RX_ZC_PAGES)
+			return -E2BIG;
+		pages = zc->pages + zc->npages;
+		n = iov_iter_extract_pages(iter, &pages, len - zc->len,
+					   KTLS_RX_ZC_PAGES - zc->npages, 0,
+					   &off);
+		if (n <= 0)
+			return n ?: -EFAULT;
+		ktls_rx_zc_add(zc, off, n);
+	}
+	sg_mark_end(&zc->sg[zc->nents - 1]);
+	return 0;
+}
+
+/* Our pages were written through the kernel mapping: dirty them. */
+static void ktls_rx_zc_release(struct ktls_rx_zc *zc)
+{
+	unpin_user_pages_dirty_lock(zc->pages, zc->npages, true);
+	kfree_sensitive(zc);
+}
+
+/*
+ * TLS 1.3 under TLS_RX_EXPECT_NO_PAD: the last byte must be the data
+ * type. Anything else goes back to the copy path, counted as upstream
+ * does: every retry, and a padded record as a broken promise.
+ */
+static int ktls_rx_zc_check_tail(struct sock *sk,
+				 const struct tls_prot_info *prot,
+				 struct ktls_rx_zc *zc)
+{
+	u8 tail = 0;
+
+	if (prot->version != TLS_1_3_VERSION)
+		return 0;
+	sg_pcopy_to_buffer(zc->sg, zc->nents, &tail, 1,
+			   prot->aad_size + zc->len - 1);
+	if (tail == TLS_RECORD_TYPE_DATA)
+		return 0;
+	if (!tail)
+		ktls_stat_inc(sock_net(sk), KTLS_STAT_RX_NO_PAD_VIOLATION);
+	ktls_stat_inc(sock_net(sk), KTLS_STAT_DECRYPT_RETRY);
+	return KTLS_RX_ZC_DECLINED;
+}
+
+/**
+ * ktls_rx_zc_decrypt() - decrypt the current record into the reader's buffer
+ * @sk: the socket, locked
+ * @kctx: its context
+ * @rec: the complete current record, still the parser's; its whole
+ *	plaintext fits in @iter and, for TLS 1.2, its header says data
+ * @iter: the reader's buffer, user memory; not advanced
+ * @len: set to the number of data bytes now at the start of @iter
+ *
+ * Return: 0 (the sequence number has moved on; the record may go), a
+ * final error as ktls_rx_decrypt() (the reader's pages are wiped), or
+ * KTLS_RX_ZC_DECLINED: nothing happened that the copy path cannot redo
+ * -- no memory, pages that cannot be pinned, an engine failure other than
+ * authentication, or a TLS 1.3 record that is not plain data.
+ */
+int ktls_rx_zc_decrypt(struct sock *sk, struct ktls_context *kctx,
+		       struct ktls_rx_rec *rec, const struct iov_iter *iter,
+		       u32 *len)
+{
+	const struct tls_prot_info *prot = &kctx->base.prot_info;
+	u32 cap = rec->len - prot->prepend_size - prot->tag_size;
+	struct iov_iter it = *iter;
+	struct ktls_rx_zc *zc;
+	int rc;
+
+	zc = ktls_rx_zc_alloc(kctx->rx_aead);
+	if (!zc)
+		return KTLS_RX_ZC_DECLINED;
+	sg_init_table(zc->sg, ARRAY_SIZE(zc->sg));
+	sg_set_buf(&zc->sg[0], rec->aad, prot->aad_size);
+	rc = ktls_rx_zc_pin(zc, &it, cap);
+	if (rc) {
+		rc = KTLS_RX_ZC_DECLINED;
+		goto out;
+	}
+	rc = ktls_rx_decrypt_into(kctx, rec, ktls_rx_zc_req(zc), zc->sg);
+	/* Out of place, the ciphertext is intact: the copy path may retry. */
+	if (rc && rc != -EBADMSG)
+		rc = KTLS_RX_ZC_DECLINED;
+	if (!rc)
+		rc = ktls_rx_zc_check_tail(sk, prot, zc);
+	if (!rc)
+		rc = ktls_record_advance(prot, &kctx->base.rx);
+	if (rc)
+		sg_zero_buffer(zc->sg, zc->nents, zc->len, prot->aad_size);
+	else
+		*len = cap - prot->tail_size;
+out:
+	ktls_rx_zc_release(zc);
+	return rc;
+}
