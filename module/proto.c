@@ -70,8 +70,10 @@ static void ktls_build_prot(struct proto prot[][KTLS_NUM_CONF],
 				p->sendmsg = ktls_tx_sendmsg;
 				p->splice_eof = ktls_tx_splice_eof;
 			}
-			if (rx == TLS_SW)
+			if (rx == TLS_SW) {
 				p->recvmsg = ktls_rx_recvmsg;
+				p->ioctl = ktls_rx_ioctl;
+			}
 		}
 	}
 }

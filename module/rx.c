@@ -9,9 +9,11 @@
  * queue only when all of it was read, so partial reads, MSG_PEEK and
  * EFAULT lose nothing.
  */
+#include <asm/ioctls.h>
 #include <linux/net.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
+#include <linux/sockios.h>
 #include <linux/splice.h>
 #include <net/sock.h>
 #include <net/tcp.h>
@@ -495,6 +497,35 @@ int ktls_rx_read_sock(struct sock *sk, read_descriptor_t *desc,
 	ktls_parser_advance(sk, kctx, GFP_KERNEL);
 	ktls_rx_update_ready(&kctx->rx_sw);
 	return copied ? copied : rc;
+}
+
+/**
+ * ktls_rx_ioctl() - ioctl of a socket with RX keys
+ * @sk: the socket
+ * @cmd: the request
+ * @karg: its argument, in kernel memory
+ *
+ * SIOCINQ counts, as upstream's does, the bytes received and not yet
+ * decrypted: TCP's queue plus what the parser already took out of it for
+ * the record being assembled. Records decrypted but not read are not
+ * counted (upstream does not count them either). Anything else is TCP's.
+ *
+ * Return: 0 or a negative errno.
+ */
+int ktls_rx_ioctl(struct sock *sk, int cmd, int *karg)
+{
+	struct ktls_context *kctx = ktls_sk_ctx(sk);
+	bool slow;
+
+	if (cmd != SIOCINQ)
+		return kctx->base.sk_proto->ioctl(sk, cmd, karg);
+	if (sk->sk_state == TCP_LISTEN)
+		return -EINVAL;
+	/* Softirq is off: the parser cannot move bytes between the two. */
+	slow = lock_sock_fast(sk);
+	*karg = tcp_inq(sk) + kctx->rx_sw.have;
+	unlock_sock_fast(sk, slow);
+	return 0;
 }
 
 /**

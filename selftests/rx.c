@@ -6,14 +6,16 @@
  * record type handling and cmsg, peek/partial/lowat/timeouts, poll,
  * splice, EOF, and every malformed record failing with the right errno
  * and never a plaintext byte. Zero-copy reads (decryption into the
- * reader's buffer) and their fallbacks, TLS_RX_EXPECT_NO_PAD.
+ * reader's buffer) and their fallbacks, TLS_RX_EXPECT_NO_PAD, SIOCINQ.
  */
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/time.h>
+#include <linux/sockios.h>
 
 #include "cryptd_util.h"
 #include "rx_peer.h"
@@ -770,6 +772,33 @@ TEST_F(rx, zc_readonly_page_keeps_record)
 	EXPECT_EQ(recv(self->fd, self->buf, sizeof(self->buf), 0), 6000);
 	EXPECT_EQ(memcmp(self->buf, data, 6000), 0);
 	munmap(mem, 2 * pg);
+}
+
+/*
+ * SIOCINQ counts bytes received and not yet decrypted, including those
+ * the parser already took out of TCP for a record it holds.
+ */
+TEST_F(rx, siocinq_counts_undecrypted)
+{
+	unsigned char data[1000];
+	int n1, n2, inq = -1;
+
+	memset(data, 'q', sizeof(data));
+	n1 = peer_seal(&self->p, REC_DATA, data, 1000, self->rec);
+	n2 = peer_seal(&self->p, REC_DATA, data, 1000, self->rec + n1);
+	ASSERT_EQ(send_all(self->peer, self->rec, n1 + n2 / 2), 0);
+	ASSERT_TRUE(readable(self->fd, 1000));
+	usleep(20000);
+	EXPECT_EQ(ioctl(self->fd, SIOCINQ, &inq), 0);
+	EXPECT_EQ(inq, n1 + n2 / 2);
+	EXPECT_EQ(recv(self->fd, self->buf, 1000, 0), 1000);
+	EXPECT_EQ(ioctl(self->fd, SIOCINQ, &inq), 0);
+	EXPECT_EQ(inq, n2 / 2);
+	ASSERT_EQ(send_all(self->peer, self->rec + n1 + n2 / 2,
+			   n2 - n2 / 2), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 1000, MSG_WAITALL), 1000);
+	EXPECT_EQ(ioctl(self->fd, SIOCINQ, &inq), 0);
+	EXPECT_EQ(inq, 0);
 }
 
 TEST_F(rx, poll_whole_record)
