@@ -245,17 +245,17 @@ static bool ktls_rx_zc_allowed(const struct ktls_context *kctx,
 	       kctx->base.rx_no_pad;
 }
 
-/* The whole plaintext of @rec fits in what the read still takes. */
+/* The data of @rec (if data it is) fits in what the read still takes. */
 static bool ktls_rx_zc_fits(const struct tls_prot_info *prot,
 			    const struct ktls_rx_rec *rec,
 			    const struct ktls_rx_call *call)
 {
-	u32 cap = rec->len - prot->prepend_size - prot->tag_size;
+	u32 len = rec->len - prot->overhead_size;
 
 	if (prot->version == TLS_1_2_VERSION &&
 	    rec->buf[0] != TLS_RECORD_TYPE_DATA)
 		return false;
-	return cap && cap <= call->len - call->copied;
+	return len && len <= call->len - call->copied;
 }
 
 /*

@@ -28,13 +28,19 @@
  */
 #define KTLS_RX_ZC_PAGES	16
 
-/* One zero-copy decryption; the AEAD request follows it in memory. */
+/*
+ * One zero-copy decryption; the AEAD request follows it in memory. The
+ * TLS 1.3 inner type byte goes to @tail, not to the reader: it is not
+ * data, and the reader's buffer need only hold the data.
+ */
 struct ktls_rx_zc {
 	struct page *pages[KTLS_RX_ZC_PAGES];
-	struct scatterlist sg[KTLS_RX_ZC_PAGES + 1];	/* AAD, then pages */
+	/* AAD, pages, tail */
+	struct scatterlist sg[KTLS_RX_ZC_PAGES + 2];
 	unsigned int npages;
 	unsigned int nents;
 	u32 len;				/* bytes of the buffer in @sg */
+	u8 tail;
 };
 
 static struct aead_request *ktls_rx_zc_req(struct ktls_rx_zc *zc)
@@ -96,7 +102,6 @@ static int ktls_rx_zc_pin(struct ktls_rx_zc *zc, struct iov_iter *iter,
 			return n ?: -EFAULT;
 		ktls_rx_zc_add(zc, off, n);
 	}
-	sg_mark_end(&zc->sg[zc->nents - 1]);
 	return 0;
 }
 
@@ -114,30 +119,43 @@ static void ktls_rx_zc_release(struct ktls_rx_zc *zc)
  */
 static int ktls_rx_zc_check_tail(struct sock *sk,
 				 const struct tls_prot_info *prot,
-				 struct ktls_rx_zc *zc)
+				 const struct ktls_rx_zc *zc)
 {
-	u8 tail = 0;
-
-	if (prot->version != TLS_1_3_VERSION)
+	if (!prot->tail_size || zc->tail == TLS_RECORD_TYPE_DATA)
 		return 0;
-	sg_pcopy_to_buffer(zc->sg, zc->nents, &tail, 1,
-			   prot->aad_size + zc->len - 1);
-	if (tail == TLS_RECORD_TYPE_DATA)
-		return 0;
-	if (!tail)
+	if (!zc->tail)
 		ktls_stat_inc(sock_net(sk), KTLS_STAT_RX_NO_PAD_VIOLATION);
 	ktls_stat_inc(sock_net(sk), KTLS_STAT_DECRYPT_RETRY);
 	return KTLS_RX_ZC_DECLINED;
+}
+
+/* The AAD, @len bytes of the reader's buffer, then the TLS 1.3 tail. */
+static int ktls_rx_zc_map(struct ktls_rx_zc *zc, struct ktls_rx_rec *rec,
+			  const struct tls_prot_info *prot,
+			  struct iov_iter *iter, u32 len)
+{
+	int rc;
+
+	sg_init_table(zc->sg, ARRAY_SIZE(zc->sg));
+	sg_set_buf(&zc->sg[0], rec->aad, prot->aad_size);
+	rc = ktls_rx_zc_pin(zc, iter, len);
+	if (rc)
+		return rc;
+	if (prot->tail_size)
+		sg_set_buf(&zc->sg[zc->nents++], &zc->tail, prot->tail_size);
+	sg_mark_end(&zc->sg[zc->nents - 1]);
+	return 0;
 }
 
 /**
  * ktls_rx_zc_decrypt() - decrypt the current record into the reader's buffer
  * @sk: the socket, locked
  * @kctx: its context
- * @rec: the complete current record, still the parser's; its whole
- *	plaintext fits in @iter and, for TLS 1.2, its header says data
+ * @rec: the complete current record, still the parser's; its data
+ *	(the plaintext but for the TLS 1.3 type byte) fits in @iter and,
+ *	for TLS 1.2, its header says data
  * @iter: the reader's buffer, user memory; not advanced
- * @len: set to the number of data bytes now at the start of @iter
+ * @data_len: set to the number of data bytes now at the start of @iter
  *
  * Return: 0 (the sequence number has moved on; the record may go), a
  * final error as ktls_rx_decrypt() (the reader's pages are wiped), or
@@ -147,10 +165,10 @@ static int ktls_rx_zc_check_tail(struct sock *sk,
  */
 int ktls_rx_zc_decrypt(struct sock *sk, struct ktls_context *kctx,
 		       struct ktls_rx_rec *rec, const struct iov_iter *iter,
-		       u32 *len)
+		       u32 *data_len)
 {
 	const struct tls_prot_info *prot = &kctx->base.prot_info;
-	u32 cap = rec->len - prot->prepend_size - prot->tag_size;
+	u32 len = rec->len - prot->overhead_size;
 	struct iov_iter it = *iter;
 	struct ktls_rx_zc *zc;
 	int rc;
@@ -158,9 +176,7 @@ int ktls_rx_zc_decrypt(struct sock *sk, struct ktls_context *kctx,
 	zc = ktls_rx_zc_alloc(kctx->rx_aead);
 	if (!zc)
 		return KTLS_RX_ZC_DECLINED;
-	sg_init_table(zc->sg, ARRAY_SIZE(zc->sg));
-	sg_set_buf(&zc->sg[0], rec->aad, prot->aad_size);
-	rc = ktls_rx_zc_pin(zc, &it, cap);
+	rc = ktls_rx_zc_map(zc, rec, prot, &it, len);
 	if (rc) {
 		rc = KTLS_RX_ZC_DECLINED;
 		goto out;
@@ -176,7 +192,7 @@ int ktls_rx_zc_decrypt(struct sock *sk, struct ktls_context *kctx,
 	if (rc)
 		sg_zero_buffer(zc->sg, zc->nents, zc->len, prot->aad_size);
 	else
-		*len = cap - prot->tail_size;
+		*data_len = len;
 out:
 	ktls_rx_zc_release(zc);
 	return rc;

@@ -275,7 +275,7 @@ int ktls_rx_decrypt(struct ktls_context *kctx, struct ktls_rx_rec *rec,
 
 int ktls_rx_zc_decrypt(struct sock *sk, struct ktls_context *kctx,
 		       struct ktls_rx_rec *rec, const struct iov_iter *iter,
-		       u32 *len);
+		       u32 *data_len);
 
 /* ---- TLS 1.3 KeyUpdate (keyupdate.c) ---- */
 
