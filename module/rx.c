@@ -281,7 +281,8 @@ static int ktls_rx_zc_read(struct sock *sk, struct ktls_context *kctx,
 		return 0;
 	if (rc)
 		return ktls_rx_fail_cur(sk, kctx, rc);
-	kfree_sensitive(ktls_parser_take(rx));
+	/* Ciphertext only, the plaintext is the reader's: no need to wipe. */
+	kfree(ktls_parser_take(rx));
 	if (call->type < 0) {
 		put_cmsg(msg, SOL_TLS, TLS_GET_RECORD_TYPE, sizeof(type), &type);
 		call->type = type;
