@@ -27,7 +27,7 @@ awk '/^name/ { n = $3 } /^driver/ { d = $3 }
 echo "bench: modules loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 
 # --profile SPEC...: a flat kernel+user profile (perf from the host, over
-# --hostfs) of each impl:workload:size instead of the benchmark. perf.data
+# --hostfs) of each impl:workload:size[:version] instead of the benchmark. perf.data
 # goes to /mnt (= /ktls): hostrun may give each call a fresh /tmp.
 if [ "${1:-}" = --profile ]; then
 	shift
@@ -36,13 +36,17 @@ if [ "${1:-}" = --profile ]; then
 		impl=${spec%%:*}
 		rest=${spec#*:}
 		wl=${rest%%:*}
-		size=${rest#*:}
+		rest=${rest#*:}
+		size=${rest%%:*}
+		# An optional fourth field picks the TLS version (default 1.3).
+		ver=1.3
+		[ "$rest" = "$size" ] || ver=${rest#*:}
 		# Sampling starts disabled; ktls-bench enables it around the
 		# measured part only (not the set-up, not building records).
 		hostrun perf record -q -D -1 --control fifo:/mnt/perf.ctl \
 			-e cpu-clock -a -o /mnt/perf.data -- \
 			/mnt/bin/ktls-bench --impls "$impl" --workloads "$wl" \
-			--sizes "$size" --rounds 1 --mb 8 --perf-ctl /mnt/perf.ctl > /dev/null
+			--sizes "$size" --versions "$ver" --rounds 1 --mb 8 --perf-ctl /mnt/perf.ctl > /dev/null
 		echo "@@PROFILE $spec"
 		hostrun perf report -q -i /mnt/perf.data --stdio --sort dso,sym \
 			--percent-limit 0.3 2>/dev/null | grep -v '^$' | sed 's/^/@@P /'
