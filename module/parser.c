@@ -75,6 +75,72 @@ static int ktls_parser_copy(struct sock *sk, u8 *dst, u32 want)
 }
 
 /*
+ * Record buffers above the largest kmalloc cache come from the page
+ * allocator as whole power-of-two blocks (32 KiB for a full record),
+ * which Debian's init_on_alloc zeroes at every allocation. While records
+ * keep coming, one such buffer is kept and reused (rx->spare); a reader
+ * that finds nothing more in flight lets it go (ktls_rx_spare_trim()), so
+ * an idle socket holds none.
+ */
+static bool ktls_rx_rec_large(u32 cap)
+{
+	return sizeof(struct ktls_rx_rec) + cap > KMALLOC_MAX_CACHE_SIZE;
+}
+
+/* A record of @len bytes, the spare if it is big enough. */
+static struct ktls_rx_rec *ktls_rx_rec_alloc(struct ktls_rx_sw *rx, u32 len,
+					     gfp_t gfp)
+{
+	struct ktls_rx_rec *rec = rx->spare;
+	size_t size;
+	u32 cap;
+
+	if (rec && rec->cap >= len) {
+		rx->spare = NULL;
+		cap = rec->cap;
+	} else {
+		/* All of a large block is ours to use: say so to KASAN. */
+		size = kmalloc_size_roundup(struct_size(rec, buf, len));
+		rec = kmalloc(size, gfp | __GFP_NOWARN);
+		if (!rec)
+			return NULL;
+		cap = size - sizeof(*rec);
+	}
+	memset(rec, 0, sizeof(*rec));
+	rec->cap = cap;
+	INIT_LIST_HEAD(&rec->list);
+	rec->len = len;
+	return rec;
+}
+
+/**
+ * ktls_rx_rec_free() - done with a record
+ * @rx: the RX state it belongs to; caller owns the socket or is the parser
+ * @rec: the record, on no list
+ * @plaintext: @rec->buf held plaintext, which no later user may see
+ */
+void ktls_rx_rec_free(struct ktls_rx_sw *rx, struct ktls_rx_rec *rec,
+		      bool plaintext)
+{
+	if (rx->spare || !ktls_rx_rec_large(rec->cap)) {
+		kfree_sensitive(rec);
+		return;
+	}
+	if (plaintext)
+		memzero_explicit(rec->buf, rec->len);
+	rx->spare = rec;
+}
+
+/* Nothing is being assembled: an idle socket keeps no spare buffer. */
+void ktls_rx_spare_trim(struct ktls_rx_sw *rx)
+{
+	if (rx->cur)
+		return;
+	kfree_sensitive(rx->spare);
+	rx->spare = NULL;
+}
+
+/*
  * The header is complete: trust its length only after record.c has
  * checked it, then allocate the whole record. On -ENOMEM the header stays
  * in rx->hdr and the next attempt starts from there.
@@ -88,12 +154,9 @@ static int ktls_parser_start_record(struct ktls_context *kctx, gfp_t gfp)
 	len = ktls_record_check_header(&kctx->base.prot_info, rx->hdr);
 	if (len < 0)
 		return len;
-	rec = kmalloc(struct_size(rec, buf, len), gfp | __GFP_NOWARN);
+	rec = ktls_rx_rec_alloc(rx, len, gfp);
 	if (!rec)
 		return -ENOMEM;
-	memset(rec, 0, sizeof(*rec));
-	INIT_LIST_HEAD(&rec->list);
-	rec->len = len;
 	memcpy(rec->buf, rx->hdr, TLS_HEADER_SIZE);
 	rx->cur = rec;
 	return 0;

@@ -53,12 +53,25 @@ void ktls_rx_release(struct ktls_context *kctx)
 	kfree_sensitive(rx->cur);
 	rx->cur = NULL;
 	rx->have = 0;
+	ktls_rx_spare_trim(rx);
 }
 
-static void ktls_rx_free_rec(struct ktls_rx_rec *rec)
+/* All of @rec was read. */
+static void ktls_rx_free_rec(struct ktls_rx_sw *rx, struct ktls_rx_rec *rec)
 {
 	list_del(&rec->list);
-	kfree_sensitive(rec);
+	ktls_rx_rec_free(rx, rec, true);
+}
+
+/*
+ * End of a read: pull the next record in now so that poll sees it, and
+ * drop the spare record buffer if nothing more is on its way.
+ */
+static void ktls_rx_read_done(struct sock *sk, struct ktls_context *kctx)
+{
+	ktls_parser_advance(sk, kctx, GFP_KERNEL);
+	ktls_rx_spare_trim(&kctx->rx_sw);
+	ktls_rx_update_ready(&kctx->rx_sw);
 }
 
 /* The current record cannot be decrypted: nothing of it may be read. */
@@ -94,7 +107,7 @@ static int ktls_rx_decrypt_cur(struct sock *sk, struct ktls_context *kctx)
 		return ktls_rx_fail_cur(sk, kctx, rc);
 	rec = ktls_parser_take(rx);
 	if (rec->type == TLS_RECORD_TYPE_DATA && rec->off == rec->end) {
-		kfree_sensitive(rec);
+		ktls_rx_rec_free(rx, rec, true);
 		return 0;
 	}
 	list_add_tail(&rec->list, &rx->plain);
@@ -214,8 +227,8 @@ static int ktls_rx_check_type(struct msghdr *msg, struct ktls_rx_call *call,
 }
 
 /* Copy from @rec; consume unless peeking. Bytes copied or -EFAULT. */
-static int ktls_rx_copy_rec(struct msghdr *msg, struct ktls_rx_call *call,
-			    struct ktls_rx_rec *rec)
+static int ktls_rx_copy_rec(struct ktls_rx_sw *rx, struct msghdr *msg,
+			    struct ktls_rx_call *call, struct ktls_rx_rec *rec)
 {
 	size_t n = min_t(size_t, rec->end - rec->off, call->len - call->copied);
 
@@ -226,7 +239,7 @@ static int ktls_rx_copy_rec(struct msghdr *msg, struct ktls_rx_call *call,
 		return n;
 	rec->off += n;
 	if (rec->off == rec->end)
-		ktls_rx_free_rec(rec);
+		ktls_rx_free_rec(rx, rec);
 	return n;
 }
 
@@ -282,7 +295,7 @@ static int ktls_rx_zc_read(struct sock *sk, struct ktls_context *kctx,
 	if (rc)
 		return ktls_rx_fail_cur(sk, kctx, rc);
 	/* Ciphertext only, the plaintext is the reader's: no need to wipe. */
-	kfree(ktls_parser_take(rx));
+	ktls_rx_rec_free(rx, ktls_parser_take(rx), false);
 	if (call->type < 0) {
 		put_cmsg(msg, SOL_TLS, TLS_GET_RECORD_TYPE, sizeof(type), &type);
 		call->type = type;
@@ -321,7 +334,7 @@ static int ktls_rx_read_one(struct sock *sk, struct ktls_context *kctx,
 	rc = ktls_rx_check_type(msg, call, rec);
 	if (rc)
 		return min(rc, 0);
-	rc = ktls_rx_copy_rec(msg, call, rec);
+	rc = ktls_rx_copy_rec(&kctx->rx_sw, msg, call, rec);
 	if (rc < 0)
 		return rc;
 	if (call->type != TLS_RECORD_TYPE_DATA)
@@ -364,9 +377,7 @@ int ktls_rx_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	call.timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 	call.target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
 	rc = ktls_rx_read_records(sk, kctx, msg, &call);
-	/* Pull the next record in now so that poll sees it. */
-	ktls_parser_advance(sk, kctx, GFP_KERNEL);
-	ktls_rx_update_ready(&kctx->rx_sw);
+	ktls_rx_read_done(sk, kctx);
 	release_sock(sk);
 	return rc;
 }
@@ -395,11 +406,12 @@ static struct sk_buff *ktls_rx_rec_skb(struct ktls_rx_rec *rec, size_t len)
 }
 
 /* Consume @n bytes of the first record, which must be @rec. */
-static void ktls_rx_consume(struct ktls_rx_rec *rec, size_t n)
+static void ktls_rx_consume(struct ktls_rx_sw *rx, struct ktls_rx_rec *rec,
+			    size_t n)
 {
 	rec->off += n;
 	if (rec->off == rec->end)
-		ktls_rx_free_rec(rec);
+		ktls_rx_free_rec(rx, rec);
 }
 
 /* Move data of @rec into @pipe. Bytes moved or negative errno. */
@@ -418,7 +430,7 @@ static ssize_t ktls_rx_splice_rec(struct sock *sk, struct ktls_rx_rec *rec,
 	rc = skb_splice_bits(skb, sk, 0, pipe, skb->len, flags);
 	consume_skb(skb);
 	if (rc > 0)
-		ktls_rx_consume(rec, rc);
+		ktls_rx_consume(&ktls_sk_ctx(sk)->rx_sw, rec, rc);
 	return rc;
 }
 
@@ -443,14 +455,13 @@ ssize_t ktls_rx_splice_read(struct socket *sock, loff_t *ppos,
 		rc = PTR_ERR_OR_ZERO(rec);
 	else
 		rc = ktls_rx_splice_rec(sk, rec, pipe, len, flags);
-	ktls_parser_advance(sk, kctx, GFP_KERNEL);
-	ktls_rx_update_ready(&kctx->rx_sw);
+	ktls_rx_read_done(sk, kctx);
 	release_sock(sk);
 	return rc;
 }
 
 /* Feed one record's unread data to @read_actor. Bytes it took, or error. */
-static int ktls_rx_feed_rec(read_descriptor_t *desc,
+static int ktls_rx_feed_rec(struct ktls_rx_sw *rx, read_descriptor_t *desc,
 			    sk_read_actor_t read_actor, struct ktls_rx_rec *rec)
 {
 	struct sk_buff *skb;
@@ -462,7 +473,8 @@ static int ktls_rx_feed_rec(read_descriptor_t *desc,
 	used = read_actor(desc, skb, 0, skb->len);
 	consume_skb(skb);
 	if (used > 0)
-		ktls_rx_consume(rec, min_t(size_t, used, rec->end - rec->off));
+		ktls_rx_consume(rx, rec,
+				min_t(size_t, used, rec->end - rec->off));
 	return used;
 }
 
@@ -490,13 +502,12 @@ int ktls_rx_read_sock(struct sock *sk, read_descriptor_t *desc,
 			rc = -EINVAL;
 			break;
 		}
-		rc = ktls_rx_feed_rec(desc, read_actor, rec);
+		rc = ktls_rx_feed_rec(&kctx->rx_sw, desc, read_actor, rec);
 		if (rc <= 0)
 			break;
 		copied += rc;
 	}
-	ktls_parser_advance(sk, kctx, GFP_KERNEL);
-	ktls_rx_update_ready(&kctx->rx_sw);
+	ktls_rx_read_done(sk, kctx);
 	return copied ? copied : rc;
 }
 

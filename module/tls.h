@@ -95,6 +95,7 @@ int ktls_record_inner_type(const u8 *chunk, u32 len, u32 *pad);
  */
 struct ktls_rx_rec {
 	struct list_head list;
+	u32 cap;			/* bytes @buf can hold */
 	u32 len;			/* on the wire, header included */
 	u32 off;
 	u32 end;
@@ -113,6 +114,7 @@ struct ktls_rx_rec {
 struct ktls_rx_sw {
 	struct list_head plain;		/* decrypted records, oldest first */
 	struct ktls_rx_rec *cur;	/* record being assembled, or NULL */
+	struct ktls_rx_rec *spare;	/* a large buffer kept for reuse */
 	u8 hdr[TLS_HEADER_SIZE];	/* header, while @cur is not there */
 	u32 have;			/* bytes of the record received */
 	int err;			/* sticky: authentication failed */
@@ -259,6 +261,9 @@ int ktls_rx_ioctl(struct sock *sk, int cmd, int *karg);
 int ktls_parser_advance(struct sock *sk, struct ktls_context *kctx,
 			gfp_t gfp);
 struct ktls_rx_rec *ktls_parser_take(struct ktls_rx_sw *rx);
+void ktls_rx_rec_free(struct ktls_rx_sw *rx, struct ktls_rx_rec *rec,
+		      bool plaintext);
+void ktls_rx_spare_trim(struct ktls_rx_sw *rx);
 void ktls_parser_data_ready(struct sock *sk);
 void ktls_parser_retry_work(struct work_struct *work);
 void ktls_rx_abort(struct sock *sk, struct ktls_context *kctx, int err);
