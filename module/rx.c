@@ -30,6 +30,7 @@ struct ktls_rx_call {
 	int flags;
 	int type;			/* of the first record read; -1 none */
 	bool zc;			/* records may decrypt into the buffer */
+	struct ktls_rx_batch batch;	/* TLS 1.2 zero-copy in flight */
 };
 
 void ktls_rx_init(struct ktls_context *kctx)
@@ -272,6 +273,42 @@ static bool ktls_rx_zc_fits(const struct tls_prot_info *prot,
 }
 
 /*
+ * Wait for the records of the read still being decrypted into its buffer.
+ * Those from the first that failed on are taken back from the read (the
+ * buffer is wiped there), and the connection fails with that error.
+ */
+static int ktls_rx_settle(struct sock *sk, struct ktls_context *kctx,
+			  struct msghdr *msg, struct ktls_rx_call *call)
+{
+	u32 unread;
+	int rc;
+
+	rc = ktls_rx_batch_finish(kctx, &call->batch, &unread);
+	if (!rc)
+		return 0;
+	iov_iter_revert(&msg->msg_iter, unread);
+	call->copied -= unread;
+	if (rc == -EBADMSG)
+		ktls_stat_inc(sock_net(sk), KTLS_STAT_DECRYPT_ERROR);
+	ktls_rx_abort(sk, kctx, rc);
+	return rc;
+}
+
+/*
+ * TLS 1.2: make room in the read's batch, settling it when full -- or
+ * failing: there is no use decrypting more. An error here has failed the
+ * connection already.
+ */
+static int ktls_rx_zc_room(struct sock *sk, struct ktls_context *kctx,
+			   struct msghdr *msg, struct ktls_rx_call *call)
+{
+	if (call->batch.count < KTLS_RX_BATCH_MAX &&
+	    !READ_ONCE(call->batch.failed))
+		return 0;
+	return ktls_rx_settle(sk, kctx, msg, call);
+}
+
+/*
  * Read the next record by decrypting it into the reader's buffer, when
  * it is complete, next in line and fits whole. Return: bytes read (the
  * record is gone), 0 when the copy path is to take it (or there is none
@@ -289,13 +326,21 @@ static int ktls_rx_zc_read(struct sock *sk, struct ktls_context *kctx,
 	    ktls_parser_advance(sk, kctx, GFP_KERNEL) <= 0 ||
 	    !ktls_rx_zc_fits(&kctx->base.prot_info, rx->cur, call))
 		return 0;
-	rc = ktls_rx_zc_decrypt(sk, kctx, rx->cur, &msg->msg_iter, &n);
+	if (kctx->base.prot_info.version == TLS_1_2_VERSION) {
+		rc = ktls_rx_zc_room(sk, kctx, msg, call);
+		if (rc)
+			return rc;
+		rc = ktls_rx_zc_submit(kctx, &call->batch, &msg->msg_iter, &n);
+	} else {
+		rc = ktls_rx_zc_decrypt(sk, kctx, rx->cur, &msg->msg_iter, &n);
+		/* Ciphertext only, the plaintext is the reader's. */
+		if (!rc)
+			ktls_rx_rec_free(rx, ktls_parser_take(rx), false);
+	}
 	if (rc == KTLS_RX_ZC_DECLINED)
 		return 0;
 	if (rc)
 		return ktls_rx_fail_cur(sk, kctx, rc);
-	/* Ciphertext only, the plaintext is the reader's: no need to wipe. */
-	ktls_rx_rec_free(rx, ktls_parser_take(rx), false);
 	if (call->type < 0) {
 		put_cmsg(msg, SOL_TLS, TLS_GET_RECORD_TYPE, sizeof(type), &type);
 		call->type = type;
@@ -320,6 +365,10 @@ static int ktls_rx_read_one(struct sock *sk, struct ktls_context *kctx,
 		rc = ktls_rx_zc_read(sk, kctx, msg, call);
 		if (rc)
 			return rc < 0 ? rc : 1;
+		/* Anything else comes after the records in flight. */
+		rc = ktls_rx_settle(sk, kctx, msg, call);
+		if (rc)
+			return rc;
 	}
 	rec = ktls_rx_next(sk, kctx, *prev);
 	if (IS_ERR(rec))
@@ -351,11 +400,13 @@ static int ktls_rx_read_records(struct sock *sk, struct ktls_context *kctx,
 	int rc = 0;
 
 	call->zc = ktls_rx_zc_allowed(kctx, msg, call->flags);
+	ktls_rx_batch_init(&call->batch);
 	while (call->copied < call->len) {
 		rc = ktls_rx_read_one(sk, kctx, msg, call, &prev);
 		if (rc <= 0)
 			break;
 	}
+	rc = ktls_rx_settle(sk, kctx, msg, call) ?: rc;
 	return call->copied ? call->copied : min(rc, 0);
 }
 

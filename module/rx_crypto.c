@@ -11,51 +11,29 @@
 
 #include "tls.h"
 
-/*
- * Run the AEAD over rec->buf: AAD, then ciphertext and tag, writing the
- * plaintext to @dst (which starts with room for the AAD, as the crypto
- * API wants) or, for a NULL @dst, over the ciphertext. Synchronous: an
- * asynchronous transform is waited for, so neither the record nor @dst
- * can be freed or read while the engine still writes it (pitfall
- * class 2).
- */
-static int ktls_rx_aead(struct ktls_context *kctx, struct ktls_rx_rec *rec,
-			struct aead_request *req, struct scatterlist *dst)
-{
-	const struct tls_prot_info *prot = &kctx->base.prot_info;
-	u32 clen = rec->len - prot->prepend_size;
-	struct scatterlist sg[2];
-	DECLARE_CRYPTO_WAIT(wait);
-
-	sg_init_table(sg, 2);
-	sg_set_buf(&sg[0], rec->aad, prot->aad_size);
-	sg_set_buf(&sg[1], rec->buf + prot->prepend_size, clen);
-	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG |
-				       CRYPTO_TFM_REQ_MAY_SLEEP,
-				  crypto_req_done, &wait);
-	aead_request_set_crypt(req, sg, dst ?: sg, clen, rec->iv);
-	aead_request_set_ad(req, prot->aad_size);
-	return crypto_wait_req(crypto_aead_decrypt(req), &wait);
-}
-
 /**
- * ktls_rx_decrypt_into() - authenticate and decrypt a record
+ * ktls_rx_aead_setup() - point an AEAD request at a record
  * @kctx: context with RX keys
  * @rec: the record as received (complete, ktls_parser_take() or not)
  * @req: a request for kctx->rx_aead
+ * @src: two scatterlist entries, living as long as the request
  * @dst: where the plaintext goes after prot->aad_size bytes of room for
  *	the AAD, or NULL to decrypt in place
  *
- * The sequence number does not move: the caller advances it once it
- * keeps the result, so an out-of-place decryption may be repeated.
+ * Fills the record's AAD and IV for the current sequence number, which
+ * does not move: the caller advances it once it keeps (or commits to)
+ * the result.
  *
- * Return: 0, -EBADMSG (authentication) or another error of the engine.
+ * Return: 0, or -EBADMSG for a TLS 1.3 record whose outer type is not
+ * application data.
  */
-int ktls_rx_decrypt_into(struct ktls_context *kctx, struct ktls_rx_rec *rec,
-			 struct aead_request *req, struct scatterlist *dst)
+int ktls_rx_aead_setup(struct ktls_context *kctx, struct ktls_rx_rec *rec,
+		       struct aead_request *req, struct scatterlist *src,
+		       struct scatterlist *dst)
 {
 	const struct tls_prot_info *prot = &kctx->base.prot_info;
 	struct cipher_context *cc = &kctx->base.rx;
+	u32 clen = rec->len - prot->prepend_size;
 
 	/*
 	 * TLS 1.3 authenticates the header as sent, but record.c builds the
@@ -69,7 +47,41 @@ int ktls_rx_decrypt_into(struct ktls_context *kctx, struct ktls_rx_rec *rec,
 			     rec->len - prot->overhead_size, cc->rec_seq);
 	ktls_record_fill_iv(prot, rec->iv, cc->iv, cc->rec_seq,
 			    rec->buf + TLS_HEADER_SIZE);
-	return ktls_rx_aead(kctx, rec, req, dst);
+	sg_init_table(src, 2);
+	sg_set_buf(&src[0], rec->aad, prot->aad_size);
+	sg_set_buf(&src[1], rec->buf + prot->prepend_size, clen);
+	aead_request_set_crypt(req, src, dst ?: src, clen, rec->iv);
+	aead_request_set_ad(req, prot->aad_size);
+	return 0;
+}
+
+/**
+ * ktls_rx_decrypt_into() - authenticate and decrypt a record, waiting
+ * @kctx: context with RX keys
+ * @rec: the record as received
+ * @req: a request for kctx->rx_aead
+ * @dst: as for ktls_rx_aead_setup()
+ *
+ * An asynchronous transform is waited for, so neither the record nor
+ * @dst can be freed or read while the engine still writes it (pitfall
+ * class 2). The sequence number does not move.
+ *
+ * Return: 0, -EBADMSG (authentication) or another error of the engine.
+ */
+int ktls_rx_decrypt_into(struct ktls_context *kctx, struct ktls_rx_rec *rec,
+			 struct aead_request *req, struct scatterlist *dst)
+{
+	struct scatterlist src[2];
+	DECLARE_CRYPTO_WAIT(wait);
+	int rc;
+
+	rc = ktls_rx_aead_setup(kctx, rec, req, src, dst);
+	if (rc)
+		return rc;
+	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG |
+				       CRYPTO_TFM_REQ_MAY_SLEEP,
+				  crypto_req_done, &wait);
+	return crypto_wait_req(crypto_aead_decrypt(req), &wait);
 }
 
 /*

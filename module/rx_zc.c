@@ -34,6 +34,12 @@
  * data, and the reader's buffer need only hold the data.
  */
 struct ktls_rx_zc {
+	struct list_head list;		/* batch->ops, while in a batch */
+	struct ktls_rx_batch *batch;
+	struct ktls_rx_rec *rec;	/* the batch's until the engine is done */
+	int err;			/* the engine's answer */
+	u32 data_len;
+	struct scatterlist src[2];	/* AAD, ciphertext and tag */
 	struct page *pages[KTLS_RX_ZC_PAGES];
 	/* AAD, pages, tail */
 	struct scatterlist sg[KTLS_RX_ZC_PAGES + 2];
@@ -60,6 +66,7 @@ static struct ktls_rx_zc *ktls_rx_zc_alloc(struct crypto_aead *tfm)
 	zc->npages = 0;
 	zc->nents = 1;
 	zc->len = 0;
+	zc->rec = NULL;
 	aead_request_set_tfm(ktls_rx_zc_req(zc), tfm);
 	return zc;
 }
@@ -196,4 +203,148 @@ int ktls_rx_zc_decrypt(struct sock *sk, struct ktls_context *kctx,
 out:
 	ktls_rx_zc_release(zc);
 	return rc;
+}
+
+/*
+ * TLS 1.2 zero-copy records of one read are submitted without waiting, so
+ * that an asynchronous engine (cryptd, an accelerator) works on several at
+ * once, as upstream allows for TLS 1.2; a synchronous engine simply
+ * answers at once. The reader settles the batch -- waits for every answer
+ * -- before it does anything else with the socket and before it returns,
+ * so no engine ever writes to a buffer whose read has ended (pitfall
+ * class 2). TLS 1.3 zero-copy stays synchronous: its type check may send
+ * the record back to the copy path.
+ */
+
+void ktls_rx_batch_init(struct ktls_rx_batch *b)
+{
+	INIT_LIST_HEAD(&b->ops);
+	b->count = 0;
+	b->failed = false;
+	atomic_set(&b->pending, 1);
+	init_completion(&b->done);
+}
+
+/* The engine's answer, in any context: touch nothing but the batch. */
+static void ktls_rx_zc_done(void *data, int err)
+{
+	struct ktls_rx_zc *zc = data;
+	struct ktls_rx_batch *b = zc->batch;
+
+	/* A backlogged request has started: its answer comes later. */
+	if (err == -EINPROGRESS)
+		return;
+	zc->err = err;
+	if (err)
+		WRITE_ONCE(b->failed, true);
+	if (atomic_dec_and_test(&b->pending))
+		complete(&b->done);
+}
+
+/* Commit @zc to the batch: the record is its, the sequence number used. */
+static int ktls_rx_zc_commit(struct ktls_context *kctx,
+			     struct ktls_rx_batch *b, struct ktls_rx_zc *zc)
+{
+	const struct tls_prot_info *prot = &kctx->base.prot_info;
+	struct aead_request *req = ktls_rx_zc_req(zc);
+	int rc;
+
+	rc = ktls_record_advance(prot, &kctx->base.rx);
+	if (rc)
+		return rc;
+	zc->batch = b;
+	zc->err = 0;
+	zc->rec = ktls_parser_take(&kctx->rx_sw);
+	list_add_tail(&zc->list, &b->ops);
+	b->count++;
+	atomic_inc(&b->pending);
+	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG |
+				       CRYPTO_TFM_REQ_MAY_SLEEP,
+				  ktls_rx_zc_done, zc);
+	rc = crypto_aead_decrypt(req);
+	/* -EBUSY with MAY_BACKLOG: queued, the callback will come. */
+	if (rc != -EINPROGRESS && rc != -EBUSY)
+		ktls_rx_zc_done(zc, rc);
+	return 0;
+}
+
+/**
+ * ktls_rx_zc_submit() - start decrypting the current record into the
+ *	reader's buffer, without waiting (TLS 1.2 data records)
+ * @kctx: the context; the socket is locked
+ * @b: the read's batch, not full
+ * @iter: the reader's buffer, user memory; not advanced
+ * @data_len: set to the bytes of @iter the record will fill
+ *
+ * Return: 0 (the record left the parser for @b, whose settling tells
+ * whether it decrypted), KTLS_RX_ZC_DECLINED (nothing happened: no
+ * memory, pages that cannot be pinned), or -EBADMSG when the sequence
+ * number is exhausted (final).
+ */
+int ktls_rx_zc_submit(struct ktls_context *kctx, struct ktls_rx_batch *b,
+		      const struct iov_iter *iter, u32 *data_len)
+{
+	const struct tls_prot_info *prot = &kctx->base.prot_info;
+	struct ktls_rx_rec *rec = kctx->rx_sw.cur;
+	u32 len = rec->len - prot->overhead_size;
+	struct iov_iter it = *iter;
+	struct ktls_rx_zc *zc;
+	int rc;
+
+	zc = ktls_rx_zc_alloc(kctx->rx_aead);
+	if (!zc)
+		return KTLS_RX_ZC_DECLINED;
+	rc = ktls_rx_zc_map(zc, rec, prot, &it, len) ?:
+	     ktls_rx_aead_setup(kctx, rec, ktls_rx_zc_req(zc), zc->src,
+				zc->sg);
+	if (rc) {
+		ktls_rx_zc_release(zc);
+		return KTLS_RX_ZC_DECLINED;
+	}
+	zc->data_len = len;
+	rc = ktls_rx_zc_commit(kctx, b, zc);
+	if (rc) {
+		ktls_rx_zc_release(zc);
+		return rc;
+	}
+	*data_len = len;
+	return 0;
+}
+
+/**
+ * ktls_rx_batch_finish() - wait for every record of a batch and settle it
+ * @kctx: the context; the socket is locked
+ * @b: the batch; empty and ready for reuse afterwards
+ * @unread: set to the bytes promised by the first record that failed and
+ *	by every record after it: the reader must not count them
+ *
+ * The pages of those records are wiped: the first failed authentication
+ * (its plaintext is unauthenticated), the later ones were never read.
+ *
+ * Return: 0, or the error of the first failed record.
+ */
+int ktls_rx_batch_finish(struct ktls_context *kctx, struct ktls_rx_batch *b,
+			 u32 *unread)
+{
+	const struct tls_prot_info *prot = &kctx->base.prot_info;
+	struct ktls_rx_zc *zc, *tmp;
+	int err = 0;
+
+	*unread = 0;
+	if (!atomic_dec_and_test(&b->pending))
+		wait_for_completion(&b->done);
+	list_for_each_entry_safe(zc, tmp, &b->ops, list) {
+		err = err ?: zc->err;
+		if (err) {
+			*unread += zc->data_len;
+			sg_zero_buffer(zc->sg, zc->nents, zc->len,
+				       prot->aad_size);
+		}
+		list_del(&zc->list);
+		/* Ciphertext only, the plaintext is the reader's. */
+		ktls_rx_rec_free(&kctx->rx_sw, zc->rec, false);
+		ktls_rx_zc_release(zc);
+	}
+	ktls_rx_batch_init(b);
+	return err;
 }

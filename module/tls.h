@@ -7,6 +7,7 @@
 #ifndef _KTLS_TLS_H
 #define _KTLS_TLS_H
 
+#include <linux/completion.h>
 #include <linux/skmsg.h>
 #include <linux/sockptr.h>
 #include <linux/workqueue.h>
@@ -270,10 +271,34 @@ void ktls_rx_abort(struct sock *sk, struct ktls_context *kctx, int err);
 void ktls_rx_update_ready(struct ktls_rx_sw *rx);
 
 /* record decryption (rx_crypto.c, rx_zc.c) */
+int ktls_rx_aead_setup(struct ktls_context *kctx, struct ktls_rx_rec *rec,
+		       struct aead_request *req, struct scatterlist *src,
+		       struct scatterlist *dst);
 int ktls_rx_decrypt_into(struct ktls_context *kctx, struct ktls_rx_rec *rec,
 			 struct aead_request *req, struct scatterlist *dst);
 int ktls_rx_decrypt(struct ktls_context *kctx, struct ktls_rx_rec *rec,
 		    struct aead_request *req);
+
+/*
+ * TLS 1.2 zero-copy decryptions of one read, in flight together; all are
+ * answered before the read goes on with anything else (rx_zc.c).
+ */
+struct ktls_rx_batch {
+	struct list_head ops;		/* oldest first */
+	unsigned int count;
+	bool failed;			/* an answer was an error */
+	atomic_t pending;		/* answers due, +1 for the reader */
+	struct completion done;
+};
+
+/* Records in flight for one read at most: bounds what a slow engine holds. */
+#define KTLS_RX_BATCH_MAX	16
+
+void ktls_rx_batch_init(struct ktls_rx_batch *b);
+int ktls_rx_zc_submit(struct ktls_context *kctx, struct ktls_rx_batch *b,
+		      const struct iov_iter *iter, u32 *data_len);
+int ktls_rx_batch_finish(struct ktls_context *kctx, struct ktls_rx_batch *b,
+			 u32 *unread);
 
 /* ktls_rx_zc_decrypt(): the record must take the copy path instead. */
 #define KTLS_RX_ZC_DECLINED	1

@@ -1060,6 +1060,63 @@ TEST_F(async, bad_tag)
 	EXPECT_EQ(memmem(self->buf, 64, "secret", 6), NULL);
 }
 
+/*
+ * One read over many records: TLS 1.2 submits its zero-copy decryptions
+ * to the async engine without waiting, more than one batch of them here.
+ */
+TEST_F(async, many_records_one_read)
+{
+	unsigned char data[1000];
+	int i, n = 0;
+
+	for (i = 0; i < 30; i++) {
+		memset(data, 'A' + i, sizeof(data));
+		n += peer_seal(&self->p, REC_DATA, data, sizeof(data),
+			       self->rec + n);
+	}
+	ASSERT_EQ(send_all(self->peer, self->rec, n), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 30000, MSG_WAITALL), 30000);
+	for (i = 0; i < 30000; i++)
+		if (self->buf[i] != 'A' + i / 1000)
+			break;
+	EXPECT_EQ(i, 30000);
+}
+
+/*
+ * A forged record among records in flight: the read returns the records
+ * before it, nothing of it or of those after it stays in the buffer, and
+ * the next read fails.
+ */
+TEST_F(async, bad_tag_mid_batch)
+{
+	unsigned long before = decrypt_errors();
+	unsigned char data[1000];
+	int i, n = 0, len;
+
+	for (i = 0; i < 8; i++) {
+		memset(data, 'A' + i, sizeof(data));
+		len = peer_seal(&self->p, REC_DATA, data, sizeof(data),
+				self->rec + n);
+		if (i == 5)
+			self->rec[n + len - 1] ^= 1;
+		n += len;
+	}
+	memset(self->buf, 0xaa, 8000);
+	ASSERT_EQ(send_all(self->peer, self->rec, n), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 8000, MSG_WAITALL), 5000);
+	for (i = 0; i < 5000; i++)
+		if (self->buf[i] != 'A' + i / 1000)
+			break;
+	EXPECT_EQ(i, 5000);
+	for (; i < 8000; i++)
+		if (self->buf[i] && self->buf[i] != 0xaa)
+			break;
+	EXPECT_EQ(i, 8000);
+	EXPECT_EQ(recv(self->fd, self->buf, 8000, 0), -1);
+	EXPECT_EQ(errno, EBADMSG);
+	EXPECT_EQ(decrypt_errors(), before + 1);
+}
+
 /* Close with records queued, half-read and still arriving. */
 TEST_F(async, close_with_records_pending)
 {
