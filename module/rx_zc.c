@@ -263,8 +263,12 @@ static int ktls_rx_zc_commit(struct ktls_context *kctx,
 				  ktls_rx_zc_done, zc);
 	rc = crypto_aead_decrypt(req);
 	/* -EBUSY with MAY_BACKLOG: queued, the callback will come. */
-	if (rc != -EINPROGRESS && rc != -EBUSY)
-		ktls_rx_zc_done(zc, rc);
+	if (rc == -EINPROGRESS || rc == -EBUSY)
+		return 0;
+	ktls_rx_zc_done(zc, rc);
+	/* Answered: the next record may reuse this one's buffer. */
+	ktls_rx_rec_free(&kctx->rx_sw, zc->rec, false);
+	zc->rec = NULL;
 	return 0;
 }
 
@@ -342,7 +346,8 @@ int ktls_rx_batch_finish(struct ktls_context *kctx, struct ktls_rx_batch *b,
 		}
 		list_del(&zc->list);
 		/* Ciphertext only, the plaintext is the reader's. */
-		ktls_rx_rec_free(&kctx->rx_sw, zc->rec, false);
+		if (zc->rec)
+			ktls_rx_rec_free(&kctx->rx_sw, zc->rec, false);
 		ktls_rx_zc_release(zc);
 	}
 	ktls_rx_batch_init(b);
