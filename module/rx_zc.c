@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Zero-copy RX: a whole record decrypted straight into the reader's
- * buffer, whose pages are pinned for the length of one decryption.
+ * buffer, whose pages stay pinned until the read has the engine's answer
+ * (one record for TLS 1.3, a batch of records for TLS 1.2, below).
  *
  * The AEAD runs out of place, so the ciphertext stays intact in the
  * record: when the plaintext turns out not to belong in this buffer (a
@@ -22,9 +23,9 @@
 #include "tls.h"
 
 /*
- * Pages of the reader's buffer one record may span: a maximal TLS 1.3
- * plaintext (16 KiB + 256) over any alignment takes six; the rest lets an
- * iovec of a few segments qualify. Beyond it the copy path is used.
+ * Pages of the reader's buffer one record may span: a full record's data
+ * (16 KiB) over any alignment takes five; the rest lets an iovec of a few
+ * segments qualify. Beyond it the copy path is used.
  */
 #define KTLS_RX_ZC_PAGES	16
 
