@@ -155,6 +155,30 @@ static int ktls_rx_zc_map(struct ktls_rx_zc *zc, struct ktls_rx_rec *rec,
 	return 0;
 }
 
+/*
+ * Set up the decryption of @rec's data into the first bytes of @iter (a
+ * copy is advanced), or NULL when the copy path must serve it: no memory,
+ * or pages that cannot be pinned.
+ */
+static struct ktls_rx_zc *ktls_rx_zc_start(struct ktls_context *kctx,
+					   struct ktls_rx_rec *rec,
+					   const struct iov_iter *iter)
+{
+	const struct tls_prot_info *prot = &kctx->base.prot_info;
+	struct iov_iter it = *iter;
+	struct ktls_rx_zc *zc;
+
+	zc = ktls_rx_zc_alloc(kctx->rx_aead);
+	if (!zc)
+		return NULL;
+	zc->data_len = rec->len - prot->overhead_size;
+	if (ktls_rx_zc_map(zc, rec, prot, &it, zc->data_len)) {
+		ktls_rx_zc_release(zc);
+		return NULL;
+	}
+	return zc;
+}
+
 /**
  * ktls_rx_zc_decrypt() - decrypt the current record into the reader's buffer
  * @sk: the socket, locked
@@ -176,19 +200,12 @@ int ktls_rx_zc_decrypt(struct sock *sk, struct ktls_context *kctx,
 		       u32 *data_len)
 {
 	const struct tls_prot_info *prot = &kctx->base.prot_info;
-	u32 len = rec->len - prot->overhead_size;
-	struct iov_iter it = *iter;
 	struct ktls_rx_zc *zc;
 	int rc;
 
-	zc = ktls_rx_zc_alloc(kctx->rx_aead);
+	zc = ktls_rx_zc_start(kctx, rec, iter);
 	if (!zc)
 		return KTLS_RX_ZC_DECLINED;
-	rc = ktls_rx_zc_map(zc, rec, prot, &it, len);
-	if (rc) {
-		rc = KTLS_RX_ZC_DECLINED;
-		goto out;
-	}
 	rc = ktls_rx_decrypt_into(kctx, rec, ktls_rx_zc_req(zc), zc->sg);
 	/* Out of place, the ciphertext is intact: the copy path may retry. */
 	if (rc && rc != -EBADMSG)
@@ -200,8 +217,7 @@ int ktls_rx_zc_decrypt(struct sock *sk, struct ktls_context *kctx,
 	if (rc)
 		sg_zero_buffer(zc->sg, zc->nents, zc->len, prot->aad_size);
 	else
-		*data_len = len;
-out:
+		*data_len = zc->data_len;
 	ktls_rx_zc_release(zc);
 	return rc;
 }
@@ -289,30 +305,25 @@ static int ktls_rx_zc_commit(struct ktls_context *kctx,
 int ktls_rx_zc_submit(struct ktls_context *kctx, struct ktls_rx_batch *b,
 		      const struct iov_iter *iter, u32 *data_len)
 {
-	const struct tls_prot_info *prot = &kctx->base.prot_info;
 	struct ktls_rx_rec *rec = kctx->rx_sw.cur;
-	u32 len = rec->len - prot->overhead_size;
-	struct iov_iter it = *iter;
 	struct ktls_rx_zc *zc;
 	int rc;
 
-	zc = ktls_rx_zc_alloc(kctx->rx_aead);
+	zc = ktls_rx_zc_start(kctx, rec, iter);
 	if (!zc)
 		return KTLS_RX_ZC_DECLINED;
-	rc = ktls_rx_zc_map(zc, rec, prot, &it, len) ?:
-	     ktls_rx_aead_setup(kctx, rec, ktls_rx_zc_req(zc), zc->src,
+	rc = ktls_rx_aead_setup(kctx, rec, ktls_rx_zc_req(zc), zc->src,
 				zc->sg);
 	if (rc) {
 		ktls_rx_zc_release(zc);
 		return KTLS_RX_ZC_DECLINED;
 	}
-	zc->data_len = len;
 	rc = ktls_rx_zc_commit(kctx, b, zc);
 	if (rc) {
 		ktls_rx_zc_release(zc);
 		return rc;
 	}
-	*data_len = len;
+	*data_len = zc->data_len;
 	return 0;
 }
 
