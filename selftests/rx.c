@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <linux/sockios.h>
 
 #include "cryptd_util.h"
