@@ -126,6 +126,20 @@ fail:
 }
 
 /* Close with an RST so that the socket is destroyed at once. */
+/* The number a file (sysfs, debugfs) starts with, or -1. */
+static inline long ctrl_read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long val = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &val) != 1)
+		val = -1;
+	fclose(f);
+	return val;
+}
+
 static inline void ctrl_close_now(int fd)
 {
 	struct linger lin = { .l_onoff = 1, .l_linger = 0 };

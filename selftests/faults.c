@@ -47,17 +47,9 @@ static int knob_set(const char *dir, const char *knob, const char *val)
 static long knob_get(const char *dir, const char *knob)
 {
 	char path[256];
-	long val = -1;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s/%s", FAULT_DIR, dir, knob);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &val) != 1)
-		val = -1;
-	fclose(f);
-	return val;
+	return ctrl_read_long(path);
 }
 
 /* tls.ko's text: [.text, .text + the module's size) bounds it. */

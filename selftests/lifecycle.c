@@ -320,15 +320,7 @@ TEST(options_race_attach)
 
 static long module_refcnt(void)
 {
-	FILE *f = fopen("/sys/module/tls/refcnt", "r");
-	long v = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
+	return ctrl_read_long("/sys/module/tls/refcnt");
 }
 
 /* Wait for lingering sockets of earlier tests to be destroyed. */
