@@ -85,6 +85,7 @@ static struct {
 	int mem_sockets;
 	const char *ours_ulp, *intree_ulp, *file;
 	int perf_ctl;			/* perf record --control fifo, or -1 */
+	int rx_no_pad;			/* TLS_RX_EXPECT_NO_PAD on TLS 1.3 RX */
 } opt;
 
 static void die(const char *fmt, ...)
@@ -298,6 +299,13 @@ static int ktls_setup(int fd, const char *ulp, int cipher, int ver,
 	}
 	if (rx && setsockopt(fd, SOL_TLS, TLS_RX, &ci, len)) {
 		na(r, "TLS_RX: %s", strerror(errno));
+		return -1;
+	}
+	/* Lets both modules decrypt TLS 1.3 records into the recv buffer. */
+	if (rx && ver == 13 && opt.rx_no_pad &&
+	    setsockopt(fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &opt.rx_no_pad,
+		       sizeof(opt.rx_no_pad))) {
+		na(r, "TLS_RX_EXPECT_NO_PAD: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -952,7 +960,8 @@ static void usage(void)
 	       "  --ours-ulp NAME    ULP name of our module (ktlsb)\n"
 	       "  --intree-ulp NAME  ULP name of the in-tree module (tls)\n"
 	       "  --file PATH        tmpfs file for sendfile (/tmp/ktls-bench.dat)\n"
-	       "  --perf-ctl FIFO    perf record --control fifo: sample measurements only\n");
+	       "  --perf-ctl FIFO    perf record --control fifo: sample measurements only\n"
+	       "  --rx-no-pad 0|1    set TLS_RX_EXPECT_NO_PAD on TLS 1.3 receivers (0)\n");
 }
 
 int main(int argc, char **argv)
@@ -1022,6 +1031,8 @@ int main(int argc, char **argv)
 			opt.intree_ulp = v;
 		} else if (!strcmp(a, "--file")) {
 			opt.file = v;
+		} else if (!strcmp(a, "--rx-no-pad")) {
+			opt.rx_no_pad = !!atoi(v);
 		} else if (!strcmp(a, "--perf-ctl")) {
 			/* O_RDWR: do not block until perf opens its end. */
 			opt.perf_ctl = open(v, O_RDWR);
