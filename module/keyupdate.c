@@ -31,6 +31,7 @@
 #include <crypto/aead.h>
 #include <kunit/visibility.h>
 #include <linux/string.h>
+#include <linux/unaligned.h>
 #include <net/sock.h>
 #include <net/tls_prot.h>
 
@@ -78,20 +79,45 @@ bool ktls_ku_may_decrypt(u8 state)
 EXPORT_SYMBOL_IF_KUNIT(ktls_ku_may_decrypt);
 
 /**
- * ktls_ku_is_keyupdate() - does this plaintext start a KeyUpdate?
- * @type: the record's content type
- * @plain: its plaintext
- * @len: plaintext length
+ * ktls_ku_scan() - follow the handshake messages of one record
+ * @scan: where the message stream stood before this record; updated
+ * @plain: the record's plaintext (content type handshake)
+ * @len: its length
  *
- * Only the first handshake message of the record is looked at; a peer
- * sends KeyUpdate alone, as the last message under the old key.
+ * Handshake messages (type, 24-bit length, body) may share a record or
+ * span several, so a KeyUpdate need not be the record's first byte: it
+ * may follow a NewSessionTicket in the same record (RFC 8446 5.1). Every
+ * message start is looked at; a KeyUpdate must end its record, and what
+ * follows it is under the next key whatever the peer put in this record,
+ * so finding one is enough.
+ *
+ * Return: whether a KeyUpdate message starts in this record.
  */
-bool ktls_ku_is_keyupdate(u8 type, const u8 *plain, u32 len)
+bool ktls_ku_scan(struct ktls_hs_scan *scan, const u8 *plain, u32 len)
 {
-	return type == TLS_RECORD_TYPE_HANDSHAKE && len &&
-	       plain[0] == KTLS_HANDSHAKE_KEYUPDATE;
+	bool keyupdate = false;
+	u32 n;
+
+	while (len) {
+		if (scan->left) {
+			n = min(scan->left, len);
+			scan->left -= n;
+			plain += n;
+			len -= n;
+			continue;
+		}
+		if (!scan->have && *plain == KTLS_HANDSHAKE_KEYUPDATE)
+			keyupdate = true;
+		scan->hdr[scan->have++] = *plain++;
+		len--;
+		if (scan->have < sizeof(scan->hdr))
+			continue;
+		scan->left = get_unaligned_be24(scan->hdr + 1);
+		scan->have = 0;
+	}
+	return keyupdate;
 }
-EXPORT_SYMBOL_IF_KUNIT(ktls_ku_is_keyupdate);
+EXPORT_SYMBOL_IF_KUNIT(ktls_ku_scan);
 
 /**
  * ktls_rekey_check() - may @next replace the installed keys @cur?
@@ -113,10 +139,14 @@ int ktls_rekey_check(const struct tls_crypto_info *cur,
 }
 EXPORT_SYMBOL_IF_KUNIT(ktls_rekey_check);
 
-/* The first RX key: reads start. */
+/*
+ * An RX key was installed: reads go on, and the handshake stream starts
+ * at a message boundary (messages never span a key change, RFC 8446 5.1).
+ */
 void ktls_ku_rx_start(struct ktls_context *kctx)
 {
 	ktls_ku_transition(&kctx->rx_sw.ku_state, KTLS_KU_EV_KEY_SET);
+	memset(&kctx->rx_sw.hs, 0, sizeof(kctx->rx_sw.hs));
 }
 
 /* Whether RX waits for a new key: nothing more may be decrypted. */
@@ -131,14 +161,19 @@ bool ktls_ku_rx_paused(const struct ktls_rx_sw *rx)
  * @kctx: its context
  * @rec: the record, plaintext in buf[off..end)
  *
- * A KeyUpdate pauses RX right behind itself: the record stays readable,
- * what follows waits for the new key.
+ * A KeyUpdate pauses RX right behind its record: the record stays
+ * readable, what follows waits for the new key. TLS 1.2 has no KeyUpdate
+ * (a handshake message of type 24 there is not one) and can never take a
+ * new key, so it is never paused.
  */
 void ktls_ku_rx_record(struct sock *sk, struct ktls_context *kctx,
 		       const struct ktls_rx_rec *rec)
 {
-	if (!ktls_ku_is_keyupdate(rec->type, rec->buf + rec->off,
-				  rec->end - rec->off))
+	if (kctx->base.prot_info.version != TLS_1_3_VERSION ||
+	    rec->type != TLS_RECORD_TYPE_HANDSHAKE)
+		return;
+	if (!ktls_ku_scan(&kctx->rx_sw.hs, rec->buf + rec->off,
+			  rec->end - rec->off))
 		return;
 	if (WARN_ON_ONCE(ktls_ku_transition(&kctx->rx_sw.ku_state,
 					    KTLS_KU_EV_KEYUPDATE)))
@@ -162,7 +197,7 @@ static int ktls_rekey_rx(struct sock *sk, struct ktls_context *kctx,
 	if (rc)
 		return rc;
 	crypto_free_aead(old);
-	ktls_ku_transition(&rx->ku_state, KTLS_KU_EV_KEY_SET);
+	ktls_ku_rx_start(kctx);
 
 	ktls_parser_advance(sk, kctx, GFP_KERNEL);
 	ktls_rx_update_ready(rx);

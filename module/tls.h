@@ -108,6 +108,16 @@ struct ktls_rx_rec {
 };
 
 /*
+ * Where the handshake message stream stands at a record boundary, so
+ * that a KeyUpdate is found wherever it starts (keyupdate.c).
+ */
+struct ktls_hs_scan {
+	u32 left;			/* body bytes of a message still to come */
+	u8 have;			/* bytes of a message header seen */
+	u8 hdr[4];
+};
+
+/*
  * RX state. Changed only by the socket lock owner or by the parser in
  * softirq while nobody owns the socket, so the two never race; poll and
  * sleeping readers look at @ready alone.
@@ -123,6 +133,7 @@ struct ktls_rx_sw {
 	bool ready;			/* a record, an error: wake readers */
 	bool started;			/* our data_ready is installed */
 	u8 ku_state;			/* enum ktls_ku_state (keyupdate.c) */
+	struct ktls_hs_scan hs;		/* handshake stream, TLS 1.3 */
 	void (*saved_data_ready)(struct sock *sk);
 	struct work_struct retry_work;	/* parser retry after ENOMEM */
 	struct sock *sk;
@@ -323,7 +334,7 @@ enum ktls_ku_event {
 
 int ktls_ku_transition(u8 *state, enum ktls_ku_event ev);
 bool ktls_ku_may_decrypt(u8 state);
-bool ktls_ku_is_keyupdate(u8 type, const u8 *plain, u32 len);
+bool ktls_ku_scan(struct ktls_hs_scan *scan, const u8 *plain, u32 len);
 int ktls_rekey_check(const struct tls_crypto_info *cur,
 		     const struct tls_crypto_info *next);
 void ktls_ku_rx_start(struct ktls_context *kctx);

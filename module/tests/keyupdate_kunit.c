@@ -107,37 +107,56 @@ static void scenario_ends_in_state(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, failures, c->want_failures);
 }
 
-/* ---- which records are KeyUpdates ---- */
+/* ---- which handshake records hold a KeyUpdate ---- */
 
-struct detect_case {
+/*
+ * Up to three handshake records in a row, scanned with one state; @want
+ * is the answer for the last one.
+ */
+struct scan_case {
 	const char *desc;
-	u8 type;
-	u8 plain[4];
-	u32 len;
+	u8 rec[3][12];
+	u32 len[3];
+	int nrec;
 	bool want;
 };
 
-static const struct detect_case detect_cases[] = {
-	{ "keyupdate", TLS_RECORD_TYPE_HANDSHAKE, { 24, 0, 0, 1 }, 4, true },
-	{ "keyupdate-first-byte-only", TLS_RECORD_TYPE_HANDSHAKE, { 24 }, 1,
-	  true },
-	{ "other-handshake", TLS_RECORD_TYPE_HANDSHAKE, { 4, 0, 0, 1 }, 4,
-	  false },
-	{ "empty-handshake", TLS_RECORD_TYPE_HANDSHAKE, { 24 }, 0, false },
-	{ "data-starting-24", TLS_RECORD_TYPE_DATA, { 24, 0, 0, 1 }, 4,
-	  false },
-	{ "alert", TLS_RECORD_TYPE_ALERT, { 24, 0 }, 2, false },
+static const struct scan_case scan_cases[] = {
+	{ .desc = "keyupdate-alone", .rec = { { 24, 0, 0, 1, 0 } },
+	  .len = { 5 }, .nrec = 1, .want = true },
+	{ .desc = "other-message", .rec = { { 4, 0, 0, 1, 24 } },
+	  .len = { 5 }, .nrec = 1, .want = false },
+	{ .desc = "keyupdate-after-ticket",
+	  .rec = { { 4, 0, 0, 2, 24, 24, 24, 0, 0, 1, 1 } },
+	  .len = { 11 }, .nrec = 1, .want = true },
+	{ .desc = "ticket-body-starts-24",
+	  .rec = { { 4, 0, 0, 3 }, { 24, 0, 0 } },
+	  .len = { 4, 3 }, .nrec = 2, .want = false },
+	{ .desc = "keyupdate-after-split-ticket",
+	  .rec = { { 4, 0 }, { 0, 1, 9, 24, 0, 0, 1, 0 } },
+	  .len = { 2, 8 }, .nrec = 2, .want = true },
+	{ .desc = "keyupdate-after-earlier-record",
+	  .rec = { { 4, 0, 0, 0 }, { 24, 0, 0, 1, 1 } },
+	  .len = { 4, 5 }, .nrec = 2, .want = true },
+	{ .desc = "empty-record", .rec = { { 24 } }, .len = { 0 },
+	  .nrec = 1, .want = false },
 };
 
-KUNIT_ARRAY_PARAM_DESC(detect, detect_cases, desc);
+KUNIT_ARRAY_PARAM_DESC(scan, scan_cases, desc);
 
-static void keyupdate_detected(struct kunit *test)
+static void keyupdate_found_in_stream(struct kunit *test)
 {
-	const struct detect_case *c = test->param_value;
+	const struct scan_case *c = test->param_value;
+	struct ktls_hs_scan scan = {};
+	bool got = false;
+	int i;
 
-	/* Act, Assert */
-	KUNIT_EXPECT_EQ(test, ktls_ku_is_keyupdate(c->type, c->plain, c->len),
-			c->want);
+	/* Act */
+	for (i = 0; i < c->nrec; i++)
+		got = ktls_ku_scan(&scan, c->rec[i], c->len[i]);
+
+	/* Assert */
+	KUNIT_EXPECT_EQ(test, got, c->want);
 }
 
 /* ---- rekey arguments ---- */
@@ -183,7 +202,7 @@ static void rekey_arguments_checked(struct kunit *test)
 static struct kunit_case ktls_keyupdate_test_cases[] = {
 	KUNIT_CASE_PARAM(transition_follows_table, step_gen_params),
 	KUNIT_CASE_PARAM(scenario_ends_in_state, scenario_gen_params),
-	KUNIT_CASE_PARAM(keyupdate_detected, detect_gen_params),
+	KUNIT_CASE_PARAM(keyupdate_found_in_stream, scan_gen_params),
 	KUNIT_CASE_PARAM(rekey_arguments_checked, rekey_gen_params),
 	{}
 };
