@@ -262,14 +262,18 @@ void ktls_rx_abort(struct sock *sk, struct ktls_context *kctx, int err)
 	sk_error_report(sk);
 }
 
-/* Readers may sleep on @ready without the lock; keep it in step. */
+/*
+ * Poll looks at @ready and sleeping readers at @parsed without the lock;
+ * keep them in step. While RX waits for a new key, a complete record
+ * cannot be decrypted: it is neither (KeyUpdate hook).
+ */
 void ktls_rx_update_ready(struct ktls_rx_sw *rx)
 {
-	bool ready = rx->err || !list_empty(&rx->plain) ||
-		     (rx->cur && rx->have == rx->cur->len &&
-		      !ktls_ku_rx_paused(rx));	/* KeyUpdate hook */
+	bool parsed = rx->cur && rx->have == rx->cur->len &&
+		      !ktls_ku_rx_paused(rx);
 
-	WRITE_ONCE(rx->ready, ready);
+	WRITE_ONCE(rx->parsed, parsed);
+	WRITE_ONCE(rx->ready, rx->err || !list_empty(&rx->plain) || parsed);
 }
 
 /*

@@ -8,6 +8,15 @@
  * plaintext on rx_sw.plain, from where reads copy it out; it leaves the
  * queue only when all of it was read, so partial reads, MSG_PEEK and
  * EFAULT lose nothing.
+ *
+ * Concurrent readers (recvmsg, splice_read, read_sock) are ordered by
+ * rx_sw.reader (owner.c): one at a time, from its first look at the
+ * records to its return, across every wait. A reader that sleeps keeps
+ * pointers into rx_sw.plain (the last record it peeked); nothing but the
+ * owner reads or frees those records, so they stay valid. While it
+ * sleeps, only the parser (softirq, or the release_sock() backlog) and
+ * setsockopt (a new RX key: parser state and the transform, never
+ * rx_sw.plain) run on the RX state.
  */
 #include <asm/ioctls.h>
 #include <linux/net.h>
@@ -37,31 +46,73 @@ void ktls_rx_init(struct ktls_context *kctx)
 {
 	struct ktls_rx_sw *rx = &kctx->rx_sw;
 
+	ktls_owner_init(&rx->reader);
 	INIT_LIST_HEAD(&rx->plain);
 	INIT_WORK(&rx->retry_work, ktls_parser_retry_work);
 }
 
-/* Free every record, decrypted or not. The socket is gone or stopped. */
+/*
+ * Free the records not on rx_sw.plain (ktls_rx_stop() emptied it while
+ * the socket could still be uncharged). The socket is gone or stopped.
+ */
 void ktls_rx_release(struct ktls_context *kctx)
 {
 	struct ktls_rx_sw *rx = &kctx->rx_sw;
-	struct ktls_rx_rec *rec, *tmp;
 
-	list_for_each_entry_safe(rec, tmp, &rx->plain, list) {
-		list_del(&rec->list);
-		kfree_sensitive(rec);
-	}
+	WARN_ON_ONCE(!list_empty(&rx->plain));
 	kfree_sensitive(rx->cur);
 	rx->cur = NULL;
 	rx->have = 0;
 	ktls_rx_spare_trim(rx);
 }
 
+/*
+ * Decrypted records wait on rx_sw.plain in kernel memory, charged to the
+ * socket's protocol and memory cgroup accounting as TCP charges the skbs
+ * of its receive queue. They are not added to sk_rmem_alloc: TCP would
+ * shrink its window for them and, having no read of its own to announce
+ * the window again when we free them, leave the peer to its zero-window
+ * probes. The amount is bounded instead by ktls_rx_plain_full().
+ */
+static void ktls_rx_plain_add(struct sock *sk, struct ktls_rx_sw *rx,
+			      struct ktls_rx_rec *rec)
+{
+	int size = sizeof(*rec) + rec->cap;
+	int delta = size - sk->sk_forward_alloc;
+
+	/* Over the limits the record is kept anyway: it is decrypted. */
+	if (!sk_has_account(sk) || delta <= 0 ||
+	    __sk_mem_schedule(sk, delta, SK_MEM_RECV)) {
+		sk_mem_charge(sk, size);
+		rec->charged = size;
+	}
+	rx->plain_mem += size;
+	list_add_tail(&rec->list, &rx->plain);
+}
+
 /* All of @rec was read. */
 static void ktls_rx_free_rec(struct ktls_rx_sw *rx, struct ktls_rx_rec *rec)
 {
 	list_del(&rec->list);
+	rx->plain_mem -= sizeof(*rec) + rec->cap;
+	if (rec->charged)
+		sk_mem_uncharge(rx->sk, rec->charged);
 	ktls_rx_rec_free(rx, rec, true);
+}
+
+/*
+ * Whether a reader may decrypt another record while @plain holds some.
+ * One record always may be: a reader must never wait for a record that
+ * sits complete in the parser. Beyond that, peeked records (the only ones
+ * that pile up) are held to SO_RCVBUF, as TCP holds its queue: a peek
+ * with a huge (aliased) buffer cannot make the socket hold unbounded
+ * kernel memory, and waits as a TCP peek past the buffer would.
+ */
+static bool ktls_rx_plain_full(const struct sock *sk,
+			       const struct ktls_rx_sw *rx)
+{
+	return !list_empty(&rx->plain) &&
+	       rx->plain_mem >= (u32)READ_ONCE(sk->sk_rcvbuf);
 }
 
 /*
@@ -111,7 +162,7 @@ static int ktls_rx_decrypt_cur(struct sock *sk, struct ktls_context *kctx)
 		ktls_rx_rec_free(rx, rec, true);
 		return 0;
 	}
-	list_add_tail(&rec->list, &rx->plain);
+	ktls_rx_plain_add(sk, rx, rec);
 	ktls_ku_rx_record(sk, kctx, rec);	/* KeyUpdate hook */
 	return 0;
 }
@@ -122,7 +173,8 @@ static int ktls_rx_decrypt_cur(struct sock *sk, struct ktls_context *kctx)
  * @kctx: its context
  * @prev: a record on rx_sw.plain, or NULL for the first one
  *
- * Return: a record, NULL when none is complete yet, or an ERR_PTR.
+ * Return: a record, NULL when none is complete yet (or none may be
+ * decrypted yet: ktls_rx_plain_full()), or an ERR_PTR.
  */
 static struct ktls_rx_rec *ktls_rx_next(struct sock *sk,
 					struct ktls_context *kctx,
@@ -139,6 +191,8 @@ static struct ktls_rx_rec *ktls_rx_next(struct sock *sk,
 		/* KeyUpdate hook: nothing is decrypted until the new key. */
 		if (ktls_ku_rx_paused(rx))
 			return ERR_PTR(-EKEYEXPIRED);
+		if (ktls_rx_plain_full(sk, rx))
+			return NULL;
 		rc = ktls_parser_advance(sk, kctx, GFP_KERNEL);
 		if (rc <= 0)
 			return rc ? ERR_PTR(rc) : NULL;
@@ -150,8 +204,21 @@ static struct ktls_rx_rec *ktls_rx_next(struct sock *sk,
 }
 
 /*
- * Sleep until the parser has something, the socket fails or the peer
- * closes. Return: 0 to look again, 1 at EOF, or a negative errno.
+ * Whether anything changed that a waiting reader has not seen. The reader
+ * owns rx_sw.plain, so only the parser can bring news: a record to
+ * decrypt, if the reader may decrypt one -- never "plain is not empty",
+ * which a peeking reader has already read through.
+ */
+static bool ktls_rx_news(const struct sock *sk, const struct ktls_rx_sw *rx)
+{
+	return (READ_ONCE(rx->parsed) && !ktls_rx_plain_full(sk, rx)) ||
+	       READ_ONCE(sk->sk_err) ||
+	       (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN);
+}
+
+/*
+ * Sleep until there is news (ktls_rx_news()), the time is up or a signal
+ * comes. Return: 0 to look again, 1 at EOF, or a negative errno.
  */
 static int ktls_rx_wait(struct sock *sk, struct ktls_rx_sw *rx, long *timeo)
 {
@@ -170,9 +237,7 @@ static int ktls_rx_wait(struct sock *sk, struct ktls_rx_sw *rx, long *timeo)
 
 	add_wait_queue(sk_sleep(sk), &wait);
 	sk_set_bit(SOCKWQ_ASYNC_WAITDATA, sk);
-	sk_wait_event(sk, timeo,
-		      READ_ONCE(rx->ready) || READ_ONCE(sk->sk_err) ||
-		      (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN), &wait);
+	sk_wait_event(sk, timeo, ktls_rx_news(sk, rx), &wait);
 	sk_clear_bit(SOCKWQ_ASYNC_WAITDATA, sk);
 	remove_wait_queue(sk_sleep(sk), &wait);
 	return 0;
@@ -426,9 +491,13 @@ int ktls_rx_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 
 	lock_sock(sk);
 	call.timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
-	call.target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
-	rc = ktls_rx_read_records(sk, kctx, msg, &call);
-	ktls_rx_read_done(sk, kctx);
+	rc = ktls_owner_acquire(sk, &kctx->rx_sw.reader, &call.timeo);
+	if (!rc) {
+		call.target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+		rc = ktls_rx_read_records(sk, kctx, msg, &call);
+		ktls_rx_read_done(sk, kctx);
+		ktls_owner_release(&kctx->rx_sw.reader);
+	}
 	release_sock(sk);
 	return rc;
 }
@@ -501,12 +570,17 @@ ssize_t ktls_rx_splice_read(struct socket *sock, loff_t *ppos,
 
 	lock_sock(sk);
 	call.timeo = sock_rcvtimeo(sk, flags & SPLICE_F_NONBLOCK);
+	rc = ktls_owner_acquire(sk, &kctx->rx_sw.reader, &call.timeo);
+	if (rc)
+		goto out;
 	rec = ktls_rx_wait_next(sk, kctx, NULL, &call);
 	if (IS_ERR_OR_NULL(rec))
 		rc = PTR_ERR_OR_ZERO(rec);
 	else
 		rc = ktls_rx_splice_rec(sk, rec, pipe, len, flags);
 	ktls_rx_read_done(sk, kctx);
+	ktls_owner_release(&kctx->rx_sw.reader);
+out:
 	release_sock(sk);
 	return rc;
 }
@@ -533,7 +607,8 @@ static int ktls_rx_feed_rec(struct ktls_rx_sw *rx, read_descriptor_t *desc,
  * read_sock for in-kernel readers: data records already complete, without
  * waiting; stops before a non-data record (EINVAL if it comes first).
  * Like tcp_read_sock() the caller holds the socket lock, in process
- * context (nvme-tcp does so): decryption may sleep.
+ * context (nvme-tcp does so): decryption may sleep. A reader asleep in
+ * recvmsg owns the records: then there is nothing to read (-EAGAIN).
  */
 int ktls_rx_read_sock(struct sock *sk, read_descriptor_t *desc,
 		      sk_read_actor_t read_actor)
@@ -541,8 +616,12 @@ int ktls_rx_read_sock(struct sock *sk, read_descriptor_t *desc,
 	struct ktls_context *kctx = ktls_sk_ctx(sk);
 	struct ktls_rx_rec *rec;
 	int copied = 0, rc = 0;
+	long nowait = 0;
 
 	sock_owned_by_me(sk);
+	rc = ktls_owner_acquire(sk, &kctx->rx_sw.reader, &nowait);
+	if (rc)
+		return rc;
 	while (desc->count) {
 		rec = ktls_rx_next(sk, kctx, NULL);
 		if (IS_ERR_OR_NULL(rec)) {
@@ -559,6 +638,7 @@ int ktls_rx_read_sock(struct sock *sk, read_descriptor_t *desc,
 		copied += rc;
 	}
 	ktls_rx_read_done(sk, kctx);
+	ktls_owner_release(&kctx->rx_sw.reader);
 	return copied ? copied : rc;
 }
 
@@ -649,11 +729,13 @@ void ktls_rx_start(struct sock *sk, struct ktls_context *kctx)
  *
  * Softirq cannot be in our data_ready while we own the socket, and the
  * retry work checks @started under the lock; the caller cancels the work
- * after releasing the lock.
+ * after releasing the lock. Records not read are freed here, while their
+ * memory can still be given back to the socket.
  */
 void ktls_rx_stop(struct sock *sk, struct ktls_context *kctx)
 {
 	struct ktls_rx_sw *rx = &kctx->rx_sw;
+	struct ktls_rx_rec *rec, *tmp;
 
 	if (!rx->started)
 		return;
@@ -661,4 +743,7 @@ void ktls_rx_stop(struct sock *sk, struct ktls_context *kctx)
 	WRITE_ONCE(sk->sk_data_ready, rx->saved_data_ready);
 	rx->started = false;
 	write_unlock_bh(&sk->sk_callback_lock);
+
+	list_for_each_entry_safe(rec, tmp, &rx->plain, list)
+		ktls_rx_free_rec(rx, rec);
 }

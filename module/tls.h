@@ -10,6 +10,7 @@
 #include <linux/completion.h>
 #include <linux/skmsg.h>
 #include <linux/sockptr.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <net/tls.h>
 
@@ -67,6 +68,22 @@ static inline u8 *ktls_info_field(const struct tls_crypto_info *info,
 	return (u8 *)info + offset;
 }
 
+/* ---- exclusive owner of a socket direction (owner.c) ---- */
+
+/*
+ * Held by one reader (RX) or one sender (TX) from its first look at the
+ * direction's state to its return, across every wait that drops the
+ * socket lock. Changed only under the socket lock.
+ */
+struct ktls_owner {
+	bool held;
+	wait_queue_head_t wq;		/* callers waiting for @held to clear */
+};
+
+void ktls_owner_init(struct ktls_owner *o);
+int ktls_owner_acquire(struct sock *sk, struct ktls_owner *o, long *timeo);
+void ktls_owner_release(struct ktls_owner *o);
+
 /* ---- the record format (record.c) ---- */
 
 /* Largest AEAD IV the crypto API takes for our suites: CCM's 16 bytes. */
@@ -97,6 +114,7 @@ int ktls_record_inner_type(const u8 *chunk, u32 len, u32 *pad);
 struct ktls_rx_rec {
 	struct list_head list;
 	u32 cap;			/* bytes @buf can hold */
+	u32 charged;			/* socket memory charged, on rx_sw.plain */
 	u32 len;			/* on the wire, header included */
 	u32 off;
 	u32 end;
@@ -119,11 +137,15 @@ struct ktls_hs_scan {
 
 /*
  * RX state. Changed only by the socket lock owner or by the parser in
- * softirq while nobody owns the socket, so the two never race; poll and
- * sleeping readers look at @ready alone.
+ * softirq while nobody owns the socket, so the two never race; poll looks
+ * at @ready alone, a sleeping reader at @parsed. @plain and the records on
+ * it belong to the reader owning @reader: nobody else reads or frees them
+ * while that reader sleeps.
  */
 struct ktls_rx_sw {
+	struct ktls_owner reader;	/* one reader at a time, across waits */
 	struct list_head plain;		/* decrypted records, oldest first */
+	u32 plain_mem;			/* memory charged for @plain */
 	struct ktls_rx_rec *cur;	/* record being assembled, or NULL */
 	struct ktls_rx_rec *spare;	/* a large buffer kept for reuse */
 	u8 hdr[TLS_HEADER_SIZE];	/* header, while @cur is not there */
@@ -131,6 +153,7 @@ struct ktls_rx_sw {
 	int err;			/* sticky: authentication failed */
 	bool stalled;			/* bad stream: read nothing more */
 	bool ready;			/* a record, an error: wake readers */
+	bool parsed;			/* the parser holds a record to decrypt */
 	bool started;			/* our data_ready is installed */
 	u8 ku_state;			/* enum ktls_ku_state (keyupdate.c) */
 	struct ktls_hs_scan hs;		/* handshake stream, TLS 1.3 */

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Exclusive ownership of one direction of a socket, held across waits.
+ *
+ * A reader that sleeps for more data (or a sender that sleeps for send
+ * buffer space) gives up the socket lock while it waits, but it still
+ * holds pointers into the direction's state: the last record it peeked,
+ * the record it is filling. A second caller let in meanwhile would free
+ * or change them under it (pitfall class "concurrent callers on one
+ * socket"). So each direction has an owner flag, taken and dropped under
+ * the socket lock and kept across every wait; other callers sleep
+ * interruptibly until it is free, within their own timeout.
+ */
+#include <linux/sched/signal.h>
+#include <linux/wait.h>
+#include <net/sock.h>
+
+#include "tls.h"
+
+void ktls_owner_init(struct ktls_owner *o)
+{
+	o->held = false;
+	init_waitqueue_head(&o->wq);
+}
+
+/**
+ * ktls_owner_acquire() - become the owner of @o, waiting if needed
+ * @sk: the socket, locked by the caller; unlocked while waiting
+ * @o: the owner flag of one direction
+ * @timeo: how long the caller may still wait; consumed by the wait
+ *
+ * Return: 0 when the caller owns @o; -EAGAIN when it is taken and the
+ * time is up (or was zero: MSG_DONTWAIT, SO_*TIMEO); the signal errno
+ * when interrupted.
+ */
+int ktls_owner_acquire(struct sock *sk, struct ktls_owner *o, long *timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+	while (o->held) {
+		if (!*timeo)
+			return -EAGAIN;
+		if (signal_pending(current))
+			return sock_intr_errno(*timeo);
+		add_wait_queue(&o->wq, &wait);
+		sk_wait_event(sk, timeo, !READ_ONCE(o->held), &wait);
+		remove_wait_queue(&o->wq, &wait);
+	}
+	WRITE_ONCE(o->held, true);
+	return 0;
+}
+
+/* Give @o up (socket lock held) and let the next waiter in. */
+void ktls_owner_release(struct ktls_owner *o)
+{
+	WRITE_ONCE(o->held, false);
+	wake_up_interruptible(&o->wq);
+}
