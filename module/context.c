@@ -17,7 +17,7 @@ struct ktls_context *ktls_ctx_create(struct sock *sk)
 	if (!kctx)
 		return NULL;
 
-	mutex_init(&kctx->base.tx_lock);
+	/* base.tx_lock stays unused: TX is owned through txsw.owner. */
 	kctx->base.sk = sk;
 	kctx->base.tx_conf = TLS_BASE;
 	kctx->base.rx_conf = TLS_BASE;
@@ -35,7 +35,6 @@ void ktls_ctx_free(struct ktls_context *kctx)
 {
 	ktls_rx_release(kctx);
 	ktls_keys_release(kctx);
-	mutex_destroy(&kctx->base.tx_lock);
 	kfree_rcu(kctx, base.rcu);
 }
 
@@ -66,7 +65,9 @@ static void ktls_ctx_detach(struct sock *sk, struct tls_context *ctx)
  * @timeout: linger time, passed on to TCP
  *
  * The TX and RX data paths add their flush and release steps here, under
- * the socket lock, before the socket is handed back to TCP.
+ * the socket lock, before the socket is handed back to TCP: TX hands TCP
+ * everything send() accepted (per SO_LINGER), RX gives back the memory
+ * of records nobody read.
  */
 void ktls_sk_close(struct sock *sk, long timeout)
 {
@@ -77,7 +78,7 @@ void ktls_sk_close(struct sock *sk, long timeout)
 	/* Before the socket lock: the TX worker takes it. */
 	ktls_tx_stop(kctx);
 	lock_sock(sk);
-	ktls_tx_release(sk, kctx);
+	ktls_tx_release(sk, kctx, timeout);
 	ktls_rx_stop(sk, kctx);
 	ktls_ctx_stats_close(sk, ctx);
 	ktls_ctx_detach(sk, ctx);

@@ -230,7 +230,7 @@ static int ktls_rekey_tx_request(struct ktls_context *kctx,
 }
 
 /*
- * Swap in the new TX key. The caller holds tx_lock, so no sender is
+ * Swap in the new TX key. The caller owns TX, so no sender is
  * between records: the open record (bytes given before this call) is
  * encrypted under the old key before the switch.
  */
@@ -241,7 +241,7 @@ static int ktls_rekey_tx(struct sock *sk, struct ktls_context *kctx,
 	unsigned int old_reqsize;
 	int rc;
 
-	lockdep_assert_held(&kctx->base.tx_lock);
+	WARN_ON_ONCE(!kctx->txsw.owner.held);
 	rc = ktls_tx_flush_open(sk, kctx);
 	if (rc)
 		return rc;
@@ -275,7 +275,7 @@ static int ktls_rekey_apply(struct sock *sk, struct ktls_context *kctx,
 
 /**
  * ktls_rekey() - TLS_TX / TLS_RX on a direction that has keys already
- * @sk: the socket, locked (and tx_lock held for TX)
+ * @sk: the socket, locked (and TX owned, for TX)
  * @kctx: its context
  * @optval: the user's crypto_info
  * @optlen: its length

@@ -78,6 +78,14 @@ static void ktls_build_prot(struct proto prot[][KTLS_NUM_CONF],
 	}
 }
 
+/* Everything accepted goes out before the FIN: see ktls_tx_shutdown(). */
+static int ktls_shutdown(struct socket *sock, int how)
+{
+	const struct ktls_family *fam = ktls_family_of(sock->sk);
+
+	return ktls_tx_shutdown(sock, how, fam->base_ops->shutdown);
+}
+
 /* Readable only with a whole record: see ktls_rx_poll_mask(). */
 static __poll_t ktls_poll(struct file *file, struct socket *sock,
 			  struct poll_table_struct *wait)
@@ -89,7 +97,8 @@ static __poll_t ktls_poll(struct file *file, struct socket *sock,
 
 /*
  * splice and read_sock read the TCP queue directly, bypassing recvmsg;
- * poll would report record fragments as readable.
+ * poll would report record fragments as readable; TCP's shutdown would
+ * send its FIN ahead of records the record layer still holds.
  */
 static void ktls_build_ops(struct ktls_family *fam,
 			   const struct proto_ops *base)
@@ -99,6 +108,8 @@ static void ktls_build_ops(struct ktls_family *fam,
 	for (tx = 0; tx < KTLS_NUM_CONF; tx++) {
 		for (rx = 0; rx < KTLS_NUM_CONF; rx++) {
 			fam->ops[tx][rx].rw = *base;
+			if (tx == TLS_SW)
+				fam->ops[tx][rx].rw.shutdown = ktls_shutdown;
 			if (rx != TLS_SW)
 				continue;
 			fam->ops[tx][rx].rw.splice_read = ktls_rx_splice_read;

@@ -151,20 +151,31 @@ int ktls_setsockopt(struct sock *sk, int level, int optname,
 		    sockptr_t optval, unsigned int optlen)
 {
 	struct ktls_context *kctx = ktls_sk_ctx(sk);
+	long timeo;
 	int rc;
 
 	if (level != SOL_TLS)
 		return kctx->base.sk_proto->setsockopt(sk, level, optname,
 						       optval, optlen);
 
-	/* KeyUpdate hook: a TX key change waits for senders to finish. */
-	if (optname == TLS_TX)
-		mutex_lock(&kctx->base.tx_lock);
 	lock_sock(sk);
-	rc = ktls_set(sk, kctx, optname, optval, optlen);
+	if (optname != TLS_TX) {
+		rc = ktls_set(sk, kctx, optname, optval, optlen);
+		goto out;
+	}
+	/*
+	 * KeyUpdate hook: a TX key changes between records, as the TX
+	 * owner, after a sender asleep with a half-filled record is done;
+	 * waiting for it is interruptible and honours SO_SNDTIMEO.
+	 */
+	timeo = sock_sndtimeo(sk, false);
+	rc = ktls_tx_lock(sk, kctx, &timeo);
+	if (!rc) {
+		rc = ktls_set(sk, kctx, optname, optval, optlen);
+		ktls_tx_unlock(sk, kctx);
+	}
+out:
 	release_sock(sk);
-	if (optname == TLS_TX)
-		mutex_unlock(&kctx->base.tx_lock);
 	return rc;
 }
 

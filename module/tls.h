@@ -172,11 +172,14 @@ struct ktls_rx_sw {
 struct ktls_tx_rec;
 
 /*
- * TX record layer of one socket. @open and @queue change only with both
- * the socket lock and base.tx_lock held, or in close once the worker is
- * disabled; @queued is also read by the sk_write_space hook, in softirq.
+ * TX record layer of one socket. @open and @queue change only under the
+ * socket lock, by the caller owning @owner (held across its waits for
+ * memory), by the worker while nobody owns it, or in close once the
+ * worker is disabled; @queued is also read by the sk_write_space hook, in
+ * softirq. (base.tx_lock is not used: a mutex cannot honour SO_SNDTIMEO.)
  */
 struct ktls_tx {
+	struct ktls_owner owner;	/* one sender, rekey or flush at a time */
 	struct ktls_tx_rec *open;	/* record taking plaintext, or NULL */
 	struct list_head queue;		/* encrypted records, oldest first */
 	struct delayed_work work;	/* pushes @queue when TCP has room */
@@ -184,6 +187,7 @@ struct ktls_tx {
 	u8 aad[TLS_MAX_AAD_SIZE];	/* heap memory: crypto may DMA it */
 	u8 iv[KTLS_AEAD_IV_MAX];
 	bool queued;			/* @queue not empty */
+	bool work_missed;		/* the worker found TX owned */
 	int push_flags;			/* MSG_DONTWAIT of the last sender */
 	int err;			/* sticky: no record may be sent */
 };
@@ -273,11 +277,16 @@ int ktls_getsockopt(struct sock *sk, int level, int optname,
 
 int ktls_tx_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
 void ktls_tx_splice_eof(struct socket *sock);
+int ktls_tx_shutdown(struct socket *sock, int how,
+		     int (*tcp_shutdown)(struct socket *sock, int how));
+int ktls_tx_lock(struct sock *sk, struct ktls_context *kctx, long *timeo);
+void ktls_tx_unlock(struct sock *sk, struct ktls_context *kctx);
 bool ktls_tx_record_open(const struct ktls_context *kctx);
 int ktls_tx_flush_open(struct sock *sk, struct ktls_context *kctx);
 void ktls_tx_init(struct ktls_context *kctx);
 void ktls_tx_stop(struct ktls_context *kctx);
-void ktls_tx_release(struct sock *sk, struct ktls_context *kctx);
+void ktls_tx_release(struct sock *sk, struct ktls_context *kctx,
+		     long timeout);
 int ktls_rx_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		    int flags, int *addr_len);
 ssize_t ktls_rx_splice_read(struct socket *sock, loff_t *ppos,

@@ -8,9 +8,15 @@
  *
  * A socket has at most one open record (taking plaintext) and a short
  * queue of encrypted records TCP has not taken in full yet. sendmsg,
- * splice_eof and the TX worker touch them holding base.tx_lock and the
- * socket lock; close runs when nobody else can, after the worker is
+ * splice_eof, shutdown and a TX rekey touch them as the TX owner
+ * (ktls_tx_lock(): one at a time, held across their waits for memory,
+ * waited for interruptibly and within SO_SNDTIMEO); the worker only while
+ * nobody owns TX; close when nobody else can, after the worker is
  * disabled.
+ *
+ * A byte send() accepted reaches TCP before our FIN: what TCP could not
+ * take yet stays queued, and shutdown(SHUT_WR) and close hand all of it to
+ * TCP before TCP's own shutdown (ktls_tx_flush_all()).
  *
  * Encryption waits for the AEAD to finish, also when the transform is
  * asynchronous (cryptd): a request never outlives the call that made it,
@@ -19,6 +25,7 @@
 #include <crypto/aead.h>
 #include <linux/bvec.h>
 #include <linux/scatterlist.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <net/sock.h>
@@ -335,6 +342,51 @@ static int ktls_tx_close_push(struct sock *sk, struct ktls_context *kctx,
 	return rc == -EAGAIN ? 0 : rc;
 }
 
+/*
+ * What the record layer still holds beyond TCP, in bytes on the wire (an
+ * open record counted at its largest).
+ */
+static u32 ktls_tx_held(const struct ktls_tx *tx)
+{
+	const struct ktls_tx_rec *rec;
+	u32 held = tx->open ? KTLS_TX_REC_MAX : 0;
+
+	list_for_each_entry(rec, &tx->queue, list)
+		held += rec->wire_len - rec->sent;
+	return held;
+}
+
+/*
+ * shutdown(SHUT_WR) or close, as the TX owner: no byte can follow, so
+ * close the open record and make TCP take everything queued, even past
+ * SO_SNDBUF -- at most what ktls_tx_held() counts, a record or two, the
+ * way TCP itself queues its FIN regardless -- instead of leaving it
+ * behind the FIN. Only a failed connection or memory pressure beyond
+ * TCP's own limits (the socket is then reported as a sender would see
+ * it) keeps bytes back. Return: 0 once all went, else an error.
+ */
+static int ktls_tx_flush_all(struct sock *sk, struct ktls_context *kctx)
+{
+	struct ktls_tx *tx = &kctx->txsw;
+	int sndbuf = sk->sk_sndbuf;
+	long nowait = 0;
+	u64 room;
+	int rc;
+
+	if (!tx->open && list_empty(&tx->queue))
+		return 0;
+	/* Nobody else runs: we own the socket, the write is undone below. */
+	room = (u64)sk->sk_wmem_queued + 2 * ktls_tx_held(tx) + SZ_64K;
+	WRITE_ONCE(sk->sk_sndbuf, (int)min_t(u64, room, INT_MAX));
+	rc = ktls_tx_close_open(sk, kctx, &nowait);
+	if (!rc)
+		rc = ktls_tx_push(sk, kctx, MSG_DONTWAIT);
+	WRITE_ONCE(sk->sk_sndbuf, sndbuf);
+	if (tx->err)
+		ktls_tx_report(sk, kctx);
+	return rc;
+}
+
 static void ktls_tx_write_space(struct sock *sk)
 {
 	struct ktls_context *kctx = ktls_ctx(tls_get_ctx(sk));
@@ -345,8 +397,9 @@ static void ktls_tx_write_space(struct sock *sk)
 }
 
 /*
- * Push what sendmsg left queued. A sender holding tx_lock pushes on its
- * own, but it may stop short just as TCP made room, so look again soon.
+ * Push what sendmsg left queued, once TCP has room. While a caller owns
+ * TX (asleep, its records in hand) the worker stands aside; the owner
+ * runs it again when it lets go (ktls_tx_unlock()).
  */
 static void ktls_tx_work(struct work_struct *work)
 {
@@ -355,15 +408,38 @@ static void ktls_tx_work(struct work_struct *work)
 	struct ktls_context *kctx = container_of(tx, struct ktls_context, txsw);
 	struct sock *sk = kctx->base.sk;
 
-	if (!mutex_trylock(&kctx->base.tx_lock)) {
-		if (READ_ONCE(tx->queued))
-			schedule_delayed_work(&tx->work, msecs_to_jiffies(10));
-		return;
-	}
 	lock_sock(sk);
-	ktls_tx_push(sk, kctx, MSG_DONTWAIT);
+	if (tx->owner.held)
+		tx->work_missed = true;
+	else
+		ktls_tx_push(sk, kctx, MSG_DONTWAIT);
 	release_sock(sk);
-	mutex_unlock(&kctx->base.tx_lock);
+}
+
+/**
+ * ktls_tx_lock() - become the TX owner
+ * @sk: the socket, locked; unlocked while waiting
+ * @kctx: its context
+ * @timeo: how long the caller may wait (SO_SNDTIMEO, 0 for MSG_DONTWAIT)
+ *
+ * Return: 0, -EAGAIN when another caller kept TX past @timeo, or the
+ * signal errno.
+ */
+int ktls_tx_lock(struct sock *sk, struct ktls_context *kctx, long *timeo)
+{
+	return ktls_owner_acquire(sk, &kctx->txsw.owner, timeo);
+}
+
+/* Give TX up (socket lock held); run the worker if it stood aside. */
+void ktls_tx_unlock(struct sock *sk, struct ktls_context *kctx)
+{
+	struct ktls_tx *tx = &kctx->txsw;
+
+	ktls_owner_release(&tx->owner);
+	if (tx->work_missed) {
+		tx->work_missed = false;
+		schedule_delayed_work(&tx->work, 0);
+	}
 }
 
 /* First send: the AEAD request and the sk_write_space hook. */
@@ -488,9 +564,11 @@ static int ktls_tx_copy_loop(struct sock *sk, struct ktls_context *kctx,
 		if (!rc && !ktls_tx_room(kctx))
 			rc = ktls_tx_close_push(sk, kctx, flags, &timeo);
 	}
-	/* Without MSG_MORE the record ends here, even after an error. */
-	if (kctx->txsw.open && (!(msg->msg_flags & MSG_MORE) ||
-				type != TLS_RECORD_TYPE_DATA)) {
+	/*
+	 * Without MSG_MORE the record ends here, even after an error, and
+	 * what is queued is pushed (a zero-length send() included).
+	 */
+	if (!(msg->msg_flags & MSG_MORE) || type != TLS_RECORD_TYPE_DATA) {
 		int rc2 = ktls_tx_close_push(sk, kctx, flags, &timeo);
 
 		rc = rc ? rc : rc2;
@@ -530,6 +608,7 @@ static int ktls_tx_sendmsg_locked(struct sock *sk, struct ktls_context *kctx,
 int ktls_tx_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 {
 	struct ktls_context *kctx = ktls_sk_ctx(sk);
+	long timeo;
 	int rc;
 
 	if (msg->msg_flags & ~KTLS_TX_MSG_FLAGS)
@@ -537,29 +616,75 @@ int ktls_tx_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 	if ((msg->msg_flags & (MSG_MORE | MSG_EOR)) == (MSG_MORE | MSG_EOR))
 		return -EINVAL;
 
-	rc = mutex_lock_interruptible(&kctx->base.tx_lock);
-	if (rc)
-		return rc;
 	lock_sock(sk);
-	rc = ktls_tx_sendmsg_locked(sk, kctx, msg);
+	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
+	rc = ktls_tx_lock(sk, kctx, &timeo);
+	if (!rc) {
+		rc = ktls_tx_sendmsg_locked(sk, kctx, msg);
+		ktls_tx_unlock(sk, kctx);
+	}
 	release_sock(sk);
-	mutex_unlock(&kctx->base.tx_lock);
 	return rc;
 }
 
-/* A splice ended without SPLICE_F_MORE: the open record ends too. */
+/*
+ * A splice ended without SPLICE_F_MORE: the open record ends too. If TX
+ * cannot be had in time the record stays open, to be closed by the next
+ * send, shutdown or close.
+ */
 void ktls_tx_splice_eof(struct socket *sock)
 {
 	struct ktls_context *kctx = ktls_sk_ctx(sock->sk);
 	struct sock *sk = sock->sk;
 	long timeo;
 
-	mutex_lock(&kctx->base.tx_lock);
 	lock_sock(sk);
 	timeo = sock_sndtimeo(sk, kctx->txsw.push_flags & MSG_DONTWAIT);
-	ktls_tx_close_push(sk, kctx, kctx->txsw.push_flags, &timeo);
+	if (!ktls_tx_lock(sk, kctx, &timeo)) {
+		ktls_tx_close_push(sk, kctx, kctx->txsw.push_flags, &timeo);
+		ktls_tx_unlock(sk, kctx);
+	}
 	release_sock(sk);
-	mutex_unlock(&kctx->base.tx_lock);
+}
+
+/**
+ * ktls_tx_shutdown() - proto_ops->shutdown of a socket with TX keys
+ * @sock: the socket
+ * @how: SHUT_RD, SHUT_WR or SHUT_RDWR
+ * @tcp_shutdown: the shutdown of the ops we replaced
+ *
+ * TCP queues its FIN behind what it holds, but not behind what the record
+ * layer holds: so everything accepted goes to TCP first, and TX stays
+ * owned until TCP's shutdown is done, so that no sender slips a record in
+ * behind the FIN (it then fails with EPIPE). Waiting for a sender that
+ * owns TX honours SO_SNDTIMEO and signals; then nothing is shut down.
+ *
+ * Return: 0 or a negative errno.
+ */
+int ktls_tx_shutdown(struct socket *sock, int how,
+		     int (*tcp_shutdown)(struct socket *sock, int how))
+{
+	struct ktls_context *kctx = ktls_sk_ctx(sock->sk);
+	struct sock *sk = sock->sk;
+	long timeo;
+	int rc;
+
+	if (how != SHUT_WR && how != SHUT_RDWR)
+		return tcp_shutdown(sock, how);
+	lock_sock(sk);
+	timeo = sock_sndtimeo(sk, false);
+	rc = ktls_tx_lock(sk, kctx, &timeo);
+	if (rc) {
+		release_sock(sk);
+		return rc;
+	}
+	ktls_tx_flush_all(sk, kctx);
+	release_sock(sk);
+	rc = tcp_shutdown(sock, how);
+	lock_sock(sk);
+	ktls_tx_unlock(sk, kctx);
+	release_sock(sk);
+	return rc;
 }
 
 /*
@@ -575,8 +700,8 @@ bool ktls_tx_record_open(const struct ktls_context *kctx)
 }
 
 /*
- * Key update (keyupdate.c), tx_lock held: the open record was filled for
- * the old key, so it is encrypted and queued before the key changes.
+ * Key update (keyupdate.c), as the TX owner: the open record was filled
+ * for the old key, so it is encrypted and queued before the key changes.
  */
 int ktls_tx_flush_open(struct sock *sk, struct ktls_context *kctx)
 {
@@ -589,6 +714,7 @@ int ktls_tx_flush_open(struct sock *sk, struct ktls_context *kctx)
 
 void ktls_tx_init(struct ktls_context *kctx)
 {
+	ktls_owner_init(&kctx->txsw.owner);
 	INIT_LIST_HEAD(&kctx->txsw.queue);
 	INIT_DELAYED_WORK(&kctx->txsw.work, ktls_tx_work);
 }
@@ -600,18 +726,25 @@ void ktls_tx_stop(struct ktls_context *kctx)
 }
 
 /*
- * Close, under the socket lock. As upstream, encrypted records still go to
- * TCP (waiting only if the last sender would have waited), while a record
- * left open by MSG_MORE is dropped.
+ * Close, under the socket lock, @timeout the SO_LINGER time (0 without
+ * it). Like TCP's close, everything accepted is sent -- a record left
+ * open by MSG_MORE included, as TCP sends corked data -- unless SO_LINGER
+ * with a zero time asks for a reset. What memory pressure keeps from TCP
+ * is waited for up to the linger time, then dropped.
  */
-void ktls_tx_release(struct sock *sk, struct ktls_context *kctx)
+void ktls_tx_release(struct sock *sk, struct ktls_context *kctx,
+		     long timeout)
 {
 	struct ktls_tx *tx = &kctx->txsw;
 	struct ktls_tx_rec *rec, *tmp;
 
 	if (!tx->req)
 		return;
-	ktls_tx_push(sk, kctx, tx->push_flags);
+	if (!sock_flag(sk, SOCK_LINGER) || sk->sk_lingertime) {
+		while (ktls_tx_flush_all(sk, kctx) == -EAGAIN && timeout &&
+		       !sk_stream_wait_memory(sk, &timeout))
+			;
+	}
 	list_for_each_entry_safe(rec, tmp, &tx->queue, list) {
 		list_del(&rec->list);
 		ktls_tx_rec_free(sk, rec);
