@@ -106,11 +106,22 @@ static void peer_seq_inc(struct peer *p)
 		;
 }
 
+/*
+ * Seal @len bytes of @in into @out, the tag after them. CCM takes the
+ * message length before the AAD. An empty CCM message still needs its
+ * data update: OpenSSL 3.0's CCM provider computes the tag only in an
+ * update that has both an input and an output buffer (a NULL input is
+ * taken as EVP_EncryptFinal(), a NULL output as the AAD or the length),
+ * and refuses EVP_CTRL_AEAD_GET_TAG without one. So the update is made
+ * with non-NULL pointers and length 0. GCM and ChaCha20-Poly1305 need no
+ * update for an empty message and get none.
+ */
 static int peer_aead(const struct peer *p, const unsigned char *nonce,
 		     const unsigned char *aad, int aad_len,
 		     const unsigned char *in, int len, unsigned char *out)
 {
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	static const unsigned char none[1];
 	int n, ok;
 
 	ok = ctx && EVP_EncryptInit_ex(ctx, p->evp, NULL, NULL, NULL) &&
@@ -122,7 +133,8 @@ static int peer_aead(const struct peer *p, const unsigned char *nonce,
 	if (ok && p->ccm)
 		ok = EVP_EncryptUpdate(ctx, NULL, &n, NULL, len);
 	ok = ok && EVP_EncryptUpdate(ctx, NULL, &n, aad, aad_len) &&
-	     (len == 0 || EVP_EncryptUpdate(ctx, out, &n, in, len)) &&
+	     ((len == 0 && !p->ccm) ||
+	      EVP_EncryptUpdate(ctx, out, &n, in ? in : none, len)) &&
 	     EVP_EncryptFinal_ex(ctx, out + len, &n) &&
 	     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, PEER_TAG,
 				 out + len);
