@@ -13,9 +13,11 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/time.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <linux/sockios.h>
 
 #include "cryptd_util.h"
@@ -962,6 +964,222 @@ TEST_F(rx, urgent_data_fails_stream)
 	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), 6);
 	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), -1);
 	EXPECT_EQ(errno, EBADMSG);
+}
+
+/* ---- concurrent readers and waits (one reader at a time) ---- */
+
+struct peek_call {
+	int fd, flags, len;
+	ssize_t ret;
+	unsigned char buf[400];
+};
+
+static void *recv_thread(void *arg)
+{
+	struct peek_call *c = arg;
+
+	c->ret = recv(c->fd, c->buf, c->len, c->flags);
+	return NULL;
+}
+
+static void stream_bytes(unsigned char *b, int off, int len)
+{
+	int i;
+
+	for (i = 0; i < len; i++)
+		b[i] = (unsigned char)(off + i) * 7;
+}
+
+/*
+ * A reader asleep in MSG_PEEK | MSG_WAITALL holds the records it peeked;
+ * a second reader waits for it instead of consuming (and freeing) them
+ * under it. Both see the stream from its start.
+ */
+TEST_F(rx, peek_waitall_excludes_second_reader)
+{
+	struct peek_call a = { .fd = self->fd, .len = 200,
+			       .flags = MSG_PEEK | MSG_WAITALL };
+	struct peek_call b = { .fd = self->fd, .len = 200 };
+	unsigned char want[300];
+	pthread_t ta, tb;
+
+	stream_bytes(want, 0, sizeof(want));
+	set_timeo(self->fd, 5000);
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, want, 100);
+	ASSERT_EQ(pthread_create(&ta, NULL, recv_thread, &a), 0);
+	usleep(100000);
+	ASSERT_EQ(pthread_create(&tb, NULL, recv_thread, &b), 0);
+	usleep(100000);
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, want + 100, 200);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	ASSERT_EQ(a.ret, 200);
+	EXPECT_EQ(memcmp(a.buf, want, 200), 0);
+	ASSERT_EQ(b.ret, 200);
+	EXPECT_EQ(memcmp(b.buf, want, 200), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, sizeof(self->buf), 0), 100);
+	EXPECT_EQ(memcmp(self->buf, want + 200, 100), 0);
+}
+
+static long thread_cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_alarm(int sig)
+{
+}
+
+/*
+ * A peeking reader waiting for more than is there sleeps (records it has
+ * seen are no reason to wake) and SO_RCVTIMEO ends the wait with what it
+ * has, as TCP does. The alarm only ends a spin, should there be one.
+ */
+TEST_F(rx, peek_waitall_sleeps_until_timeout)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	long cpu, wall;
+	ssize_t n;
+
+	ASSERT_EQ(sigaction(SIGALRM, &sa, NULL), 0);
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, self->rec, 100);
+	set_timeo(self->fd, 300);
+	usleep(20000);
+	alarm(3);
+	cpu = thread_cpu_ms();
+	wall = wall_ms();
+	n = recv(self->fd, self->buf, 200, MSG_PEEK | MSG_WAITALL);
+	cpu = thread_cpu_ms() - cpu;
+	wall = wall_ms() - wall;
+	alarm(0);
+	EXPECT_EQ(n, 100);
+	EXPECT_GE(wall, 250);
+	EXPECT_LT(wall, 2500);
+	EXPECT_LT(cpu, 100);
+	/* Nothing queued at all: the timeout gives EAGAIN. */
+	EXPECT_EQ(recv(self->fd, self->buf, 200, 0), 100);
+	EXPECT_EQ(recv(self->fd, self->buf, 200, MSG_PEEK | MSG_WAITALL), -1);
+	EXPECT_EQ(errno, EAGAIN);
+}
+
+/*
+ * TLS 1.2 has no KeyUpdate: a handshake message of type 24 there is just
+ * a handshake record, and reading goes on behind it.
+ */
+TEST_F(rx, tls12_handshake_24_does_not_pause)
+{
+	static const unsigned char hs[] = { 24, 0, 0, 1, 0 };
+	int type;
+
+	if (variant->version != TLS_1_2_VERSION)
+		SKIP(return, "TLS 1.2 only");
+	send_rec(_metadata, self->peer, &self->p, REC_HANDSHAKE, hs, sizeof(hs));
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "abc", 3);
+	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 5);
+	EXPECT_EQ(type, REC_HANDSHAKE);
+	set_timeo(self->fd, 2000);
+	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 3);
+	EXPECT_EQ(type, REC_DATA);
+	EXPECT_EQ(memcmp(self->buf, "abc", 3), 0);
+}
+
+/*
+ * TLS 1.3: a KeyUpdate behind another handshake message of the same
+ * record (RFC 8446 5.1 allows it) pauses RX like one alone; the record
+ * after it is not decrypted with the old key.
+ */
+TEST_F(rx, tls13_keyupdate_after_other_message)
+{
+	static const unsigned char hs[] = {
+		4, 0, 0, 3, 9, 24, 9,	/* NewSessionTicket, body 3 bytes */
+		24, 0, 0, 1, 0,		/* KeyUpdate */
+	};
+	int type;
+
+	if (variant->version != TLS_1_3_VERSION)
+		SKIP(return, "TLS 1.3 only");
+	send_rec(_metadata, self->peer, &self->p, REC_HANDSHAKE, hs, sizeof(hs));
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "abc", 3);
+	usleep(20000);
+	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), (ssize_t)sizeof(hs));
+	EXPECT_EQ(type, REC_HANDSHAKE);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, MSG_DONTWAIT), -1);
+	EXPECT_EQ(errno, EKEYEXPIRED);
+}
+
+struct bulk_send {
+	int fd;
+	struct peer *p;
+	int records;
+};
+
+/* @records full records of the stream_bytes() pattern, then return. */
+static void *bulk_sender(void *arg)
+{
+	struct bulk_send *s = arg;
+	unsigned char *rec = malloc(PEER_MAX_REC), *data = malloc(16384);
+	int i, n;
+
+	for (i = 0; i < s->records; i++) {
+		stream_bytes(data, i * 16384, 16384);
+		n = peer_seal(s->p, REC_DATA, data, 16384, rec);
+		if (send_all(s->fd, rec, n))
+			break;
+	}
+	free(data);
+	free(rec);
+	return NULL;
+}
+
+/*
+ * Peeking with a huge buffer (one page aliased a thousand times) holds
+ * decrypted records in the kernel: no more than about SO_RCVBUF of them,
+ * as TCP holds its queue, however long the peeks go on. Nothing is lost.
+ */
+TEST_F(rx, peek_memory_bounded_by_rcvbuf)
+{
+	struct bulk_send s = { .fd = self->peer, .p = &self->p,
+			       .records = 32 };
+	static unsigned char page[65536], want[16384];
+	struct iovec iov[1024];
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 1024 };
+	int rcvbuf = 16384, i, rec;
+	socklen_t len = sizeof(rcvbuf);
+	ssize_t n, most = 0;
+	pthread_t thr;
+
+	ASSERT_EQ(setsockopt(self->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+			     sizeof(rcvbuf)), 0);
+	ASSERT_EQ(getsockopt(self->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len), 0);
+	for (i = 0; i < 1024; i++)
+		iov[i] = (struct iovec){ .iov_base = page, .iov_len = sizeof(page) };
+	ASSERT_EQ(pthread_create(&thr, NULL, bulk_sender, &s), 0);
+	for (i = 0; i < 20; i++) {
+		usleep(30000);
+		n = recvmsg(self->fd, &msg, MSG_PEEK | MSG_DONTWAIT);
+		if (n > most)
+			most = n;
+	}
+	TH_LOG("largest peek %zd bytes, SO_RCVBUF %d", most, rcvbuf);
+	EXPECT_LE(most, rcvbuf + 16384);
+	set_timeo(self->fd, 10000);
+	for (rec = 0; rec < s.records; rec++) {
+		stream_bytes(want, rec * 16384, 16384);
+		ASSERT_EQ(recv(self->fd, self->buf, 16384, MSG_WAITALL), 16384);
+		ASSERT_EQ(memcmp(self->buf, want, 16384), 0);
+	}
+	pthread_join(thr, NULL);
 }
 
 /*
