@@ -8,7 +8,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/time.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -320,6 +323,90 @@ TEST_F(rekey, keyupdate_wakes_sleeping_reader)
 	ASSERT_EQ(send(self->fd, "later", 6, 0), 6);
 	ASSERT_EQ(pthread_join(t, &rc), 0);
 	EXPECT_EQ((long)rc, 0);
+}
+
+/* A blocking send of 1 MiB into a peer that is not reading (yet). */
+static void *send_big(void *arg)
+{
+	static char big[1 << 20];
+
+	return (void *)(long)send(*(int *)arg, big, sizeof(big), 0);
+}
+
+/* The safety net of the test below: read everything after 3 s. */
+static void *drain_later(void *arg)
+{
+	struct timeval tv = { .tv_sec = 1 };
+	int fd = *(int *)arg;
+	char buf[16384];
+
+	sleep(3);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (recv(fd, buf, sizeof(buf), 0) > 0)
+		;
+	return NULL;
+}
+
+static void on_alarm(int sig)
+{
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A TX rekey behind a sender asleep on a zero window waits for it, but
+ * interruptibly (a signal ends the wait with EINTR) and within
+ * SO_SNDTIMEO (EAGAIN) -- never in D state for as long as the peer likes.
+ * The sender is only released (by reading) after both checks.
+ */
+TEST_F(rekey, tx_rekey_behind_blocked_sender_interruptible)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct timeval tv = { .tv_usec = 200000 };
+	sigset_t alrm, old;
+	pthread_t ts, td;
+	int sndbuf = 16384;
+	long start;
+	void *sent;
+
+	ASSERT_EQ(setsockopt(self->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+			     sizeof(sndbuf)), 0);
+	ASSERT_EQ(sigaction(SIGALRM, &sa, NULL), 0);
+	/* The alarm is for this thread only: the others block it. */
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &alrm, &old);
+	ASSERT_EQ(pthread_create(&ts, NULL, send_big, &self->fd), 0);
+	ASSERT_EQ(pthread_create(&td, NULL, drain_later, &self->cfd), 0);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	usleep(300000);	/* the sender is asleep, owning TX */
+
+	alarm(1);
+	start = now_ms();
+	EXPECT_EQ(set_key(self->fd, TLS_TX, TLS_1_3_VERSION,
+			  variant->cipher, 1), -1);
+	EXPECT_EQ(errno, EINTR);
+	EXPECT_LT(now_ms() - start, 2000);
+	alarm(0);
+
+	ASSERT_EQ(setsockopt(self->fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+			     sizeof(tv)), 0);
+	start = now_ms();
+	EXPECT_EQ(set_key(self->fd, TLS_TX, TLS_1_3_VERSION,
+			  variant->cipher, 1), -1);
+	EXPECT_EQ(errno, EAGAIN);
+	EXPECT_LT(now_ms() - start, 1000);
+
+	/* Its later pushes honour the SO_SNDTIMEO set above: maybe short. */
+	ASSERT_EQ(pthread_join(ts, &sent), 0);
+	EXPECT_GT((long)sent, 0);
+	ASSERT_EQ(pthread_join(td, NULL), 0);
 }
 
 struct race {

@@ -790,8 +790,9 @@ TEST_F(tx, signal_interrupts_send)
 	EXPECT_TRUE(wire_idle(self->peer));
 }
 
-/* Records closed before close() arrive; the open MSG_MORE one is dropped,
- * as upstream does.
+/*
+ * Records closed before close() arrive, and so does the one left open by
+ * MSG_MORE: TCP sends corked data on close too.
  */
 TEST_F(tx, close_with_pending)
 {
@@ -802,6 +803,7 @@ TEST_F(tx, close_with_pending)
 	EXPECT_RECORD(23, self->buf, REC_MAX);
 	EXPECT_RECORD(23, self->buf + REC_MAX, REC_MAX);
 	EXPECT_RECORD(23, self->buf + 2 * REC_MAX, REC_MAX);
+	EXPECT_RECORD(23, self->buf, 10);
 	EXPECT_EQ(peer_read(&self->p, self->peer, &self->r), 0);
 }
 
@@ -813,6 +815,129 @@ TEST_F(tx, shutdown_wr)
 	EXPECT_EQ(peer_read(&self->p, self->peer, &self->r), 0);
 	EXPECT_EQ(send(self->fd, self->buf, 10, MSG_NOSIGNAL), -1);
 	EXPECT_EQ(errno, EPIPE);
+}
+
+/* shutdown(SHUT_WR) ends an open MSG_MORE record before the FIN. */
+TEST_F(tx, shutdown_sends_open_record)
+{
+	ASSERT_EQ(send(self->fd, self->buf, 10, MSG_MORE), 10);
+	ASSERT_EQ(shutdown(self->fd, SHUT_WR), 0);
+	EXPECT_RECORD(23, self->buf, 10);
+	EXPECT_EQ(peer_read(&self->p, self->peer, &self->r), 0);
+}
+
+/* The stream the ending tests send: byte i is buf[i % STREAM_PERIOD]. */
+#define STREAM_PERIOD	32768
+
+static void make_periodic(unsigned char *buf)
+{
+	memcpy(buf + STREAM_PERIOD, buf, STREAM_PERIOD);
+}
+
+/*
+ * Non-blocking sends of 1..20 KB into a peer that does not read, until
+ * EAGAIN: part of what send() accepted is still with the record layer.
+ */
+static long send_until_eagain(int fd, const unsigned char *buf)
+{
+	unsigned int seed = 3;
+	int sndbuf = 16384;
+	long sent = 0, n;
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	for (;;) {
+		n = send(fd, buf + sent % STREAM_PERIOD,
+			 1000 + rand_r(&seed) % 19000, MSG_DONTWAIT);
+		if (n < 0)
+			return errno == EAGAIN ? sent : -1;
+		sent += n;
+	}
+}
+
+/*
+ * Read the stream to EOF. Return: how many bytes came before a clean EOF
+ * and matched the stream, or -1 when the ending was not clean.
+ */
+static long stream_until_eof(struct peer *p, int fd, struct rec *r,
+			     const unsigned char *buf)
+{
+	long n = 0;
+	int rc, i;
+
+	while ((rc = peer_read(p, fd, r)) == 1) {
+		if (r->type != 23)
+			return -1;
+		for (i = 0; i < r->len; i++, n++)
+			if (r->data[i] != buf[n % STREAM_PERIOD])
+				return -1;
+	}
+	return rc ? -1 : n;
+}
+
+/* Everything a non-blocking sender was told was sent arrives: shutdown. */
+TEST_F(tx, shutdown_after_eagain_loses_nothing)
+{
+	long sent;
+
+	make_periodic(self->buf);
+	sent = send_until_eagain(self->fd, self->buf);
+	ASSERT_GT(sent, 0);
+	ASSERT_EQ(shutdown(self->fd, SHUT_WR), 0);
+	EXPECT_EQ(stream_until_eof(&self->p, self->peer, &self->r, self->buf),
+		  sent);
+}
+
+/* The same ending with close(). */
+TEST_F(tx, close_after_eagain_loses_nothing)
+{
+	long sent;
+
+	make_periodic(self->buf);
+	sent = send_until_eagain(self->fd, self->buf);
+	ASSERT_GT(sent, 0);
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(stream_until_eof(&self->p, self->peer, &self->r, self->buf),
+		  sent);
+}
+
+/* A blocking sender cut short by SO_SNDTIMEO, then close(). */
+TEST_F(tx, close_after_sndtimeo_loses_nothing)
+{
+	struct timeval tv = { .tv_usec = 200000 };
+	int sndbuf = 16384;
+	long sent = 0, n;
+
+	make_periodic(self->buf);
+	ASSERT_EQ(setsockopt(self->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+			     sizeof(sndbuf)), 0);
+	ASSERT_EQ(setsockopt(self->fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+			     sizeof(tv)), 0);
+	do {
+		n = send(self->fd, self->buf + sent % STREAM_PERIOD,
+			 STREAM_PERIOD, 0);
+		if (n > 0)
+			sent += n;
+	} while (n == STREAM_PERIOD);
+	ASSERT_GT(sent, 0);
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(stream_until_eof(&self->p, self->peer, &self->r, self->buf),
+		  sent);
+}
+
+/* SO_LINGER with a zero time resets: nothing is owed to the peer then. */
+TEST_F(tx, linger_zero_close_resets)
+{
+	int rc;
+
+	make_periodic(self->buf);
+	ASSERT_GT(send_until_eagain(self->fd, self->buf), 0);
+	ctrl_close_now(self->fd);
+	self->fd = -1;
+	while ((rc = peer_read(&self->p, self->peer, &self->r)) == 1)
+		;
+	EXPECT_EQ(rc, -1);
 }
 
 /* Unknown flags and bad control messages fail before anything is sent. */
