@@ -78,7 +78,7 @@ void ktls_sk_close(struct sock *sk, long timeout)
 	/* Before the socket lock: the TX worker takes it. */
 	ktls_tx_stop(kctx);
 	lock_sock(sk);
-	ktls_tx_release(sk, kctx, timeout);
+	ktls_tx_release(sk, kctx, &timeout);
 	ktls_rx_stop(sk, kctx);
 	ktls_ctx_stats_close(sk, ctx);
 	ktls_ctx_detach(sk, ctx);

@@ -145,7 +145,7 @@ struct ktls_hs_scan {
 struct ktls_rx_sw {
 	struct ktls_owner reader;	/* one reader at a time, across waits */
 	struct list_head plain;		/* decrypted records, oldest first */
-	u32 plain_mem;			/* memory charged for @plain */
+	u32 plain_mem;			/* memory of @plain's records */
 	struct ktls_rx_rec *cur;	/* record being assembled, or NULL */
 	struct ktls_rx_rec *spare;	/* a large buffer kept for reuse */
 	u8 hdr[TLS_HEADER_SIZE];	/* header, while @cur is not there */
@@ -188,6 +188,7 @@ struct ktls_tx {
 	u8 iv[KTLS_AEAD_IV_MAX];
 	bool queued;			/* @queue not empty */
 	bool work_missed;		/* the worker found TX owned */
+	bool shutting;			/* a shutdown waits for TX: let go */
 	int push_flags;			/* MSG_DONTWAIT of the last sender */
 	int err;			/* sticky: no record may be sent */
 };
@@ -286,7 +287,7 @@ int ktls_tx_flush_open(struct sock *sk, struct ktls_context *kctx);
 void ktls_tx_init(struct ktls_context *kctx);
 void ktls_tx_stop(struct ktls_context *kctx);
 void ktls_tx_release(struct sock *sk, struct ktls_context *kctx,
-		     long timeout);
+		     long *timeout);
 int ktls_rx_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		    int flags, int *addr_len);
 ssize_t ktls_rx_splice_read(struct socket *sock, loff_t *ppos,

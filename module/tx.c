@@ -16,7 +16,10 @@
  *
  * A byte send() accepted reaches TCP before our FIN: what TCP could not
  * take yet stays queued, and shutdown(SHUT_WR) and close hand all of it to
- * TCP before TCP's own shutdown (ktls_tx_flush_all()).
+ * TCP before TCP's own shutdown (ktls_tx_flush_all()), unless the
+ * connection failed, SO_LINGER 0 resets it, or memory pressure beyond
+ * TCP's limits outlasts the caller's time (shutdown then fails and sends
+ * no FIN; close drops it).
  *
  * Encryption waits for the AEAD to finish, also when the transform is
  * asynchronous (cryptd): a request never outlives the call that made it,
@@ -100,15 +103,96 @@ static int ktls_tx_rec_reserve(struct sock *sk, struct ktls_tx_rec *rec,
 	return 0;
 }
 
-/* As above, waiting for memory the way TCP does (SO_SNDTIMEO, signals). */
-static int ktls_tx_reserve_wait(struct sock *sk, struct ktls_tx_rec *rec,
-				u32 len, long *timeo)
+/* Whether no record can be sent any more: an error, or after shutdown. */
+static int ktls_tx_dead(struct sock *sk, struct ktls_context *kctx)
+{
+	if (kctx->txsw.err)
+		return kctx->txsw.err;
+	if (READ_ONCE(sk->sk_err))
+		return -READ_ONCE(sk->sk_err);
+	if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN)
+		return -EPIPE;
+	return 0;
+}
+
+/*
+ * Whether a sender may go on. A shutdown() waiting for TX (tx->shutting)
+ * counts as the end: the owner lets go at once, keeping what it accepted
+ * for the shutdown to flush.
+ */
+static int ktls_tx_check(struct sock *sk, struct ktls_context *kctx)
+{
+	return ktls_tx_dead(sk, kctx) ?:
+	       (READ_ONCE(kctx->txsw.shutting) ? -EPIPE : 0);
+}
+
+/* Wait condition of ktls_tx_wait(): @flushing is a shutdown or close. */
+static bool ktls_tx_stop_waiting(const struct sock *sk,
+				 const struct ktls_context *kctx,
+				 bool flushing)
+{
+	return READ_ONCE(sk->sk_err) ||
+	       (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) ||
+	       (!flushing && READ_ONCE(kctx->txsw.shutting));
+}
+
+/*
+ * Sleep until TCP has room, as sk_stream_wait_memory() does -- including
+ * its short random sleep when TCP's count has room but memory was refused
+ * (pressure: no event says when it is back) -- but, for a sender, also
+ * ending when a shutdown() waits for TX, so that the owner never keeps it
+ * asleep behind a peer that does not read. The flush of a shutdown or
+ * close (@flushing) waits on regardless. @timeo is consumed. Return: 0 to
+ * try again, or a negative errno (-EAGAIN when the time is up).
+ */
+static int ktls_tx_wait(struct sock *sk, struct ktls_context *kctx,
+			long *timeo, bool flushing)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	long nap, left;
+	int rc;
+
+	rc = flushing ? ktls_tx_dead(sk, kctx) : ktls_tx_check(sk, kctx);
+	if (rc)
+		return rc;
+	set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+	if (!*timeo)
+		return -EAGAIN;
+	if (signal_pending(current))
+		return sock_intr_errno(*timeo);
+	add_wait_queue(sk_sleep(sk), &wait);
+	sk->sk_write_pending++;
+	if (sk_stream_memory_free(sk)) {
+		nap = min_t(long, *timeo, get_random_u32_below(HZ / 5) + 2);
+		left = nap;
+		sk_wait_event(sk, &left,
+			      ktls_tx_stop_waiting(sk, kctx, flushing), &wait);
+		if (*timeo != MAX_SCHEDULE_TIMEOUT)
+			*timeo -= nap - left;
+	} else {
+		sk_wait_event(sk, timeo,
+			      ktls_tx_stop_waiting(sk, kctx, flushing) ||
+			      sk_stream_memory_free(sk), &wait);
+	}
+	sk->sk_write_pending--;
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return flushing ? ktls_tx_dead(sk, kctx) : ktls_tx_check(sk, kctx);
+}
+
+static int ktls_tx_wait_room(struct sock *sk, struct ktls_context *kctx,
+			     long *timeo)
+{
+	return ktls_tx_wait(sk, kctx, timeo, false);
+}
+
+/* As above, waiting for memory (SO_SNDTIMEO, signals, shutdown). */
+static int ktls_tx_reserve_wait(struct sock *sk, struct ktls_context *kctx,
+				struct ktls_tx_rec *rec, u32 len, long *timeo)
 {
 	int rc;
 
 	while ((rc = ktls_tx_rec_reserve(sk, rec, len)) == -ENOMEM) {
-		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
-		rc = sk_stream_wait_memory(sk, timeo);
+		rc = ktls_tx_wait_room(sk, kctx, timeo);
 		if (rc)
 			break;
 	}
@@ -262,7 +346,7 @@ static int ktls_tx_close_open(struct sock *sk, struct ktls_context *kctx,
 	if (tx->err)
 		return tx->err;
 	if (rec->plain_len) {
-		rc = ktls_tx_reserve_wait(sk, rec,
+		rc = ktls_tx_reserve_wait(sk, kctx, rec,
 					  ktls_record_wire_len(prot,
 							       rec->plain_len),
 					  timeo);
@@ -282,17 +366,25 @@ static int ktls_tx_close_open(struct sock *sk, struct ktls_context *kctx,
 	return 0;
 }
 
-/* Hand TCP what it has not taken of @rec. 0 once it has all of it. */
-static int ktls_tx_push_rec(struct sock *sk, struct ktls_tx_rec *rec,
-			    int flags)
+/*
+ * Hand TCP what it has not taken of @rec, without waiting: waits happen
+ * in ktls_tx_wait_room(), which a shutdown can end. Return: 0 once TCP
+ * has all of it, -EAGAIN when it has no room. A failed or shut down
+ * socket is not asked at all: TCP would consume the pending error
+ * (sock_error()) that the application is still to see.
+ */
+static int ktls_tx_push_rec(struct sock *sk, struct ktls_tx_rec *rec)
 {
 	struct bio_vec bvec[KTLS_TX_REC_PAGES];
 	struct msghdr msg = {
-		.msg_flags = MSG_SPLICE_PAGES | MSG_NOSIGNAL | flags,
+		.msg_flags = MSG_SPLICE_PAGES | MSG_NOSIGNAL | MSG_DONTWAIT,
 	};
 	u32 left = rec->wire_len - rec->sent;
 	int n, rc;
 
+	if (READ_ONCE(sk->sk_err) ||
+	    READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN)
+		return -EPIPE;
 	n = ktls_tx_rec_to_bvec(rec, bvec, rec->sent, left);
 	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bvec, n, left);
 	while (left) {
@@ -307,24 +399,39 @@ static int ktls_tx_push_rec(struct sock *sk, struct ktls_tx_rec *rec,
 }
 
 /*
- * Push queued records in order. @flags may hold MSG_DONTWAIT; what TCP
- * cannot take stays queued, and the sk_write_space hook schedules the
- * worker once TCP has room again.
+ * Push queued records in order, as far as TCP takes them now; the rest
+ * stays queued, and the sk_write_space hook schedules the worker once
+ * TCP has room again.
  */
-static int ktls_tx_push(struct sock *sk, struct ktls_context *kctx, int flags)
+static int ktls_tx_push(struct sock *sk, struct ktls_context *kctx)
 {
 	struct ktls_tx *tx = &kctx->txsw;
 	struct ktls_tx_rec *rec, *tmp;
 	int rc = 0;
 
 	list_for_each_entry_safe(rec, tmp, &tx->queue, list) {
-		rc = ktls_tx_push_rec(sk, rec, flags);
+		rc = ktls_tx_push_rec(sk, rec);
 		if (rc)
 			break;
 		list_del(&rec->list);
 		ktls_tx_rec_free(sk, rec);
 	}
 	WRITE_ONCE(tx->queued, !list_empty(&tx->queue));
+	return rc;
+}
+
+/* Push, waiting for room unless @flags has MSG_DONTWAIT. */
+static int ktls_tx_push_wait(struct sock *sk, struct ktls_context *kctx,
+			     int flags, long *timeo)
+{
+	int rc;
+
+	while ((rc = ktls_tx_push(sk, kctx)) == -EAGAIN &&
+	       !(flags & MSG_DONTWAIT)) {
+		rc = ktls_tx_wait_room(sk, kctx, timeo);
+		if (rc)
+			break;
+	}
 	return rc;
 }
 
@@ -336,7 +443,7 @@ static int ktls_tx_close_push(struct sock *sk, struct ktls_context *kctx,
 
 	rc = ktls_tx_close_open(sk, kctx, timeo);
 	if (!rc)
-		rc = ktls_tx_push(sk, kctx, flags);
+		rc = ktls_tx_push_wait(sk, kctx, flags, timeo);
 	if (kctx->txsw.err)
 		ktls_tx_report(sk, kctx);
 	return rc == -EAGAIN ? 0 : rc;
@@ -358,32 +465,55 @@ static u32 ktls_tx_held(const struct ktls_tx *tx)
 
 /*
  * shutdown(SHUT_WR) or close, as the TX owner: no byte can follow, so
- * close the open record and make TCP take everything queued, even past
- * SO_SNDBUF -- at most what ktls_tx_held() counts, a record or two, the
- * way TCP itself queues its FIN regardless -- instead of leaving it
- * behind the FIN. Only a failed connection or memory pressure beyond
- * TCP's own limits (the socket is then reported as a sender would see
- * it) keeps bytes back. Return: 0 once all went, else an error.
+ * close the open record and make TCP take everything queued now instead
+ * of leaving it behind the FIN: past SO_SNDBUF -- at most what
+ * ktls_tx_held() counts, a record or two, the way TCP queues its FIN
+ * regardless -- and past TCP_NOTSENT_LOWAT (which would refuse it just
+ * the same). Both are put back at once; the socket lock is held
+ * throughout and nothing here sleeps, so only TCP's own code in this call
+ * sees them (and tcp_poll() on another CPU may see a spurious EPOLLOUT).
+ * Memory pressure beyond TCP's limits can still refuse: -EAGAIN.
+ * Return: 0 once everything went, else an error.
  */
 static int ktls_tx_flush_all(struct sock *sk, struct ktls_context *kctx)
 {
+	struct tcp_sock *tp = tcp_sk(sk);
 	struct ktls_tx *tx = &kctx->txsw;
+	u32 lowat = tp->notsent_lowat;
 	int sndbuf = sk->sk_sndbuf;
 	long nowait = 0;
+	int raised, rc;
 	u64 room;
-	int rc;
 
 	if (!tx->open && list_empty(&tx->queue))
 		return 0;
-	/* Nobody else runs: we own the socket, the write is undone below. */
 	room = (u64)sk->sk_wmem_queued + 2 * ktls_tx_held(tx) + SZ_64K;
-	WRITE_ONCE(sk->sk_sndbuf, (int)min_t(u64, room, INT_MAX));
+	raised = max_t(u64, sndbuf, min_t(u64, room, INT_MAX));
+	WRITE_ONCE(sk->sk_sndbuf, raised);
+	WRITE_ONCE(tp->notsent_lowat, UINT_MAX);
 	rc = ktls_tx_close_open(sk, kctx, &nowait);
 	if (!rc)
-		rc = ktls_tx_push(sk, kctx, MSG_DONTWAIT);
-	WRITE_ONCE(sk->sk_sndbuf, sndbuf);
+		rc = ktls_tx_push(sk, kctx);
+	WRITE_ONCE(tp->notsent_lowat, lowat);
+	/* TCP may have moderated it meanwhile: then its lower word holds. */
+	WRITE_ONCE(sk->sk_sndbuf, sk->sk_sndbuf == raised ? sndbuf :
+				  min(sk->sk_sndbuf, sndbuf));
 	if (tx->err)
 		ktls_tx_report(sk, kctx);
+	return rc;
+}
+
+/* As above, waiting within @timeo while memory pressure refuses. */
+static int ktls_tx_flush_wait(struct sock *sk, struct ktls_context *kctx,
+			      long *timeo)
+{
+	int rc;
+
+	while ((rc = ktls_tx_flush_all(sk, kctx)) == -EAGAIN) {
+		rc = ktls_tx_wait(sk, kctx, timeo, true);
+		if (rc)
+			break;
+	}
 	return rc;
 }
 
@@ -391,7 +521,9 @@ static void ktls_tx_write_space(struct sock *sk)
 {
 	struct ktls_context *kctx = ktls_ctx(tls_get_ctx(sk));
 
-	if (READ_ONCE(kctx->txsw.queued))
+	/* After a shutdown nothing can go: close frees what is left. */
+	if (READ_ONCE(kctx->txsw.queued) &&
+	    !(READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN))
 		schedule_delayed_work(&kctx->txsw.work, 0);
 	kctx->base.sk_write_space(sk);
 }
@@ -412,7 +544,7 @@ static void ktls_tx_work(struct work_struct *work)
 	if (tx->owner.held)
 		tx->work_missed = true;
 	else
-		ktls_tx_push(sk, kctx, MSG_DONTWAIT);
+		ktls_tx_push(sk, kctx);
 	release_sock(sk);
 }
 
@@ -486,31 +618,20 @@ static int ktls_tx_cmsg_type(struct msghdr *msg, u8 *type)
 	return rc;
 }
 
-static int ktls_tx_check(struct sock *sk, struct ktls_context *kctx)
-{
-	if (kctx->txsw.err)
-		return kctx->txsw.err;
-	if (READ_ONCE(sk->sk_err))
-		return -READ_ONCE(sk->sk_err);
-	if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN)
-		return -EPIPE;
-	return 0;
-}
-
 /*
  * Make sure there is an open record of @type. Before a new one starts,
  * the encrypted ones must have gone to TCP: what a socket holds beyond
  * TCP's send buffer stays bounded to about two records.
  */
 static int ktls_tx_open_rec(struct sock *sk, struct ktls_context *kctx,
-			    u8 type, int flags)
+			    u8 type, int flags, long *timeo)
 {
 	struct ktls_tx *tx = &kctx->txsw;
 	int rc;
 
 	if (tx->open)
 		return 0;
-	rc = ktls_tx_push(sk, kctx, flags);
+	rc = ktls_tx_push_wait(sk, kctx, flags, timeo);
 	if (rc)
 		return rc;
 	tx->open = ktls_tx_rec_new(sk, type);
@@ -536,7 +657,7 @@ static int ktls_tx_fill(struct sock *sk, struct ktls_context *kctx,
 	int rc;
 
 	len = min_t(size_t, msg_data_left(msg), ktls_tx_room(kctx));
-	rc = ktls_tx_reserve_wait(sk, rec, off + len, timeo);
+	rc = ktls_tx_reserve_wait(sk, kctx, rec, off + len, timeo);
 	if (rc)
 		return rc;
 	/* The limit may have shrunk while the wait dropped the socket lock. */
@@ -547,29 +668,32 @@ static int ktls_tx_fill(struct sock *sk, struct ktls_context *kctx,
 	return done < len ? -EFAULT : 0;
 }
 
-/* Cut @msg into records of @type; full ones are encrypted and pushed. */
+/*
+ * Cut @msg into records of @type; full ones are encrypted and pushed.
+ * @timeo is what is left of the call's SO_SNDTIMEO, shared by its waits.
+ */
 static int ktls_tx_copy_loop(struct sock *sk, struct ktls_context *kctx,
-			     struct msghdr *msg, u8 type, size_t *copied)
+			     struct msghdr *msg, u8 type, size_t *copied,
+			     long *timeo)
 {
-	long timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
 	int flags = msg->msg_flags & MSG_DONTWAIT;
 	int rc = 0;
 
 	while (!rc && msg_data_left(msg)) {
 		rc = ktls_tx_check(sk, kctx);
 		if (!rc)
-			rc = ktls_tx_open_rec(sk, kctx, type, flags);
+			rc = ktls_tx_open_rec(sk, kctx, type, flags, timeo);
 		if (!rc)
-			rc = ktls_tx_fill(sk, kctx, msg, &timeo, copied);
+			rc = ktls_tx_fill(sk, kctx, msg, timeo, copied);
 		if (!rc && !ktls_tx_room(kctx))
-			rc = ktls_tx_close_push(sk, kctx, flags, &timeo);
+			rc = ktls_tx_close_push(sk, kctx, flags, timeo);
 	}
 	/*
 	 * Without MSG_MORE the record ends here, even after an error, and
 	 * what is queued is pushed (a zero-length send() included).
 	 */
 	if (!(msg->msg_flags & MSG_MORE) || type != TLS_RECORD_TYPE_DATA) {
-		int rc2 = ktls_tx_close_push(sk, kctx, flags, &timeo);
+		int rc2 = ktls_tx_close_push(sk, kctx, flags, timeo);
 
 		rc = rc ? rc : rc2;
 	}
@@ -577,9 +701,8 @@ static int ktls_tx_copy_loop(struct sock *sk, struct ktls_context *kctx,
 }
 
 static int ktls_tx_sendmsg_locked(struct sock *sk, struct ktls_context *kctx,
-				  struct msghdr *msg)
+				  struct msghdr *msg, long *timeo)
 {
-	long timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
 	struct ktls_tx *tx = &kctx->txsw;
 	u8 type = TLS_RECORD_TYPE_DATA;
 	size_t copied = 0;
@@ -594,11 +717,11 @@ static int ktls_tx_sendmsg_locked(struct sock *sk, struct ktls_context *kctx,
 
 	/* A record of another type, or any with a cmsg, is never merged. */
 	if (tx->open && (msg->msg_controllen || tx->open->type != type)) {
-		rc = ktls_tx_close_push(sk, kctx, tx->push_flags, &timeo);
+		rc = ktls_tx_close_push(sk, kctx, tx->push_flags, timeo);
 		if (rc)
 			return sk_stream_error(sk, msg->msg_flags, rc);
 	}
-	rc = ktls_tx_copy_loop(sk, kctx, msg, type, &copied);
+	rc = ktls_tx_copy_loop(sk, kctx, msg, type, &copied, timeo);
 	if (copied)
 		return copied;
 	return rc ? sk_stream_error(sk, msg->msg_flags, rc) : 0;
@@ -620,7 +743,7 @@ int ktls_tx_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
 	rc = ktls_tx_lock(sk, kctx, &timeo);
 	if (!rc) {
-		rc = ktls_tx_sendmsg_locked(sk, kctx, msg);
+		rc = ktls_tx_sendmsg_locked(sk, kctx, msg, &timeo);
 		ktls_tx_unlock(sk, kctx);
 	}
 	release_sock(sk);
@@ -647,6 +770,41 @@ void ktls_tx_splice_eof(struct socket *sock)
 	release_sock(sk);
 }
 
+/*
+ * Wake every task asleep on the socket: a sender owning TX must notice a
+ * shutdown that waits for it (ktls_tx_wait_room()).
+ */
+static void ktls_tx_wake_all(struct sock *sk)
+{
+	struct socket_wq *wq;
+
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_all(&wq->wait);
+	rcu_read_unlock();
+}
+
+/*
+ * Own TX for a shutdown. A sender asleep on a full send buffer owns it,
+ * maybe for as long as the peer does not read: tx->shutting makes it let
+ * go at once (its send returns what it accepted, or EPIPE), and any new
+ * sender fails the same way, so this wait is short.
+ */
+static int ktls_tx_lock_for_shutdown(struct sock *sk,
+				     struct ktls_context *kctx)
+{
+	long timeo = MAX_SCHEDULE_TIMEOUT;
+	int rc;
+
+	WRITE_ONCE(kctx->txsw.shutting, true);
+	ktls_tx_wake_all(sk);
+	rc = ktls_tx_lock(sk, kctx, &timeo);
+	/* Owned (or given up): senders now wait for us, or may go on. */
+	WRITE_ONCE(kctx->txsw.shutting, false);
+	return rc;
+}
+
 /**
  * ktls_tx_shutdown() - proto_ops->shutdown of a socket with TX keys
  * @sock: the socket
@@ -656,8 +814,12 @@ void ktls_tx_splice_eof(struct socket *sock)
  * TCP queues its FIN behind what it holds, but not behind what the record
  * layer holds: so everything accepted goes to TCP first, and TX stays
  * owned until TCP's shutdown is done, so that no sender slips a record in
- * behind the FIN (it then fails with EPIPE). Waiting for a sender that
- * owns TX honours SO_SNDTIMEO and signals; then nothing is shut down.
+ * behind the FIN (it fails with EPIPE). The flush can only be refused by
+ * memory pressure beyond TCP's limits; it is waited for within
+ * SO_SNDTIMEO, and if it still fails (or a signal comes) nothing is shut
+ * down and the error is returned: a FIN ahead of accepted data would lose
+ * it silently. On a failed connection the bytes cannot go anyway, and
+ * TCP's shutdown runs as usual.
  *
  * Return: 0 or a negative errno.
  */
@@ -672,17 +834,21 @@ int ktls_tx_shutdown(struct socket *sock, int how,
 	if (how != SHUT_WR && how != SHUT_RDWR)
 		return tcp_shutdown(sock, how);
 	lock_sock(sk);
+	rc = ktls_tx_lock_for_shutdown(sk, kctx);
+	if (rc)
+		goto out;
 	timeo = sock_sndtimeo(sk, false);
-	rc = ktls_tx_lock(sk, kctx, &timeo);
-	if (rc) {
-		release_sock(sk);
-		return rc;
+	rc = ktls_tx_flush_wait(sk, kctx, &timeo);
+	/* Time or a signal may help; a dead connection never will. */
+	if (rc == -EAGAIN || rc == -EINTR || rc == -ERESTARTSYS) {
+		ktls_tx_unlock(sk, kctx);
+		goto out;
 	}
-	ktls_tx_flush_all(sk, kctx);
 	release_sock(sk);
 	rc = tcp_shutdown(sock, how);
 	lock_sock(sk);
 	ktls_tx_unlock(sk, kctx);
+out:
 	release_sock(sk);
 	return rc;
 }
@@ -705,11 +871,16 @@ bool ktls_tx_record_open(const struct ktls_context *kctx)
  */
 int ktls_tx_flush_open(struct sock *sk, struct ktls_context *kctx)
 {
-	long timeo = sock_sndtimeo(sk, false);
+	long nowait = 0;
+	int rc;
 
 	if (!kctx->txsw.open)
 		return 0;
-	return ktls_tx_close_push(sk, kctx, MSG_DONTWAIT, &timeo);
+	rc = ktls_tx_close_push(sk, kctx, MSG_DONTWAIT, &nowait);
+	/* No memory to close it now: the key may not change under it. */
+	if (!rc && kctx->txsw.open)
+		rc = -EAGAIN;
+	return rc;
 }
 
 void ktls_tx_init(struct ktls_context *kctx)
@@ -726,25 +897,24 @@ void ktls_tx_stop(struct ktls_context *kctx)
 }
 
 /*
- * Close, under the socket lock, @timeout the SO_LINGER time (0 without
- * it). Like TCP's close, everything accepted is sent -- a record left
- * open by MSG_MORE included, as TCP sends corked data -- unless SO_LINGER
- * with a zero time asks for a reset. What memory pressure keeps from TCP
- * is waited for up to the linger time, then dropped.
+ * Close, under the socket lock; @timeout is the SO_LINGER time (0 without
+ * it), and what it leaves goes on to TCP's close. Everything accepted is
+ * handed to TCP -- a record left open by MSG_MORE too, as TCP sends
+ * corked data -- unless SO_LINGER with a zero time asks for a reset.
+ * Only memory pressure beyond TCP's limits can refuse it; that is waited
+ * for up to the linger time, and what is still refused then is dropped
+ * (without SO_LINGER there is no time to wait: close never blocks).
  */
 void ktls_tx_release(struct sock *sk, struct ktls_context *kctx,
-		     long timeout)
+		     long *timeout)
 {
 	struct ktls_tx *tx = &kctx->txsw;
 	struct ktls_tx_rec *rec, *tmp;
 
 	if (!tx->req)
 		return;
-	if (!sock_flag(sk, SOCK_LINGER) || sk->sk_lingertime) {
-		while (ktls_tx_flush_all(sk, kctx) == -EAGAIN && timeout &&
-		       !sk_stream_wait_memory(sk, &timeout))
-			;
-	}
+	if (!sock_flag(sk, SOCK_LINGER) || sk->sk_lingertime)
+		ktls_tx_flush_wait(sk, kctx, timeout);
 	list_for_each_entry_safe(rec, tmp, &tx->queue, list) {
 		list_del(&rec->list);
 		ktls_tx_rec_free(sk, rec);
