@@ -66,35 +66,53 @@ void ktls_rx_release(struct ktls_context *kctx)
 	ktls_rx_spare_trim(rx);
 }
 
+static u32 ktls_rx_rec_size(const struct ktls_rx_rec *rec)
+{
+	return sizeof(*rec) + rec->cap;
+}
+
+static void ktls_rx_plain_add(struct ktls_rx_sw *rx, struct ktls_rx_rec *rec)
+{
+	rx->plain_mem += ktls_rx_rec_size(rec);
+	list_add_tail(&rec->list, &rx->plain);
+}
+
 /*
- * Decrypted records wait on rx_sw.plain in kernel memory, charged to the
- * socket's protocol and memory cgroup accounting as TCP charges the skbs
- * of its receive queue. They are not added to sk_rmem_alloc: TCP would
+ * Decrypted records that stay on rx_sw.plain beyond the read that made
+ * them (left by a partial read or a peek, or held while the reader
+ * sleeps) are charged to the socket's protocol and memory cgroup
+ * accounting, as TCP charges the skbs of its receive queue; a record
+ * read whole in the same call is never charged, which spares every read
+ * a charge and a reclaim. They are not added to sk_rmem_alloc: TCP would
  * shrink its window for them and, having no read of its own to announce
  * the window again when we free them, leave the peer to its zero-window
  * probes. The amount is bounded instead by ktls_rx_plain_full().
  */
-static void ktls_rx_plain_add(struct sock *sk, struct ktls_rx_sw *rx,
-			      struct ktls_rx_rec *rec)
+static void ktls_rx_charge_plain(struct sock *sk, struct ktls_rx_sw *rx)
 {
-	int size = sizeof(*rec) + rec->cap;
-	int delta = size - sk->sk_forward_alloc;
+	struct ktls_rx_rec *rec;
+	int size, delta;
 
-	/* Over the limits the record is kept anyway: it is decrypted. */
-	if (!sk_has_account(sk) || delta <= 0 ||
-	    __sk_mem_schedule(sk, delta, SK_MEM_RECV)) {
+	if (!sk_has_account(sk))
+		return;
+	list_for_each_entry(rec, &rx->plain, list) {
+		if (rec->charged)
+			continue;
+		size = ktls_rx_rec_size(rec);
+		delta = size - sk->sk_forward_alloc;
+		/* Over the limits a record stays uncharged: it is decrypted. */
+		if (delta > 0 && !__sk_mem_schedule(sk, delta, SK_MEM_RECV))
+			return;
 		sk_mem_charge(sk, size);
 		rec->charged = size;
 	}
-	rx->plain_mem += size;
-	list_add_tail(&rec->list, &rx->plain);
 }
 
 /* All of @rec was read. */
 static void ktls_rx_free_rec(struct ktls_rx_sw *rx, struct ktls_rx_rec *rec)
 {
 	list_del(&rec->list);
-	rx->plain_mem -= sizeof(*rec) + rec->cap;
+	rx->plain_mem -= ktls_rx_rec_size(rec);
 	if (rec->charged)
 		sk_mem_uncharge(rx->sk, rec->charged);
 	ktls_rx_rec_free(rx, rec, true);
@@ -121,6 +139,7 @@ static bool ktls_rx_plain_full(const struct sock *sk,
  */
 static void ktls_rx_read_done(struct sock *sk, struct ktls_context *kctx)
 {
+	ktls_rx_charge_plain(sk, &kctx->rx_sw);
 	ktls_parser_advance(sk, kctx, GFP_KERNEL);
 	ktls_rx_spare_trim(&kctx->rx_sw);
 	ktls_rx_update_ready(&kctx->rx_sw);
@@ -162,7 +181,7 @@ static int ktls_rx_decrypt_cur(struct sock *sk, struct ktls_context *kctx)
 		ktls_rx_rec_free(rx, rec, true);
 		return 0;
 	}
-	ktls_rx_plain_add(sk, rx, rec);
+	ktls_rx_plain_add(rx, rec);
 	ktls_ku_rx_record(sk, kctx, rec);	/* KeyUpdate hook */
 	return 0;
 }
@@ -235,6 +254,7 @@ static int ktls_rx_wait(struct sock *sk, struct ktls_rx_sw *rx, long *timeo)
 	if (signal_pending(current))
 		return sock_intr_errno(*timeo);
 
+	ktls_rx_charge_plain(sk, rx);
 	add_wait_queue(sk_sleep(sk), &wait);
 	sk_set_bit(SOCKWQ_ASYNC_WAITDATA, sk);
 	sk_wait_event(sk, timeo, ktls_rx_news(sk, rx), &wait);
