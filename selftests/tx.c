@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/sendfile.h>
@@ -924,6 +925,55 @@ TEST_F(tx, close_after_sndtimeo_loses_nothing)
 	self->fd = -1;
 	EXPECT_EQ(stream_until_eof(&self->p, self->peer, &self->r, self->buf),
 		  sent);
+}
+
+struct blocked_send {
+	int fd;
+	const unsigned char *buf;
+	long sent;		/* bytes accepted, or -errno */
+};
+
+/* One blocking send of the stream, far more than the buffers hold. */
+static void *blocked_sender(void *arg)
+{
+	struct blocked_send *b = arg;
+	long n = send(b->fd, b->buf, 3 * STREAM_PERIOD / 2, MSG_NOSIGNAL);
+	long total = 0;
+
+	while (n > 0) {
+		total += n;
+		n = send(b->fd, b->buf + total % STREAM_PERIOD,
+			 3 * STREAM_PERIOD / 2, MSG_NOSIGNAL);
+	}
+	b->sent = total ? total : -errno;
+	return NULL;
+}
+
+/*
+ * shutdown(SHUT_WR) while another thread is asleep in send() on a peer
+ * that does not read: shutdown returns at once (it does not wait for the
+ * peer), the sender's send returns what it accepted (or EPIPE), and the
+ * peer then gets all of that, and a clean EOF.
+ */
+TEST_F(tx, shutdown_ends_blocked_sender)
+{
+	struct blocked_send b = { .fd = self->fd, .buf = self->buf };
+	int sndbuf = 16384;
+	pthread_t thr;
+	long start;
+
+	make_periodic(self->buf);
+	ASSERT_EQ(setsockopt(self->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+			     sizeof(sndbuf)), 0);
+	ASSERT_EQ(pthread_create(&thr, NULL, blocked_sender, &b), 0);
+	usleep(300000);
+	start = now_ms();
+	ASSERT_EQ(shutdown(self->fd, SHUT_WR), 0);
+	EXPECT_LT(now_ms() - start, 1000);
+	pthread_join(thr, NULL);
+	ASSERT_GT(b.sent, 0);
+	EXPECT_EQ(stream_until_eof(&self->p, self->peer, &self->r, self->buf),
+		  b.sent);
 }
 
 /* SO_LINGER with a zero time resets: nothing is owed to the peer then. */
