@@ -31,9 +31,10 @@ demo:
 check:
 	scripts/check
 
-# As check, with every upstream case on the debug kernel too (slow).
+# As check, with every upstream case and a long stress run on the debug
+# kernel too (slow).
 check-full:
-	UPSTREAM_ARGS_DEBUG=all scripts/check
+	UPSTREAM_ARGS_DEBUG=all STRESS_OPS_DEBUG=20000 scripts/check
 
 lint:
 	scripts/lint
@@ -76,7 +77,7 @@ help:
 	@echo 'Run:'
 	@echo '  demo              boot Debian 6.12 in QEMU, load tls.ko, show kTLS at work'
 	@echo '  check             the whole test suite with a summary table (CI runs this)'
-	@echo '  check-full        check, with the full upstream matrix on the debug kernel'
+	@echo '  check-full        check, with the full upstream matrix and a long stress run on debug'
 	@echo '  lint              checkpatch --strict, sparse + W=1, shellcheck'
 	@echo '  vm CMD=...        run CMD in a guest of KERNEL with the payload at /ktls'
 	@echo '  upstream ARGS=... upstream net/tls.c selftest vs the expected-results file'
