@@ -147,6 +147,26 @@ static int ktls_set(struct sock *sk, struct ktls_context *kctx, int optname,
 	}
 }
 
+/*
+ * Whether TLS_TX would be refused whatever TX is doing: TLS 1.2 keys set
+ * already (EBUSY), a TLS 1.3 rekey to another version or cipher (EINVAL).
+ * Such a call must not first wait for TX behind a sender blocked on the
+ * peer, only to come back with EAGAIN.
+ */
+static bool ktls_tx_keys_refused(struct ktls_context *kctx, sockptr_t optval,
+				 unsigned int optlen)
+{
+	const struct tls_crypto_info *cur = &kctx->base.crypto_send.info;
+	struct tls_crypto_info next;
+
+	if (!TLS_CRYPTO_INFO_READY(cur))
+		return false;
+	if (sockptr_is_null(optval) || optlen < sizeof(next) ||
+	    copy_from_sockptr(&next, optval, sizeof(next)))
+		return true;
+	return ktls_rekey_check(cur, &next) != 0;
+}
+
 int ktls_setsockopt(struct sock *sk, int level, int optname,
 		    sockptr_t optval, unsigned int optlen)
 {
@@ -159,7 +179,8 @@ int ktls_setsockopt(struct sock *sk, int level, int optname,
 						       optval, optlen);
 
 	lock_sock(sk);
-	if (optname != TLS_TX) {
+	/* Refused without touching TX (and counted) in ktls_rekey(). */
+	if (optname != TLS_TX || ktls_tx_keys_refused(kctx, optval, optlen)) {
 		rc = ktls_set(sk, kctx, optname, optval, optlen);
 		goto out;
 	}

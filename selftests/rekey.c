@@ -403,6 +403,12 @@ TEST_F(rekey, tx_rekey_behind_blocked_sender_interruptible)
 	EXPECT_EQ(errno, EAGAIN);
 	EXPECT_LT(now_ms() - start, 1000);
 
+	/* A rekey refused anyway (another cipher) does not wait for TX. */
+	EXPECT_EQ(set_key(self->fd, TLS_TX, TLS_1_3_VERSION,
+			  variant->cipher == TLS_CIPHER_AES_GCM_128 ?
+			  TLS_CIPHER_AES_GCM_256 : TLS_CIPHER_AES_GCM_128, 1), -1);
+	EXPECT_EQ(errno, EINVAL);
+
 	/* Its later pushes honour the SO_SNDTIMEO set above: maybe short. */
 	ASSERT_EQ(pthread_join(ts, &sent), 0);
 	EXPECT_GT((long)sent, 0);
