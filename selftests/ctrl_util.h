@@ -14,6 +14,7 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -123,6 +124,20 @@ fail_client:
 fail:
 	close(lfd);
 	return -1;
+}
+
+/* Monotonic time in ms, for tests that bound how long a call takes. */
+static inline long ctrl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A handler that does nothing: the signal is there to interrupt a call. */
+static inline void ctrl_on_signal(int sig)
+{
 }
 
 /* Close with an RST so that the socket is destroyed at once. */

@@ -347,18 +347,6 @@ static void *drain_later(void *arg)
 	return NULL;
 }
 
-static void on_alarm(int sig)
-{
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * A TX rekey behind a sender asleep on a zero window waits for it, but
  * interruptibly (a signal ends the wait with EINTR) and within
@@ -367,7 +355,7 @@ static long now_ms(void)
  */
 TEST_F(rekey, tx_rekey_behind_blocked_sender_interruptible)
 {
-	struct sigaction sa = { .sa_handler = on_alarm };
+	struct sigaction sa = { .sa_handler = ctrl_on_signal };
 	struct timeval tv = { .tv_usec = 200000 };
 	sigset_t alrm, old;
 	pthread_t ts, td;
@@ -388,20 +376,20 @@ TEST_F(rekey, tx_rekey_behind_blocked_sender_interruptible)
 	usleep(300000);	/* the sender is asleep, owning TX */
 
 	alarm(1);
-	start = now_ms();
+	start = ctrl_now_ms();
 	EXPECT_EQ(set_key(self->fd, TLS_TX, TLS_1_3_VERSION,
 			  variant->cipher, 1), -1);
 	EXPECT_EQ(errno, EINTR);
-	EXPECT_LT(now_ms() - start, 2000);
+	EXPECT_LT(ctrl_now_ms() - start, 2000);
 	alarm(0);
 
 	ASSERT_EQ(setsockopt(self->fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
 			     sizeof(tv)), 0);
-	start = now_ms();
+	start = ctrl_now_ms();
 	EXPECT_EQ(set_key(self->fd, TLS_TX, TLS_1_3_VERSION,
 			  variant->cipher, 1), -1);
 	EXPECT_EQ(errno, EAGAIN);
-	EXPECT_LT(now_ms() - start, 1000);
+	EXPECT_LT(ctrl_now_ms() - start, 1000);
 
 	/* A rekey refused anyway (another cipher) does not wait for TX. */
 	EXPECT_EQ(set_key(self->fd, TLS_TX, TLS_1_3_VERSION,

@@ -1034,18 +1034,6 @@ static long thread_cpu_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static long wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void on_alarm(int sig)
-{
-}
-
 /*
  * A peeking reader waiting for more than is there sleeps (records it has
  * seen are no reason to wake) and SO_RCVTIMEO ends the wait with what it
@@ -1053,7 +1041,7 @@ static void on_alarm(int sig)
  */
 TEST_F(rx, peek_waitall_sleeps_until_timeout)
 {
-	struct sigaction sa = { .sa_handler = on_alarm };
+	struct sigaction sa = { .sa_handler = ctrl_on_signal };
 	long cpu, wall;
 	ssize_t n;
 
@@ -1063,10 +1051,10 @@ TEST_F(rx, peek_waitall_sleeps_until_timeout)
 	usleep(20000);
 	alarm(3);
 	cpu = thread_cpu_ms();
-	wall = wall_ms();
+	wall = ctrl_now_ms();
 	n = recv(self->fd, self->buf, 200, MSG_PEEK | MSG_WAITALL);
 	cpu = thread_cpu_ms() - cpu;
-	wall = wall_ms() - wall;
+	wall = ctrl_now_ms() - wall;
 	alarm(0);
 	EXPECT_EQ(n, 100);
 	EXPECT_GE(wall, 150);	/* slack: see timeouts_and_dontwait */

@@ -231,19 +231,28 @@ static void __printf(2, 3) say(struct run *r, const char *fmt, ...)
 	pthread_mutex_unlock(&r->log_lock);
 }
 
-/* Record a failed check and stop every thread at its next operation. */
-static void __printf(2, 3) fail(struct worker *w, const char *fmt, ...)
+/* Report a failed check, the first few of each kind. */
+static void report(struct worker *w, bool soft, const char *fmt, va_list ap)
 {
 	struct run *r = w->run;
 	char msg[512];
+	long n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = soft ? ADD(r->soft_failures, 1) : ADD(r->failures, 1);
+	if (n <= (soft ? MAX_SOFT_REPORTS : MAX_REPORTS))
+		say(r, "FAIL: thread %d, seed %llu: %s", w->idx, cfg.seed, msg);
+}
+
+/* Record a failed check and stop every thread at its next operation. */
+static void __printf(2, 3) fail(struct worker *w, const char *fmt, ...)
+{
 	va_list ap;
 
+	STORE(w->run->stop, 1);
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	report(w, false, fmt, ap);
 	va_end(ap);
-	STORE(r->stop, 1);
-	if (ADD(r->failures, 1) <= MAX_REPORTS)
-		say(r, "FAIL: thread %d, seed %llu: %s", w->idx, cfg.seed, msg);
 }
 
 /*
@@ -253,15 +262,11 @@ static void __printf(2, 3) fail(struct worker *w, const char *fmt, ...)
  */
 static void __printf(2, 3) fail_soft(struct worker *w, const char *fmt, ...)
 {
-	struct run *r = w->run;
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	report(w, true, fmt, ap);
 	va_end(ap);
-	if (ADD(r->soft_failures, 1) <= MAX_SOFT_REPORTS)
-		say(r, "FAIL: thread %d, seed %llu: %s", w->idx, cfg.seed, msg);
 }
 
 /* The stream of one direction, repeated past its period for one I/O. */
@@ -520,13 +525,33 @@ static bool rx_paused(struct worker *w, struct dir *d)
 }
 
 /*
+ * Install key generation @gen of @d for @opt (TLS_TX on its sender,
+ * TLS_RX on its receiver). Returns false, the run failed, if refused.
+ */
+static bool install_key(struct worker *w, struct dir *d, int opt, int gen)
+{
+	bool tx = opt == TLS_TX;
+	int rc, err;
+
+	call_begin(w, tx ? "setsockopt(TLS_TX)" : "setsockopt(TLS_RX)");
+	rc = key_set(tx ? d->tx_fd : d->rx_fd, opt, w->run->version, d->idx,
+		     gen);
+	err = errno;
+	call_end(w);
+	if (rc)
+		fail(w, "%s: %s key %d refused: %s", d->name, tx ? "TX" : "RX",
+		     gen, strerror(err));
+	return !rc;
+}
+
+/*
  * (Part of) a KeyUpdate was read -- a short read takes a record in parts.
  * Check where it came; once whole, install the next RX key.
  */
 static void rx_keyupdate(struct worker *w, struct dir *d, size_t n,
 			 const char *what)
 {
-	int k = d->rx_gen, rc, err;
+	int k = d->rx_gen;
 
 	if (!ku_due_at(d, d->rx_pos)) {
 		fail(w, "%s %s: a handshake record at byte %llu, no KeyUpdate sent there",
@@ -545,16 +570,8 @@ static void rx_keyupdate(struct worker *w, struct dir *d, size_t n,
 	d->ku_have = 0;
 	if (rnd_below(&w->rng, 2) && !rx_paused(w, d))
 		return;
-	call_begin(w, "setsockopt(TLS_RX)");
-	rc = key_set(d->rx_fd, TLS_RX, w->run->version, d->idx, k + 1);
-	err = errno;
-	call_end(w);
-	if (rc) {
-		fail(w, "%s: RX key %d refused: %s", d->name, k + 1,
-		     strerror(err));
-		return;
-	}
-	STORE(d->rx_gen, k + 1);
+	if (install_key(w, d, TLS_RX, k + 1))
+		STORE(d->rx_gen, k + 1);
 }
 
 static void rx_eof(struct worker *w, struct dir *d, const char *what)
@@ -943,7 +960,7 @@ static ssize_t send_record_type(int fd, const void *buf, size_t len,
 static void tx_keyupdate(struct worker *w, struct dir *d, int k)
 {
 	ssize_t n;
-	int rc, err;
+	int err;
 
 	STORE(d->ku_off[k], d->tx_pos);
 	STORE(d->ku_count, k + 1);
@@ -960,15 +977,8 @@ static void tx_keyupdate(struct worker *w, struct dir *d, int k)
 		fail(w, "KeyUpdate on %s: %zd (%s)", d->name, n, strerror(err));
 		return;
 	}
-	call_begin(w, "setsockopt(TLS_TX)");
-	rc = key_set(d->tx_fd, TLS_TX, w->run->version, d->idx, k + 1);
-	err = errno;
-	call_end(w);
-	if (rc) {
-		fail(w, "%s: TX key %d refused: %s", d->name, k + 1,
-		     strerror(err));
+	if (!install_key(w, d, TLS_TX, k + 1))
 		return;
-	}
 	STORE(d->tx_gen, k + 1);
 	d->tx_open = 0;
 }

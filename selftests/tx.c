@@ -736,14 +736,6 @@ TEST_F(tx, sndtimeo)
 	EXPECT_EQ(memcmp(got, big, n), 0);
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * A peer with a zero window: a non-blocking sender's close() returns at
  * once (nothing waits on the peer, no lock held for long).
@@ -758,21 +750,17 @@ TEST_F(tx, zero_window_close)
 	while (send(self->fd, self->buf, 5000, MSG_DONTWAIT) > 0)
 		;
 	ASSERT_EQ(errno, EAGAIN);
-	start = now_ms();
+	start = ctrl_now_ms();
 	close(self->fd);
 	self->fd = -1;
-	EXPECT_LT(now_ms() - start, 1000);
-}
-
-static void on_alarm(int sig)
-{
+	EXPECT_LT(ctrl_now_ms() - start, 1000);
 }
 
 /* A signal interrupts a blocked send like TCP: the bytes taken count. */
 TEST_F(tx, signal_interrupts_send)
 {
 	static unsigned char big[4 << 20], got[4 << 20];
-	struct sigaction sa = { .sa_handler = on_alarm };
+	struct sigaction sa = { .sa_handler = ctrl_on_signal };
 	int sndbuf = 32768;
 	long n;
 
@@ -967,9 +955,9 @@ TEST_F(tx, shutdown_ends_blocked_sender)
 			     sizeof(sndbuf)), 0);
 	ASSERT_EQ(pthread_create(&thr, NULL, blocked_sender, &b), 0);
 	usleep(300000);
-	start = now_ms();
+	start = ctrl_now_ms();
 	ASSERT_EQ(shutdown(self->fd, SHUT_WR), 0);
-	EXPECT_LT(now_ms() - start, 1000);
+	EXPECT_LT(ctrl_now_ms() - start, 1000);
 	pthread_join(thr, NULL);
 	ASSERT_GT(b.sent, 0);
 	EXPECT_EQ(stream_until_eof(&self->p, self->peer, &self->r, self->buf),
