@@ -14,8 +14,9 @@
  * records to its return, across every wait. A reader that sleeps keeps
  * pointers into rx_sw.plain (the last record it peeked); nothing but the
  * owner reads or frees those records, so they stay valid. While it
- * sleeps, only the parser (softirq, or the release_sock() backlog) and
- * setsockopt (a new RX key: parser state and the transform, never
+ * sleeps, only the parser (softirq, the release_sock() backlog, or its
+ * retry work after an allocation failure) and setsockopt (a new RX key,
+ * TLS_RX_EXPECT_NO_PAD: parser state, the transform, a flag; never
  * rx_sw.plain) run on the RX state.
  */
 #include <asm/ioctls.h>
