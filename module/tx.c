@@ -126,14 +126,11 @@ static int ktls_tx_check(struct sock *sk, struct ktls_context *kctx)
 	       (READ_ONCE(kctx->txsw.shutting) ? -EPIPE : 0);
 }
 
-/* Wait condition of ktls_tx_wait(): @flushing is a shutdown or close. */
-static bool ktls_tx_stop_waiting(const struct sock *sk,
-				 const struct ktls_context *kctx,
-				 bool flushing)
+/* Why a wait of ktls_tx_wait() must end: @flushing is a shutdown/close. */
+static int ktls_tx_halt(struct sock *sk, struct ktls_context *kctx,
+			bool flushing)
 {
-	return READ_ONCE(sk->sk_err) ||
-	       (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) ||
-	       (!flushing && READ_ONCE(kctx->txsw.shutting));
+	return flushing ? ktls_tx_dead(sk, kctx) : ktls_tx_check(sk, kctx);
 }
 
 /*
@@ -152,7 +149,7 @@ static int ktls_tx_wait(struct sock *sk, struct ktls_context *kctx,
 	long nap, left;
 	int rc;
 
-	rc = flushing ? ktls_tx_dead(sk, kctx) : ktls_tx_check(sk, kctx);
+	rc = ktls_tx_halt(sk, kctx, flushing);
 	if (rc)
 		return rc;
 	set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
@@ -165,18 +162,18 @@ static int ktls_tx_wait(struct sock *sk, struct ktls_context *kctx,
 	if (sk_stream_memory_free(sk)) {
 		nap = min_t(long, *timeo, get_random_u32_below(HZ / 5) + 2);
 		left = nap;
-		sk_wait_event(sk, &left,
-			      ktls_tx_stop_waiting(sk, kctx, flushing), &wait);
+		sk_wait_event(sk, &left, ktls_tx_halt(sk, kctx, flushing),
+			      &wait);
 		if (*timeo != MAX_SCHEDULE_TIMEOUT)
 			*timeo -= nap - left;
 	} else {
 		sk_wait_event(sk, timeo,
-			      ktls_tx_stop_waiting(sk, kctx, flushing) ||
+			      ktls_tx_halt(sk, kctx, flushing) ||
 			      sk_stream_memory_free(sk), &wait);
 	}
 	sk->sk_write_pending--;
 	remove_wait_queue(sk_sleep(sk), &wait);
-	return flushing ? ktls_tx_dead(sk, kctx) : ktls_tx_check(sk, kctx);
+	return ktls_tx_halt(sk, kctx, flushing);
 }
 
 static int ktls_tx_wait_room(struct sock *sk, struct ktls_context *kctx,
