@@ -14,8 +14,10 @@ PWD := $(CURDIR)
 
 all: module
 
+# The build fails if our exports differ from the in-tree tls.ko's.
 module:
 	$(MAKE) -C $(KDIR) M=$(PWD) modules
+	scripts/abi-check $(KDIR)/Module.symvers Module.symvers
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean
