@@ -20,7 +20,7 @@ static void ktls_dir_enable(struct sock *sk, struct ktls_context *kctx,
 	struct tls_context *ctx = &kctx->base;
 
 	if (tx) {
-		ctx->tx_conf = TLS_SW;
+		ktls_tx_configure(sk, kctx);
 		ktls_stat_inc(sock_net(sk), KTLS_STAT_TX_SW);
 		ktls_stat_inc(sock_net(sk), KTLS_STAT_CURR_TX_SW);
 	} else {

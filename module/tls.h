@@ -170,6 +170,7 @@ struct ktls_rx_sw {
 /* ---- software TX state (tx.c) ---- */
 
 struct ktls_tx_rec;
+struct ktls_tx_ops;
 
 /*
  * TX record layer of one socket. @open and @queue change only under the
@@ -183,9 +184,10 @@ struct ktls_tx {
 	struct ktls_tx_rec *open;	/* record taking plaintext, or NULL */
 	struct list_head queue;		/* encrypted records, oldest first */
 	struct delayed_work work;	/* pushes @queue when TCP has room */
-	struct aead_request *req;	/* one encryption at a time */
+	struct aead_request *req;	/* software: one encryption at a time */
 	u8 aad[TLS_MAX_AAD_SIZE];	/* heap memory: crypto may DMA it */
 	u8 iv[KTLS_AEAD_IV_MAX];
+	bool started;			/* set up by the first send */
 	bool queued;			/* @queue not empty */
 	bool work_missed;		/* the worker found TX owned */
 	bool shutting;			/* a shutdown waits for TX: let go */
@@ -200,6 +202,7 @@ struct ktls_tx {
 struct ktls_context {
 	struct tls_context base;
 	struct crypto_aead *tx_aead;	/* set with the TX keys */
+	const struct ktls_tx_ops *tx_ops; /* set with the TX keys (tx.c) */
 	struct crypto_aead *rx_aead;	/* set with the RX keys */
 	u16 tx_max_payload;		/* TLS_TX_MAX_PAYLOAD_LEN */
 	struct ktls_tx txsw;		/* software TX records */
@@ -284,6 +287,7 @@ int ktls_tx_lock(struct sock *sk, struct ktls_context *kctx, long *timeo);
 void ktls_tx_unlock(struct sock *sk, struct ktls_context *kctx);
 bool ktls_tx_record_open(const struct ktls_context *kctx);
 int ktls_tx_flush_open(struct sock *sk, struct ktls_context *kctx);
+void ktls_tx_configure(struct sock *sk, struct ktls_context *kctx);
 void ktls_tx_init(struct ktls_context *kctx);
 void ktls_tx_stop(struct ktls_context *kctx);
 void ktls_tx_release(struct sock *sk, struct ktls_context *kctx,

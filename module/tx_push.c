@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Handing sealed records to TCP, shared by every TX configuration: in
+ * order, by reference (MSG_SPLICE_PAGES) and never waiting inside TCP, so
+ * that a shutdown can end a sender's wait (ktls_tx_wait()). What TCP
+ * cannot take yet stays queued; the sk_write_space hook has the worker
+ * push it once TCP has room.
+ */
+#include <linux/bvec.h>
+#include <linux/uio.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "tls.h"
+#include "tx.h"
+
+/*
+ * The socket may never send another record: the sequence is exhausted or
+ * the cipher failed. Reported like TCP reports errors, once the records
+ * already encrypted are with TCP (a set sk_err stops TCP taking them).
+ */
+void ktls_tx_report(struct sock *sk, struct ktls_context *kctx)
+{
+	WRITE_ONCE(sk->sk_err, -kctx->txsw.err);
+	sk_error_report(sk);
+}
+
+/*
+ * Hand TCP what it has not taken of @rec, without waiting: waits happen
+ * in ktls_tx_wait_room(), which a shutdown can end. Return: 0 once TCP
+ * has all of it, -EAGAIN when it has no room. A failed or shut down
+ * socket is not asked at all: TCP would consume the pending error
+ * (sock_error()) that the application is still to see.
+ */
+static int ktls_tx_push_rec(struct sock *sk, struct ktls_context *kctx,
+			    struct ktls_tx_rec *rec)
+{
+	struct bio_vec bvec[KTLS_TX_REC_PAGES];
+	struct msghdr msg = {
+		.msg_flags = MSG_SPLICE_PAGES | MSG_NOSIGNAL | MSG_DONTWAIT |
+			     kctx->tx_ops->push_flags,
+	};
+	u32 left = rec->wire_len - rec->sent;
+	int n, rc;
+
+	if (READ_ONCE(sk->sk_err) ||
+	    READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN)
+		return -EPIPE;
+	n = ktls_tx_rec_to_bvec(rec, bvec, rec->sent, left);
+	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bvec, n, left);
+	while (left) {
+		tcp_rate_check_app_limited(sk);
+		rc = tcp_sendmsg_locked(sk, &msg, left);
+		if (rc <= 0)
+			return rc ? rc : -EAGAIN;
+		rec->sent += rc;
+		left -= rc;
+	}
+	return 0;
+}
+
+/*
+ * Push queued records in order, as far as TCP takes them now; the rest
+ * stays queued, and the sk_write_space hook schedules the worker once
+ * TCP has room again.
+ */
+int ktls_tx_push(struct sock *sk, struct ktls_context *kctx)
+{
+	struct ktls_tx *tx = &kctx->txsw;
+	struct ktls_tx_rec *rec, *tmp;
+	int rc = 0;
+
+	list_for_each_entry_safe(rec, tmp, &tx->queue, list) {
+		rc = ktls_tx_push_rec(sk, kctx, rec);
+		if (rc)
+			break;
+		list_del(&rec->list);
+		ktls_tx_rec_free(sk, rec);
+	}
+	WRITE_ONCE(tx->queued, !list_empty(&tx->queue));
+	return rc;
+}
+
+/* Push, waiting for room unless @flags has MSG_DONTWAIT. */
+int ktls_tx_push_wait(struct sock *sk, struct ktls_context *kctx,
+		      int flags, long *timeo)
+{
+	int rc;
+
+	while ((rc = ktls_tx_push(sk, kctx)) == -EAGAIN &&
+	       !(flags & MSG_DONTWAIT)) {
+		rc = ktls_tx_wait_room(sk, kctx, timeo);
+		if (rc)
+			break;
+	}
+	return rc;
+}
+
+static void ktls_tx_write_space(struct sock *sk)
+{
+	struct ktls_context *kctx = ktls_ctx(tls_get_ctx(sk));
+
+	/* After a shutdown nothing can go: close frees what is left. */
+	if (READ_ONCE(kctx->txsw.queued) &&
+	    !(READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN))
+		schedule_delayed_work(&kctx->txsw.work, 0);
+	kctx->base.sk_write_space(sk);
+}
+
+/*
+ * Push what sendmsg left queued, once TCP has room. While a caller owns
+ * TX (asleep, its records in hand) the worker stands aside; the owner
+ * runs it again when it lets go (ktls_tx_unlock()).
+ */
+void ktls_tx_work(struct work_struct *work)
+{
+	struct ktls_tx *tx = container_of(to_delayed_work(work),
+					  struct ktls_tx, work);
+	struct ktls_context *kctx = container_of(tx, struct ktls_context, txsw);
+	struct sock *sk = kctx->base.sk;
+
+	lock_sock(sk);
+	if (tx->owner.held)
+		tx->work_missed = true;
+	else
+		ktls_tx_push(sk, kctx);
+	release_sock(sk);
+}
+
+/* First send: TCP's write space news schedules the worker. */
+void ktls_tx_push_start(struct sock *sk, struct ktls_context *kctx)
+{
+	write_lock_bh(&sk->sk_callback_lock);
+	kctx->base.sk_write_space = sk->sk_write_space;
+	sk->sk_write_space = ktls_tx_write_space;
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+/* Close, once the worker is disabled. */
+void ktls_tx_push_stop(struct sock *sk, struct ktls_context *kctx)
+{
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_write_space = kctx->base.sk_write_space;
+	write_unlock_bh(&sk->sk_callback_lock);
+}

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memory of one TX record: pages allocated for it alone and charged to
+ * the socket, laid out as the record goes on the wire, and the views the
+ * crypto API (scatterlist) and TCP (bio_vec) take of them. The pages are
+ * always our own: neither user memory nor page cache pages reached
+ * through splice are ever written (CVE-2024-0646 class).
+ */
+#include <linux/bvec.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <net/sock.h>
+
+#include "tls.h"
+#include "tx.h"
+
+struct ktls_tx_rec *ktls_tx_rec_new(struct sock *sk, u8 type)
+{
+	struct ktls_tx_rec *rec;
+
+	rec = kzalloc(sizeof(*rec), sk->sk_allocation);
+	if (rec)
+		rec->type = type;
+	return rec;
+}
+
+/* TCP holds its own references to whatever it took. */
+void ktls_tx_rec_free(struct sock *sk, struct ktls_tx_rec *rec)
+{
+	u32 i;
+
+	for (i = 0; i < rec->npages; i++)
+		put_page(rec->pages[i]);
+	sk_mem_uncharge(sk, rec->npages * PAGE_SIZE);
+	kfree(rec);
+}
+
+/* Give @rec pages for its first @len bytes, charged to the socket. */
+int ktls_tx_rec_reserve(struct sock *sk, struct ktls_tx_rec *rec,
+			u32 len)
+{
+	u32 need = DIV_ROUND_UP(len, PAGE_SIZE);
+	struct page *page;
+
+	if (WARN_ON_ONCE(need > KTLS_TX_REC_PAGES))
+		return -EINVAL;
+	while (rec->npages < need) {
+		if (!sk_wmem_schedule(sk, PAGE_SIZE))
+			return -ENOMEM;
+		page = alloc_page(sk->sk_allocation | __GFP_NOWARN);
+		if (!page)
+			return -ENOMEM;
+		sk_mem_charge(sk, PAGE_SIZE);
+		rec->pages[rec->npages++] = page;
+	}
+	return 0;
+}
+
+u8 *ktls_tx_rec_byte(struct ktls_tx_rec *rec, u32 off)
+{
+	return (u8 *)page_address(rec->pages[off / PAGE_SIZE]) +
+	       off % PAGE_SIZE;
+}
+
+/* Point @sg at bytes [@off, @off + @len) of @rec; returns entries used. */
+int ktls_tx_rec_to_sg(struct ktls_tx_rec *rec, struct scatterlist *sg,
+		      u32 off, u32 len)
+{
+	int n = 0;
+
+	while (len) {
+		u32 poff = off % PAGE_SIZE;
+		u32 seg = min_t(u32, len, PAGE_SIZE - poff);
+
+		sg_set_page(&sg[n++], rec->pages[off / PAGE_SIZE], seg, poff);
+		off += seg;
+		len -= seg;
+	}
+	return n;
+}
+
+/* The same range as bio_vecs, for TCP. */
+int ktls_tx_rec_to_bvec(struct ktls_tx_rec *rec, struct bio_vec *bv,
+			u32 off, u32 len)
+{
+	int n = 0;
+
+	while (len) {
+		u32 poff = off % PAGE_SIZE;
+		u32 seg = min_t(u32, len, PAGE_SIZE - poff);
+
+		bvec_set_page(&bv[n++], rec->pages[off / PAGE_SIZE], seg, poff);
+		off += seg;
+		len -= seg;
+	}
+	return n;
+}
+
+/* Copy up to @len bytes from @from to offset @off of @rec. */
+size_t ktls_tx_rec_copy_in(struct ktls_tx_rec *rec, u32 off,
+			   struct iov_iter *from, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		u32 poff = (off + done) % PAGE_SIZE;
+		size_t seg = min_t(size_t, len - done, PAGE_SIZE - poff);
+		size_t n;
+
+		n = copy_page_from_iter(rec->pages[(off + done) / PAGE_SIZE],
+					poff, seg, from);
+		done += n;
+		if (n < seg)
+			break;
+	}
+	return done;
+}
