@@ -35,4 +35,17 @@
  */
 #define KTLS_IMPORT_KUNIT_NS() MODULE_INFO(import_ns, "EXPORTED_FOR_KUNIT_TESTING")
 
+/*
+ * Whether an skb carries plaintext for a device to encrypt: the field
+ * exists under CONFIG_SKB_DECRYPTED from 6.10 on, under CONFIG_TLS_DEVICE
+ * before (with no Kconfig symbol of its own to probe).
+ */
+#if defined(CONFIG_SKB_DECRYPTED) || defined(CONFIG_TLS_DEVICE)
+#define ktls_skb_decrypted(skb)		((skb)->decrypted)
+#define ktls_skb_clear_decrypted(skb)	((skb)->decrypted = 0)
+#else
+#define ktls_skb_decrypted(skb)		((void)(skb), false)
+#define ktls_skb_clear_decrypted(skb)	((void)(skb))
+#endif
+
 #endif /* _KTLS_COMPAT_H */

@@ -43,18 +43,31 @@ static void ktls_ctx_stats_close(struct sock *sk, struct tls_context *ctx)
 {
 	if (ctx->tx_conf == TLS_SW)
 		ktls_stat_dec(sock_net(sk), KTLS_STAT_CURR_TX_SW);
+	if (ctx->tx_conf == TLS_HW)
+		ktls_stat_dec(sock_net(sk), KTLS_STAT_CURR_TX_DEVICE);
 	if (ctx->rx_conf == TLS_SW)
 		ktls_stat_dec(sock_net(sk), KTLS_STAT_CURR_RX_SW);
 }
 
 /*
- * Give the socket back to TCP: no ULP data, the original proto. Done under
- * sk_callback_lock, which sockmap also takes when it looks at sk_prot.
+ * A context a device path still needs after close: drivers look at it
+ * until the socket's destructor, which frees it (device.c).
+ */
+static bool ktls_ctx_outlives_close(const struct tls_context *ctx)
+{
+	return ctx->tx_conf == TLS_HW;
+}
+
+/*
+ * Give the socket back to TCP: the original proto and, unless a device
+ * still needs it, no ULP data. Done under sk_callback_lock, which sockmap
+ * also takes when it looks at sk_prot.
  */
 static void ktls_ctx_detach(struct sock *sk, struct tls_context *ctx)
 {
 	write_lock_bh(&sk->sk_callback_lock);
-	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, NULL);
+	if (!ktls_ctx_outlives_close(ctx))
+		rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, NULL);
 	WRITE_ONCE(sk->sk_prot, ctx->sk_proto);
 	write_unlock_bh(&sk->sk_callback_lock);
 }
@@ -87,5 +100,6 @@ void ktls_sk_close(struct sock *sk, long timeout)
 	cancel_work_sync(&kctx->rx_sw.retry_work);
 
 	orig->close(sk, timeout);
-	ktls_ctx_free(kctx);
+	if (!ktls_ctx_outlives_close(ctx))
+		ktls_ctx_free(kctx);
 }

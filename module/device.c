@@ -1,15 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What a NIC driver calls on a socket whose TX records it encrypts (the
- * tls_device API of <net/tls.h>). The symbols and their CRCs are those of
- * the in-tree tls.ko, so that drivers built against it (bonding, nfp,
- * cxgb4, mlx5...) load against this module instead.
+ * The device layer: offload contexts of sockets whose records a NIC
+ * encrypts, their registry and lifetime, and what NIC drivers call (the
+ * tls_device API of <net/tls.h>). The exported symbols and their CRCs are
+ * those of the in-tree tls.ko, so that drivers built against it (bonding,
+ * nfp, cxgb4, mlx5...) load against this module instead.
  *
- * No socket is offloaded by this module yet: nothing installs
- * tls_device_sk_destruct or fills a struct tls_offload_context_tx, so
- * these are reached only by a driver's own tests of the contract. They
- * keep that contract all the same.
+ * Lifetime. Once a socket is offloaded, a driver may look at its context
+ * (tls_get_ctx(skb->sk)) for as long as one of its skbs is in flight, so
+ * the context lives until the socket's destructor, not its close: close
+ * leaves icsk_ulp_data in place, and tls_device_sk_destruct() -- which
+ * runs once no skb of the socket is left -- has a work item tell the
+ * driver (tls_dev_del, which may sleep) and free it. Each such context
+ * holds a reference on this module, so our destructor's code stays.
+ *
+ * Devices going down. The notifier detaches every context from a device
+ * on NETDEV_DOWN (which unregistering passes through): ctx->netdev is
+ * cleared, in-flight transmits are waited for (synchronize_net()), the
+ * driver is told and its reference dropped, so unregistering never waits
+ * for us. Such a socket goes on with records sealed for a device that is
+ * gone: tls_validate_xmit_skb() encrypts them in software on the way out.
+ * ktls_dev_mutex orders attach, detach and destruction: a context is on
+ * ktls_dev_list exactly while it may hold a device.
  */
+#include <linux/netdevice.h>
+#include <net/dst.h>
+#include <net/tcp.h>
 
 /*
  * genksyms folds into a symbol's CRC the definition of every struct the
@@ -94,16 +110,251 @@ void tls_offload_tx_resync_request(struct sock *sk, u32 got_seq, u32 exp_seq)
 }
 EXPORT_SYMBOL_GPL(tls_offload_tx_resync_request);
 
+static DEFINE_MUTEX(ktls_dev_mutex);
+static LIST_HEAD(ktls_dev_list);		/* under ktls_dev_mutex */
+static struct workqueue_struct *ktls_dev_wq;
+
+/* Free a record and drop its references on the record's pages. */
+void ktls_dev_rec_destroy(struct tls_record_info *rec)
+{
+	int i;
+
+	for (i = 0; i < rec->num_frags; i++)
+		put_page(skb_frag_page(&rec->frags[i]));
+	kfree(rec);
+}
+
+static void ktls_dev_recs_destroy(struct tls_offload_context_tx *off)
+{
+	struct tls_record_info *rec, *tmp;
+
+	list_for_each_entry_safe(rec, tmp, &off->records_list, list) {
+		list_del(&rec->list);
+		ktls_dev_rec_destroy(rec);
+	}
+	off->retransmit_hint = NULL;
+}
+
+/*
+ * The device a connected socket's packets leave through: the lowest
+ * device under bonding or vlan, held. NULL without a route.
+ */
+struct net_device *ktls_dev_of_sock(struct sock *sk)
+{
+	struct net_device *dev = NULL;
+	struct dst_entry *dst;
+
+	rcu_read_lock();
+	dst = __sk_dst_get(sk);
+	if (dst && dst->dev) {
+		dev = netdev_sk_get_lowest_dev(dst->dev, sk);
+		dev_hold(dev);
+	}
+	rcu_read_unlock();
+	return dev;
+}
+
+/**
+ * ktls_dev_attach_tx() - hand @ctx's TX to @dev
+ * @sk: the socket, locked
+ * @ctx: its context; priv_ctx_tx is set already
+ * @dev: the device, held by the caller
+ *
+ * Return: 0 with @ctx registered and holding @dev (and this module), or
+ * a negative errno: the device is down, or its driver refused.
+ */
+int ktls_dev_attach_tx(struct sock *sk, struct tls_context *ctx,
+		       struct net_device *dev)
+{
+	int rc = -ENODEV;
+
+	mutex_lock(&ktls_dev_mutex);
+	if (!(dev->flags & IFF_UP) || dev->reg_state != NETREG_REGISTERED)
+		goto out;
+	rc = dev->tlsdev_ops->tls_dev_add(dev, sk, TLS_OFFLOAD_CTX_DIR_TX,
+					  &ctx->crypto_send.info,
+					  tcp_sk(sk)->write_seq);
+	if (rc)
+		goto out;
+	__module_get(THIS_MODULE);
+	dev_hold(dev);
+	rcu_assign_pointer(ctx->netdev, dev);
+	list_add_tail(&ctx->list, &ktls_dev_list);
+out:
+	mutex_unlock(&ktls_dev_mutex);
+	return rc;
+}
+
+/* Tell the driver @ctx is done with, and drop the device. */
+static void ktls_dev_release_netdev(struct tls_context *ctx,
+				    struct net_device *dev)
+{
+	dev->tlsdev_ops->tls_dev_del(dev, ctx, TLS_OFFLOAD_CTX_DIR_TX);
+	dev_put(dev);
+}
+
+/*
+ * The last of an offloaded context, after the socket's destructor: the
+ * driver lets go (unless the device went down first), then the memory.
+ * The module reference goes last; destroy_workqueue() in module exit
+ * waits for this function to return.
+ */
+static void ktls_dev_destruct_work(struct work_struct *work)
+{
+	struct tls_offload_context_tx *off =
+		container_of(work, struct tls_offload_context_tx,
+			     destruct_work);
+	struct tls_context *ctx = off->ctx;
+	struct net_device *dev;
+
+	mutex_lock(&ktls_dev_mutex);
+	list_del(&ctx->list);
+	dev = rcu_dereference_protected(ctx->netdev,
+					lockdep_is_held(&ktls_dev_mutex));
+	RCU_INIT_POINTER(ctx->netdev, NULL);
+	if (dev)
+		ktls_dev_release_netdev(ctx, dev);
+	mutex_unlock(&ktls_dev_mutex);
+	kfree(off);
+	ktls_ctx_free(ktls_ctx(ctx));
+	module_put(THIS_MODULE);
+}
+
 /*
  * sk_destruct of an offloaded socket: drivers compare sk->sk_destruct with
  * this function to learn that a socket is offloaded, so it must be this
- * symbol and no other. It runs the destructor it replaced.
+ * symbol and no other. It runs the destructor it replaced; no skb of the
+ * socket is left, so nothing reads the records any more.
  */
 void tls_device_sk_destruct(struct sock *sk)
 {
 	struct tls_context *ctx = tls_get_ctx(sk);
+	struct tls_offload_context_tx *off = tls_offload_ctx_tx(ctx);
 
-	if (ctx->sk_destruct)
-		ctx->sk_destruct(sk);
+	ctx->sk_destruct(sk);
+	clean_acked_data_disable(inet_csk(sk));
+	ktls_dev_recs_destroy(off);
+	crypto_free_aead(off->aead_send);
+	off->aead_send = NULL;
+	queue_work(ktls_dev_wq, &off->destruct_work);
 }
 EXPORT_SYMBOL_GPL(tls_device_sk_destruct);
+
+/*
+ * The driver asked to be told where a record starts: @seq, for the record
+ * numbered ctx->tx.rec_seq. Under ktls_dev_mutex, as the driver may sleep
+ * and the device may be going down. Return: 0 once the driver took it.
+ */
+int ktls_dev_resync_tx(struct sock *sk, struct tls_context *ctx, u32 seq)
+{
+	struct net_device *dev;
+	int rc = -ENODEV;
+
+	mutex_lock(&ktls_dev_mutex);
+	dev = rcu_dereference_protected(ctx->netdev,
+					lockdep_is_held(&ktls_dev_mutex));
+	if (dev)
+		rc = dev->tlsdev_ops->tls_dev_resync(dev, sk, seq,
+						     ctx->tx.rec_seq,
+						     TLS_OFFLOAD_CTX_DIR_TX);
+	mutex_unlock(&ktls_dev_mutex);
+	return rc;
+}
+
+/* Offload is on for @ctx's TX: the destructor frees it from now on. */
+void ktls_dev_tx_own(struct sock *sk, struct tls_context *ctx,
+		     struct tls_offload_context_tx *off)
+{
+	INIT_WORK(&off->destruct_work, ktls_dev_destruct_work);
+	off->ctx = ctx;
+	ctx->sk_destruct = sk->sk_destruct;
+	/* Pairs with the load-acquire in tls_is_sk_rx_device_offloaded(). */
+	smp_store_release(&sk->sk_destruct, tls_device_sk_destruct);
+}
+
+/*
+ * @dev goes down: detach every context from it. Once ctx->netdev is NULL
+ * and in-flight transmits are over, no segment of these sockets reaches
+ * the driver as plaintext, and the driver may forget them.
+ */
+static void ktls_dev_down(struct net_device *dev)
+{
+	struct tls_context *ctx;
+	bool found = false;
+
+	mutex_lock(&ktls_dev_mutex);
+	list_for_each_entry(ctx, &ktls_dev_list, list) {
+		if (rcu_access_pointer(ctx->netdev) != dev)
+			continue;
+		RCU_INIT_POINTER(ctx->netdev, NULL);
+		found = true;
+	}
+	if (found)
+		synchronize_net();
+	list_for_each_entry(ctx, &ktls_dev_list, list)
+		if (!rcu_access_pointer(ctx->netdev) &&
+		    !test_and_set_bit(TLS_RX_DEV_DEGRADED, &ctx->flags))
+			ktls_dev_release_netdev(ctx, dev);
+	mutex_unlock(&ktls_dev_mutex);
+}
+
+/* A device that says it offloads TLS must give the operations for it. */
+static int ktls_dev_check_ops(struct net_device *dev)
+{
+	const struct tlsdev_ops *ops = dev->tlsdev_ops;
+
+	if (netif_is_bond_master(dev))
+		return NOTIFY_DONE;
+	if (!ops || !ops->tls_dev_add || !ops->tls_dev_del)
+		return NOTIFY_BAD;
+	if ((dev->features & NETIF_F_HW_TLS_RX) && !ops->tls_dev_resync)
+		return NOTIFY_BAD;
+	return NOTIFY_DONE;
+}
+
+static int ktls_dev_event(struct notifier_block *nb, unsigned long event,
+			  void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+
+	if (!dev->tlsdev_ops &&
+	    !(dev->features & (NETIF_F_HW_TLS_TX | NETIF_F_HW_TLS_RX)))
+		return NOTIFY_DONE;
+	switch (event) {
+	case NETDEV_REGISTER:
+	case NETDEV_FEAT_CHANGE:
+		return ktls_dev_check_ops(dev);
+	case NETDEV_DOWN:
+		ktls_dev_down(dev);
+		return NOTIFY_DONE;
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block ktls_dev_notifier = {
+	.notifier_call = ktls_dev_event,
+};
+
+int ktls_dev_init(void)
+{
+	int rc;
+
+	ktls_dev_wq = alloc_workqueue("ktls_dev", 0, 0);
+	if (!ktls_dev_wq)
+		return -ENOMEM;
+	rc = register_netdevice_notifier(&ktls_dev_notifier);
+	if (rc)
+		destroy_workqueue(ktls_dev_wq);
+	return rc;
+}
+
+/*
+ * Module exit: every offloaded context held a module reference, so all
+ * have been queued for destruction; wait for the last work item to return.
+ */
+void ktls_dev_exit(void)
+{
+	unregister_netdevice_notifier(&ktls_dev_notifier);
+	destroy_workqueue(ktls_dev_wq);
+	clean_acked_data_flush();
+}

@@ -9,14 +9,21 @@
 
 #include "tls.h"
 
-/* A keyed transform for @info, or an ERR_PTR (e.g. -ENOENT, no such alg). */
-static struct crypto_aead *ktls_aead_create(const struct ktls_cipher_desc *desc,
-					    const struct tls_crypto_info *info)
+/*
+ * A keyed transform for @info, or an ERR_PTR (e.g. -ENOENT, no such alg).
+ * @mask CRYPTO_ALG_ASYNC asks for a synchronous one.
+ */
+struct crypto_aead *ktls_aead_create(const struct tls_crypto_info *info,
+				     u32 mask)
 {
+	const struct ktls_cipher_desc *desc;
 	struct crypto_aead *aead;
 	int rc;
 
-	aead = crypto_alloc_aead(desc->aead_name, 0, 0);
+	desc = ktls_cipher_desc_get(info->cipher_type);
+	if (!desc)
+		return ERR_PTR(-EINVAL);
+	aead = crypto_alloc_aead(desc->aead_name, 0, mask);
 	if (IS_ERR(aead))
 		return aead;
 
@@ -66,7 +73,7 @@ int ktls_keys_install(struct sock *sk, struct ktls_context *kctx,
 	if (WARN_ON_ONCE(!desc))
 		return -EINVAL;
 
-	aead = ktls_aead_create(desc, &keys->info);
+	aead = ktls_aead_create(&keys->info, 0);
 	if (IS_ERR(aead))
 		return PTR_ERR(aead);
 

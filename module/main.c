@@ -88,16 +88,24 @@ static int __init ktls_module_init(void)
 	rc = ktls_stats_register();
 	if (rc)
 		return rc;
-
+	rc = ktls_dev_init();
+	if (rc)
+		goto out_stats;
 	rc = tcp_register_ulp(&ktls_ulp_ops);
 	if (rc)
-		ktls_stats_unregister();
+		goto out_dev;
+	return 0;
+out_dev:
+	ktls_dev_exit();
+out_stats:
+	ktls_stats_unregister();
 	return rc;
 }
 
 static void __exit ktls_module_exit(void)
 {
 	tcp_unregister_ulp(&ktls_ulp_ops);
+	ktls_dev_exit();
 	ktls_stats_unregister();
 }
 

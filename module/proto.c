@@ -52,6 +52,15 @@ static int ktls_disconnect(struct sock *sk, int flags)
 	return -EOPNOTSUPP;
 }
 
+/*
+ * The table slot of a configuration: a device direction runs the same
+ * record layer as software (only sealing differs, see tx.h).
+ */
+static int ktls_conf_slot(u8 conf)
+{
+	return conf == TLS_BASE ? TLS_BASE : TLS_SW;
+}
+
 static void ktls_build_prot(struct proto prot[][KTLS_NUM_CONF],
 			    const struct proto *base)
 {
@@ -177,10 +186,11 @@ int ktls_proto_prepare(struct sock *sk)
 void ktls_proto_update(struct sock *sk, struct tls_context *ctx)
 {
 	struct ktls_family *fam = ktls_family_of(sk);
+	int tx = ktls_conf_slot(ctx->tx_conf), rx = ktls_conf_slot(ctx->rx_conf);
 
 	/* Pairs with smp_rmb() in ktls_sk_ctx(). */
-	smp_store_release(&sk->sk_prot, &fam->prot[ctx->tx_conf][ctx->rx_conf]);
-	WRITE_ONCE(sk->sk_socket->ops, &fam->ops[ctx->tx_conf][ctx->rx_conf].ro);
+	smp_store_release(&sk->sk_prot, &fam->prot[tx][rx]);
+	WRITE_ONCE(sk->sk_socket->ops, &fam->ops[tx][rx].ro);
 }
 
 /**

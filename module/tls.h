@@ -263,6 +263,20 @@ void ktls_sk_close(struct sock *sk, long timeout);
 int ktls_keys_install(struct sock *sk, struct ktls_context *kctx,
 		      const union tls_crypto_context *keys, bool tx);
 void ktls_keys_release(struct ktls_context *kctx);
+struct crypto_aead *ktls_aead_create(const struct tls_crypto_info *info,
+				     u32 mask);
+
+/* ---- the device layer: offload contexts and the driver API (device.c) ---- */
+
+struct net_device *ktls_dev_of_sock(struct sock *sk);
+int ktls_dev_attach_tx(struct sock *sk, struct tls_context *ctx,
+		       struct net_device *dev);
+void ktls_dev_tx_own(struct sock *sk, struct tls_context *ctx,
+		     struct tls_offload_context_tx *off);
+int ktls_dev_resync_tx(struct sock *sk, struct tls_context *ctx, u32 seq);
+void ktls_dev_rec_destroy(struct tls_record_info *rec);
+int ktls_dev_init(void);
+void ktls_dev_exit(void);
 
 /* ---- proto tables (proto.c) ---- */
 

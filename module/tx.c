@@ -28,8 +28,8 @@
 
 /*
  * Seal the open record (kctx->tx_ops) and queue it for TCP. An empty
- * record is simply dropped (CVE-2023-52767 class). On error the record
- * stays open, except when sealing failed: then it is freed, never sent.
+ * record is simply dropped (CVE-2023-52767 class). Without memory the
+ * record stays open; if sealing failed otherwise it is freed, never sent.
  */
 int ktls_tx_close_open(struct sock *sk, struct ktls_context *kctx,
 		       long *timeo)
@@ -51,6 +51,8 @@ int ktls_tx_close_open(struct sock *sk, struct ktls_context *kctx,
 		if (rc)
 			return rc;
 		rc = kctx->tx_ops->seal(sk, kctx, rec);
+		if (rc == -ENOMEM)
+			return rc;
 	} else {
 		rc = -ENODATA;
 	}
@@ -95,12 +97,12 @@ static int ktls_tx_setup(struct sock *sk, struct ktls_context *kctx)
 
 /*
  * TX keys are set: choose the configuration that seals records. This is
- * the one dispatch point between configurations; software is the only
- * one so far (a device, when offload is added, is tried first here).
+ * the one dispatch point between configurations: a device that can
+ * encrypt for this socket first, software otherwise.
  */
 void ktls_tx_configure(struct sock *sk, struct ktls_context *kctx)
 {
-	kctx->tx_ops = &ktls_tx_sw_ops;
+	kctx->tx_ops = ktls_dev_tx_ops(sk, kctx) ?: &ktls_tx_sw_ops;
 	kctx->base.tx_conf = kctx->tx_ops->conf;
 }
 

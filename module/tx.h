@@ -45,7 +45,8 @@ struct ktls_tx_ops {
 	/*
 	 * Make the full record @rec (pages covering its wire length) ready
 	 * for TCP under the current sequence number, set @rec->wire_len and
-	 * move the sequence on. On error @rec is never sent.
+	 * move the sequence on. -ENOMEM: nothing done, @rec stays open; on
+	 * any other error @rec is never sent.
 	 */
 	int (*seal)(struct sock *sk, struct ktls_context *kctx,
 		    struct ktls_tx_rec *rec);
@@ -55,6 +56,9 @@ struct ktls_tx_ops {
 };
 
 extern const struct ktls_tx_ops ktls_tx_sw_ops;
+/* device_tx.c: the device configuration, or NULL to stay in software */
+const struct ktls_tx_ops *ktls_dev_tx_ops(struct sock *sk,
+					  struct ktls_context *kctx);
 
 /* tx_rec.c */
 struct ktls_tx_rec *ktls_tx_rec_new(struct sock *sk, u8 type);
@@ -67,6 +71,7 @@ int ktls_tx_rec_to_bvec(struct ktls_tx_rec *rec, struct bio_vec *bv,
 			u32 off, u32 len);
 size_t ktls_tx_rec_copy_in(struct ktls_tx_rec *rec, u32 off,
 			   struct iov_iter *from, size_t len);
+void ktls_tx_rec_zero(struct ktls_tx_rec *rec, u32 off, u32 len);
 
 /* tx_wait.c */
 int ktls_tx_check(struct sock *sk, struct ktls_context *kctx);
@@ -80,6 +85,7 @@ void ktls_tx_wake_all(struct sock *sk);
 
 /* tx_push.c */
 void ktls_tx_report(struct sock *sk, struct ktls_context *kctx);
+u32 ktls_tx_queued_bytes(const struct ktls_tx *tx);
 int ktls_tx_push(struct sock *sk, struct ktls_context *kctx);
 int ktls_tx_push_wait(struct sock *sk, struct ktls_context *kctx,
 		      int flags, long *timeo);

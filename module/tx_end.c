@@ -20,12 +20,7 @@
  */
 static u32 ktls_tx_held(const struct ktls_tx *tx)
 {
-	const struct ktls_tx_rec *rec;
-	u32 held = tx->open ? KTLS_TX_REC_MAX : 0;
-
-	list_for_each_entry(rec, &tx->queue, list)
-		held += rec->wire_len - rec->sent;
-	return held;
+	return (tx->open ? KTLS_TX_REC_MAX : 0) + ktls_tx_queued_bytes(tx);
 }
 
 /*

@@ -143,3 +143,14 @@ void ktls_tx_push_stop(struct sock *sk, struct ktls_context *kctx)
 	sk->sk_write_space = kctx->base.sk_write_space;
 	write_unlock_bh(&sk->sk_callback_lock);
 }
+
+/* Bytes of sealed records TCP has not taken yet. */
+u32 ktls_tx_queued_bytes(const struct ktls_tx *tx)
+{
+	const struct ktls_tx_rec *rec;
+	u32 bytes = 0;
+
+	list_for_each_entry(rec, &tx->queue, list)
+		bytes += rec->wire_len - rec->sent;
+	return bytes;
+}

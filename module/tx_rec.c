@@ -116,3 +116,16 @@ size_t ktls_tx_rec_copy_in(struct ktls_tx_rec *rec, u32 off,
 	}
 	return done;
 }
+
+/* Zero bytes [@off, @off + @len) of @rec: no stale memory on the wire. */
+void ktls_tx_rec_zero(struct ktls_tx_rec *rec, u32 off, u32 len)
+{
+	while (len) {
+		u32 poff = off % PAGE_SIZE;
+		u32 seg = min_t(u32, len, PAGE_SIZE - poff);
+
+		memset(ktls_tx_rec_byte(rec, off), 0, seg);
+		off += seg;
+		len -= seg;
+	}
+}

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The device TX configuration: a NIC encrypts. Records are framed as in
+ * software (tx.c) and sealed by writing the header and explicit nonce and
+ * leaving room for the tag; TCP carries them as plaintext marked
+ * "decrypted" (MSG_SENDPAGE_DECRYPTED: TCP never merges them with other
+ * bytes), and the driver encrypts each segment on its way out.
+ *
+ * A driver rebuilding a segment (retransmission, out of order) needs the
+ * whole record the segment belongs to: every sealed record is kept, with
+ * references on its pages, on the offload context's records list, keyed
+ * by the TCP sequence number just past it, until TCP says the peer has it
+ * (ktls_dev_tx_clean_acked()). The list and its hint change only under
+ * off->lock, which drivers take around tls_get_record().
+ *
+ * TLS 1.2 with AES-GCM only, as upstream; anything else, or any failure
+ * to set offload up, leaves the socket in software, silently.
+ */
+#include <crypto/aead.h>
+#include <linux/netdevice.h>
+#include <net/inet_connection_sock.h>
+#include <net/tcp.h>
+
+#include "tls.h"
+#include "tx.h"
+
+static bool ktls_dev_tx_supported(const struct tls_crypto_info *info)
+{
+	const struct ktls_cipher_desc *desc;
+
+	desc = ktls_cipher_desc_get(info->cipher_type);
+	return info->version == TLS_1_2_VERSION && desc && desc->offloadable;
+}
+
+/* Where TCP's stream will be once it has everything queued so far. */
+static u32 ktls_dev_tx_next_seq(struct sock *sk, struct ktls_context *kctx)
+{
+	return tcp_sk(sk)->write_seq + ktls_tx_queued_bytes(&kctx->txsw);
+}
+
+/* A records-list entry for the sealed @rec, holding its pages. */
+static struct tls_record_info *ktls_dev_tx_rec_info(struct ktls_tx_rec *rec,
+						    gfp_t gfp)
+{
+	struct tls_record_info *info;
+	u32 left = rec->wire_len;
+	int i;
+
+	info = kzalloc(sizeof(*info), gfp);
+	if (!info)
+		return NULL;
+	for (i = 0; left; i++) {
+		u32 size = min_t(u32, left, PAGE_SIZE);
+
+		get_page(rec->pages[i]);
+		skb_frag_fill_page_desc(&info->frags[i], rec->pages[i], 0, size);
+		left -= size;
+	}
+	info->num_frags = i;
+	info->len = rec->wire_len;
+	return info;
+}
+
+/*
+ * The driver lost track of the stream and asked where a record starts:
+ * tell it about this one, starting at @seq. Until it accepts, it is
+ * asked again at every record.
+ */
+static void ktls_dev_tx_resync(struct sock *sk, struct tls_context *ctx,
+			       u32 seq)
+{
+	if (!test_bit(TLS_TX_SYNC_SCHED, &ctx->flags))
+		return;
+	tcp_write_collapse_fence(sk);
+	if (!ktls_dev_resync_tx(sk, ctx, seq))
+		clear_bit_unlock(TLS_TX_SYNC_SCHED, &ctx->flags);
+}
+
+/*
+ * Seal for the device: header and explicit nonce as in software, a zeroed
+ * tag for the NIC to fill (never stale memory on the wire), then the
+ * record goes on the list before TCP can send any of it. -ENOMEM leaves
+ * @rec untouched.
+ */
+static int ktls_dev_tx_seal(struct sock *sk, struct ktls_context *kctx,
+			    struct ktls_tx_rec *rec)
+{
+	struct tls_offload_context_tx *off = tls_offload_ctx_tx(&kctx->base);
+	struct tls_prot_info *prot = &kctx->base.prot_info;
+	struct cipher_context *cc = &kctx->base.tx;
+	struct tls_record_info *info;
+	unsigned long flags;
+
+	rec->wire_len = ktls_record_wire_len(prot, rec->plain_len);
+	info = ktls_dev_tx_rec_info(rec, sk->sk_allocation);
+	if (!info) {
+		rec->wire_len = 0;
+		return -ENOMEM;
+	}
+	ktls_record_fill_header(prot, ktls_tx_rec_byte(rec, 0), rec->type,
+				rec->plain_len, cc->iv + prot->salt_size);
+	ktls_tx_rec_zero(rec, prot->prepend_size + rec->plain_len,
+			 prot->tag_size);
+	info->end_seq = ktls_dev_tx_next_seq(sk, kctx) + info->len;
+	ktls_dev_tx_resync(sk, &kctx->base, info->end_seq - info->len);
+
+	spin_lock_irqsave(&off->lock, flags);
+	list_add_tail_rcu(&info->list, &off->records_list);
+	spin_unlock_irqrestore(&off->lock, flags);
+	if (ktls_record_advance(prot, cc))
+		kctx->txsw.err = -EBADMSG;
+	return 0;
+}
+
+/* TCP: the peer has everything before @acked_seq. Softirq, socket locked. */
+static void ktls_dev_tx_clean_acked(struct sock *sk, u32 acked_seq)
+{
+	struct tls_context *ctx = tls_get_ctx(sk);
+	struct tls_offload_context_tx *off = tls_offload_ctx_tx(ctx);
+	struct tls_record_info *rec, *tmp;
+	unsigned long flags;
+	u64 freed = 0;
+
+	spin_lock_irqsave(&off->lock, flags);
+	rec = off->retransmit_hint;
+	if (rec && !before(acked_seq, rec->end_seq))
+		off->retransmit_hint = NULL;
+	list_for_each_entry_safe(rec, tmp, &off->records_list, list) {
+		if (before(acked_seq, rec->end_seq))
+			break;
+		list_del_rcu(&rec->list);
+		ktls_dev_rec_destroy(rec);
+		freed++;
+	}
+	off->unacked_record_sn += freed;
+	spin_unlock_irqrestore(&off->lock, flags);
+}
+
+static int ktls_dev_tx_setup(struct sock *sk, struct ktls_context *kctx)
+{
+	return 0;
+}
+
+/* Records stay with the offload context until the socket's destructor. */
+static void ktls_dev_tx_teardown(struct sock *sk, struct ktls_context *kctx)
+{
+}
+
+static const struct ktls_tx_ops ktls_tx_dev_ops = {
+	.conf		= TLS_HW,
+	.setup		= ktls_dev_tx_setup,
+	.seal		= ktls_dev_tx_seal,
+	.teardown	= ktls_dev_tx_teardown,
+	.push_flags	= MSG_SENDPAGE_DECRYPTED,
+};
+
+/*
+ * A fresh offload context: the start marker stands for everything TCP
+ * was given before offload, and is numbered one below the first record,
+ * as drivers expect. The software fallback gets a synchronous transform:
+ * it runs in the transmit path.
+ */
+static struct tls_offload_context_tx *
+ktls_dev_tx_ctx_new(struct sock *sk, struct ktls_context *kctx)
+{
+	const struct tls_crypto_info *info = &kctx->base.crypto_send.info;
+	struct tls_offload_context_tx *off;
+	struct tls_record_info *marker;
+	__be64 rec_seq;
+
+	off = kzalloc(sizeof(*off), GFP_KERNEL);
+	marker = kzalloc(sizeof(*marker), GFP_KERNEL);
+	if (!off || !marker)
+		goto fail;
+	off->aead_send = ktls_aead_create(info, CRYPTO_ALG_ASYNC);
+	if (IS_ERR(off->aead_send))
+		goto fail;
+	spin_lock_init(&off->lock);
+	INIT_LIST_HEAD(&off->records_list);
+	sg_init_table(off->sg_tx_data, ARRAY_SIZE(off->sg_tx_data));
+	marker->end_seq = tcp_sk(sk)->write_seq;
+	list_add_tail(&marker->list, &off->records_list);
+	memcpy(&rec_seq, kctx->base.tx.rec_seq, sizeof(rec_seq));
+	off->unacked_record_sn = be64_to_cpu(rec_seq) - 1;
+	return off;
+fail:
+	kfree(marker);
+	kfree(off);
+	return NULL;
+}
+
+static void ktls_dev_tx_ctx_free(struct tls_offload_context_tx *off)
+{
+	struct tls_record_info *marker;
+
+	marker = list_first_entry(&off->records_list, struct tls_record_info,
+				  list);
+	kfree(marker);
+	crypto_free_aead(off->aead_send);
+	kfree(off);
+}
+
+/*
+ * Hand TX to @dev. From the store-release of sk_validate_xmit_skb on,
+ * drivers see the socket as offloaded.
+ */
+static int ktls_dev_tx_start(struct sock *sk, struct ktls_context *kctx,
+			     struct net_device *dev)
+{
+	struct tls_offload_context_tx *off;
+	int rc;
+
+	off = ktls_dev_tx_ctx_new(sk, kctx);
+	if (!off)
+		return -ENOMEM;
+	/* Drivers find their state through priv_ctx_tx in tls_dev_add. */
+	kctx->base.priv_ctx_tx = off;
+	/* No skb may mix bytes sent before offload with records after. */
+	tcp_write_collapse_fence(sk);
+	clean_acked_data_enable(inet_csk(sk), ktls_dev_tx_clean_acked);
+	rc = ktls_dev_attach_tx(sk, &kctx->base, dev);
+	if (rc) {
+		clean_acked_data_disable(inet_csk(sk));
+		kctx->base.priv_ctx_tx = NULL;
+		ktls_dev_tx_ctx_free(off);
+		return rc;
+	}
+	ktls_dev_tx_own(sk, &kctx->base, off);
+	/* Pairs with the load-acquire in tls_is_skb_tx_device_offloaded(). */
+	smp_store_release(&sk->sk_validate_xmit_skb, tls_validate_xmit_skb);
+	return 0;
+}
+
+/**
+ * ktls_dev_tx_ops() - the device configuration, if @sk can have it
+ * @sk: the socket, locked, TX keys just installed
+ * @kctx: its context
+ *
+ * Return: the device ops with offload running, or NULL to stay in
+ * software (no route, no capable device, a cipher or version it cannot
+ * do, the device down, its driver refusing, no memory).
+ */
+const struct ktls_tx_ops *ktls_dev_tx_ops(struct sock *sk,
+					  struct ktls_context *kctx)
+{
+	struct net_device *dev;
+	int rc = -EOPNOTSUPP;
+
+	if (!ktls_dev_tx_supported(&kctx->base.crypto_send.info))
+		return NULL;
+	dev = ktls_dev_of_sock(sk);
+	if (!dev)
+		return NULL;
+	if ((dev->features & NETIF_F_HW_TLS_TX) && dev->tlsdev_ops)
+		rc = ktls_dev_tx_start(sk, kctx, dev);
+	dev_put(dev);
+	return rc ? NULL : &ktls_tx_dev_ops;
+}
