@@ -506,10 +506,14 @@ static int sim_roundtrip(FIXTURE_DATA(sim) *self, size_t len, unsigned int seed,
 	if (!out || !in)
 		goto out;
 	pattern(out, len, seed);
-	if (send_all(self->c, out, len, flags))
+	/* With MSG_MORE, the last byte goes without it to close the record. */
+	if (flags & MSG_MORE && len > 1) {
+		if (send_all(self->c, out, len - 1, flags) ||
+		    send_all(self->c, out + len - 1, 1, 0))
+			goto out;
+	} else if (send_all(self->c, out, len, 0)) {
 		goto out;
-	if (flags & MSG_MORE && send_all(self->c, "", 0, 0))
-		goto out;
+	}
 	ret = recv_all(self->s, in, len);
 	if (!ret && memcmp(in, out, len))
 		ret = -EILSEQ;

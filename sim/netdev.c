@@ -52,7 +52,16 @@ static void ksim_deliver(struct net_device *peer, struct sk_buff *skb)
 {
 	struct ksim_priv *pp = netdev_priv(peer);
 
-	/* Nothing on the wire holds on to the sending socket. */
+	/* What crosses the wire is a copy: a clone still shares its pages
+	 * and frag list with the sender's retransmit queue, and GRO on the
+	 * receiving side takes the frags out of the skb it merges. Nothing on
+	 * the wire holds on to the sending socket either.
+	 */
+	skb = skb_unshare(skb, GFP_ATOMIC);
+	if (!skb) {
+		dev_core_stats_rx_dropped_inc(peer);
+		return;
+	}
 	skb_orphan(skb);
 	if (__dev_forward_skb(peer, skb) != NET_RX_SUCCESS)
 		return;
