@@ -135,7 +135,7 @@ static int if_up(const char *name, const char *addr)
 	struct ifreq ifr = {};
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
 
-	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	if (addr) {
 		sin->sin_family = AF_INET;
 		inet_pton(AF_INET, addr, &sin->sin_addr);
@@ -152,7 +152,7 @@ static int ethtool(const char *name, void *cmd)
 {
 	struct ifreq ifr = {};
 
-	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	ifr.ifr_data = cmd;
 	return if_ioctl(SIOCETHTOOL, &ifr);
 }
@@ -252,7 +252,7 @@ out:
 
 /* ---------------------------------------------------- tls_stat by name */
 
-static long tls_stat(const char *name)
+static long tls_counter(const char *counter)
 {
 	FILE *f = fopen("/proc/net/tls_stat", "r");
 	char key[64];
@@ -261,7 +261,7 @@ static long tls_stat(const char *name)
 	if (!f)
 		return -1;
 	while (fscanf(f, "%63s %ld", key, &val) == 2) {
-		if (!strcmp(key, name)) {
+		if (!strcmp(key, counter)) {
 			fclose(f);
 			return val;
 		}
@@ -438,7 +438,8 @@ FIXTURE_SETUP(sim)
 {
 	struct timeval tv = { .tv_sec = 10 };
 
-	self->c = self->s = -1;
+	self->c = -1;
+	self->s = -1;
 	if (access(SIM_DEBUGFS, F_OK)) {
 		self->skip = true;
 		SKIP(return, "ktls_sim.ko is not loaded");
@@ -488,7 +489,7 @@ FIXTURE_TEARDOWN(sim)
 }
 
 /* Install the keys: client TX (namespace A), server RX (namespace B). */
-static int sim_keys(FIXTURE_DATA(sim) *self)
+static int sim_keys(struct _test_data_sim *self)
 {
 	if (setsockopt(self->c, SOL_TLS, TLS_TX, &self->key, self->key_len) ||
 	    setsockopt(self->s, SOL_TLS, TLS_RX, &self->key, self->key_len))
@@ -497,7 +498,7 @@ static int sim_keys(FIXTURE_DATA(sim) *self)
 }
 
 /* Send @len bytes of pattern @seed and check the server reads them back. */
-static int sim_roundtrip(FIXTURE_DATA(sim) *self, size_t len, unsigned int seed,
+static int sim_roundtrip(struct _test_data_sim *self, size_t len, unsigned int seed,
 			 int flags)
 {
 	unsigned char *out = malloc(len), *in = malloc(len);
@@ -525,21 +526,21 @@ out:
 
 /* The counters that say which path each direction took. */
 static void check_paths(struct __test_metadata *_metadata,
-			FIXTURE_DATA(sim) *self,
-			const FIXTURE_VARIANT(sim) *variant)
+			struct _test_data_sim *self,
+			const struct _fixture_variant_sim *variant)
 {
 	in_ns(self->ns_a);
-	EXPECT_EQ(tls_stat("TlsTxDevice"), variant->tx_dev);
-	EXPECT_EQ(tls_stat("TlsCurrTxDevice"), variant->tx_dev);
-	EXPECT_EQ(tls_stat("TlsTxSw"), !variant->tx_dev);
+	EXPECT_EQ(tls_counter("TlsTxDevice"), variant->tx_dev);
+	EXPECT_EQ(tls_counter("TlsCurrTxDevice"), variant->tx_dev);
+	EXPECT_EQ(tls_counter("TlsTxSw"), !variant->tx_dev);
 	EXPECT_EQ(eth_stat("sa", "tx_tls_ctx"), variant->tx_dev);
 	EXPECT_EQ(eth_stat("sa", "tx_tls_encrypted_packets") > 0,
 		  variant->tx_dev);
 	EXPECT_EQ(eth_stat("sa", "tx_tls_drop_err"), 0);
 	in_ns(self->ns_b);
-	EXPECT_EQ(tls_stat("TlsRxDevice"), variant->rx_dev);
-	EXPECT_EQ(tls_stat("TlsRxSw"), !variant->rx_dev);
-	EXPECT_EQ(tls_stat("TlsDecryptError"), 0);
+	EXPECT_EQ(tls_counter("TlsRxDevice"), variant->rx_dev);
+	EXPECT_EQ(tls_counter("TlsRxSw"), !variant->rx_dev);
+	EXPECT_EQ(tls_counter("TlsDecryptError"), 0);
 	EXPECT_EQ(eth_stat("sb", "rx_tls_ctx"), variant->rx_dev);
 	EXPECT_EQ(eth_stat("sb", "rx_tls_auth_fail"), 0);
 	EXPECT_EQ(eth_stat("sb", "rx_tls_decrypted_packets") > 0,
@@ -554,7 +555,7 @@ TEST_F(sim, sizes)
 	unsigned int i;
 
 	ASSERT_EQ(sim_keys(self), 0);
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
 		ASSERT_EQ(sim_roundtrip(self, sizes[i], i, 0), 0)
 			TH_LOG("size %zu", sizes[i]);
 	check_paths(_metadata, self, variant);
@@ -580,19 +581,19 @@ TEST_F(sim, refuse_add)
 	ASSERT_EQ(sim_keys(self), 0);
 	ASSERT_EQ(sim_roundtrip(self, 30000, 1, 0), 0);
 	in_ns(self->ns_a);
-	EXPECT_EQ(tls_stat("TlsTxDevice"), 0);
-	EXPECT_EQ(tls_stat("TlsTxSw"), 1);
+	EXPECT_EQ(tls_counter("TlsTxDevice"), 0);
+	EXPECT_EQ(tls_counter("TlsTxSw"), 1);
 	EXPECT_EQ(eth_stat("sa", "tls_add_refused"), variant->tx_dev);
 	in_ns(self->ns_b);
-	EXPECT_EQ(tls_stat("TlsRxDevice"), 0);
-	EXPECT_EQ(tls_stat("TlsRxSw"), 1);
+	EXPECT_EQ(tls_counter("TlsRxDevice"), 0);
+	EXPECT_EQ(tls_counter("TlsRxSw"), 1);
 	EXPECT_EQ(eth_stat("sb", "tls_add_refused"), variant->rx_dev);
 }
 
 /* Lost, reordered and duplicated segments: the data still arrives intact. */
 static void wire_faults(struct __test_metadata *_metadata,
-			FIXTURE_DATA(sim) *self,
-			const FIXTURE_VARIANT(sim) *variant,
+			struct _test_data_sim *self,
+			const struct _fixture_variant_sim *variant,
 			const char *knob, const char *val, const char *counter)
 {
 	unsigned int i;
@@ -649,7 +650,7 @@ TEST_F(sim, corrupt)
 	in_ns(self->ns_a);
 	EXPECT_GT(eth_stat("sa", "wire_corrupted"), 0);
 	in_ns(self->ns_b);
-	EXPECT_EQ(tls_stat("TlsDecryptError"), 1);
+	EXPECT_EQ(tls_counter("TlsDecryptError"), 1);
 	if (variant->rx_dev)
 		EXPECT_GT(eth_stat("sb", "rx_tls_auth_fail"), 0);
 	free(out);
@@ -685,7 +686,30 @@ TEST_F(sim, tx_fallback)
 	in_ns(self->ns_a);
 	EXPECT_GT(eth_stat("sa", "tx_tls_fallback"), 0);
 	EXPECT_EQ(eth_stat("sa", "tx_tls_encrypted_packets"), 0);
-	EXPECT_EQ(tls_stat("TlsTxDevice"), 1);
+	EXPECT_EQ(tls_counter("TlsTxDevice"), 1);
+}
+
+/*
+ * Hot-unplug of the NIC under live offloaded sockets: the core releases
+ * the device contexts (tls_dev_del) and the sockets go on in software;
+ * sending and closing must neither hang nor touch freed driver state.
+ */
+TEST_F(sim, unplug_live)
+{
+	int i;
+
+	ASSERT_EQ(sim_keys(self), 0);
+	ASSERT_EQ(sim_roundtrip(self, 30000, 1, 0), 0);
+	in_ns(self->ns_a);
+	ASSERT_EQ(knob_set("sa", "unplug", "1"), 0);
+	for (i = 0; i < 200 && if_nametoindex("sa"); i++)
+		usleep(50000);
+	ASSERT_EQ(if_nametoindex("sa"), 0);
+	EXPECT_EQ(send(self->c, "after", 5, 0), 5);
+	close(self->c);
+	close(self->s);
+	self->c = -1;
+	self->s = -1;
 }
 
 /* --------------------------------------------------------- wire capture */
@@ -694,7 +718,7 @@ struct stream {
 	unsigned char *buf;	/* the client's byte stream, from its first data byte */
 	size_t cap;
 	size_t len;
-	uint32_t start;
+	__u32 start;
 	bool started;
 };
 
@@ -712,7 +736,7 @@ static int capture_drain(int pfd, struct stream *st)
 		struct iphdr *ip = (struct iphdr *)pkt;
 		size_t hl, plen, off;
 		struct tcphdr *th;
-		uint32_t seq;
+		__u32 seq;
 
 		if (n < (ssize_t)sizeof(*ip) || ip->protocol != IPPROTO_TCP)
 			continue;
@@ -727,7 +751,7 @@ static int capture_drain(int pfd, struct stream *st)
 			st->started = true;
 		}
 		/* Anything before the start would be a bug of this test. */
-		if ((int32_t)(seq - st->start) < 0)
+		if ((__s32)(seq - st->start) < 0)
 			return -1;
 		off = seq - st->start;
 		if (off + plen > st->cap)
@@ -749,7 +773,7 @@ static long open_records(const union ctrl_crypto *key, const unsigned char *w,
 	const unsigned char *k = is256 ? k256->key : k128->key;
 	const unsigned char *salt = is256 ? k256->salt : k128->salt;
 	const unsigned char *rs = is256 ? k256->rec_seq : k128->rec_seq;
-	uint64_t sn = 0;
+	__u64 sn = 0;
 	size_t pos = 0, out = 0;
 	int i;
 
@@ -804,7 +828,7 @@ TEST_F(sim, wire_capture)
 
 	if (variant->rx_dev)
 		SKIP(return, "the receiving NIC would show plaintext");
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
 		total += sizes[i];
 	wire = total + (total / 16384 + 5) * 29 + 64;
 	sent = malloc(total);
@@ -823,7 +847,7 @@ TEST_F(sim, wire_capture)
 	ASSERT_EQ(bind(pfd, (struct sockaddr *)&sll, sizeof(sll)), 0);
 	ASSERT_EQ(sim_keys(self), 0);
 	pattern(sent, total, 77);
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		ASSERT_EQ(send_all(self->c, sent + off, sizes[i], 0), 0);
 		off += sizes[i];
 	}

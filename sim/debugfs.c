@@ -30,8 +30,9 @@ static void ksim_unplug_work(struct work_struct *work)
 		dev->rtnl_link_ops->dellink(dev, &list);
 		unregister_netdevice_many(&list);
 	}
-	rtnl_unlock();
+	/* Before rtnl_unlock(), which waits for the last reference to it. */
 	dev_put(dev);
+	rtnl_unlock();
 }
 
 static ssize_t ksim_unplug_write(struct file *file, const char __user *buf,

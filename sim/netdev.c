@@ -26,6 +26,7 @@ enum {
 	KTLS_SIM_INFO_PEER,
 	__KTLS_SIM_INFO_MAX
 };
+
 #define KTLS_SIM_INFO_MAX (__KTLS_SIM_INFO_MAX - 1)
 
 /* A peer that stops polling must not make us queue without bound. */
