@@ -1,0 +1,870 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TLS offload over the emulated NIC pair of ktls_sim (sim/). Each test
+ * makes two network namespaces, a pair sa (10.77.0.1, namespace A) - sb
+ * (10.77.0.2, namespace B), and a TCP connection from A to B. The client
+ * sends with TLS_TX, the server reads with TLS_RX; the variant says which
+ * of the two is offloaded (the other end's offload feature is turned off
+ * with ethtool). Every test checks the counters that prove which path ran
+ * (/proc/net/tls_stat of each namespace, ethtool -S of each end), and
+ * wire_capture decrypts what crossed the wire with OpenSSL.
+ *
+ * Needs ktls_sim.ko and a tls.ko with the device hook loaded; skips
+ * otherwise.
+ */
+#include <fcntl.h>
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/if_packet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/ip.h>
+#include <openssl/evp.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+
+#include "ctrl_util.h"
+#include "kselftest_harness.h"
+
+#define SIM_PORT	4433
+#define SIM_DEBUGFS	"/sys/kernel/debug/ktls_sim"
+#define KTLS_SIM_INFO_PEER 1
+
+/* ------------------------------------------------------------ netlink */
+
+struct nl_req {
+	struct nlmsghdr nh;
+	struct ifinfomsg ifi;
+	char attrs[512];
+};
+
+static struct rtattr *nl_put(struct nlmsghdr *nh, int type, const void *data,
+			     int len)
+{
+	struct rtattr *rta = (void *)((char *)nh + NLMSG_ALIGN(nh->nlmsg_len));
+
+	rta->rta_type = type;
+	rta->rta_len = RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(rta), data, len);
+	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+	return rta;
+}
+
+static void nl_nest_end(struct nlmsghdr *nh, struct rtattr *nest)
+{
+	nest->rta_len = (char *)nh + nh->nlmsg_len - (char *)nest;
+}
+
+/* Send one request in the caller's netns; 0 or -errno from the ack. */
+static int nl_call(struct nlmsghdr *nh)
+{
+	char buf[4096];
+	struct nlmsgerr *e;
+	int fd, n, err = -EIO;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	nh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	if (send(fd, nh, nh->nlmsg_len, 0) == (ssize_t)nh->nlmsg_len) {
+		n = recv(fd, buf, sizeof(buf), 0);
+		e = NLMSG_DATA((struct nlmsghdr *)buf);
+		if (n >= (int)NLMSG_LENGTH(sizeof(*e)) &&
+		    ((struct nlmsghdr *)buf)->nlmsg_type == NLMSG_ERROR)
+			err = e->error;
+	}
+	close(fd);
+	return err;
+}
+
+/* ip link add @a type ktls_sim peer name @b netns @ns_b */
+static int sim_pair_add(const char *a, const char *b, int ns_b)
+{
+	struct rtattr *info, *data, *peer;
+	struct ifinfomsg pifi = {};
+	struct nl_req req = {};
+
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi));
+	req.nh.nlmsg_type = RTM_NEWLINK;
+	req.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	nl_put(&req.nh, IFLA_IFNAME, a, strlen(a) + 1);
+	info = nl_put(&req.nh, IFLA_LINKINFO, NULL, 0);
+	nl_put(&req.nh, IFLA_INFO_KIND, "ktls_sim", sizeof("ktls_sim"));
+	data = nl_put(&req.nh, IFLA_INFO_DATA, NULL, 0);
+	peer = nl_put(&req.nh, KTLS_SIM_INFO_PEER, &pifi, sizeof(pifi));
+	nl_put(&req.nh, IFLA_IFNAME, b, strlen(b) + 1);
+	nl_put(&req.nh, IFLA_NET_NS_FD, &ns_b, sizeof(ns_b));
+	nl_nest_end(&req.nh, peer);
+	nl_nest_end(&req.nh, data);
+	nl_nest_end(&req.nh, info);
+	return nl_call(&req.nh);
+}
+
+static int link_del(const char *name)
+{
+	struct nl_req req = {};
+
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi));
+	req.nh.nlmsg_type = RTM_DELLINK;
+	nl_put(&req.nh, IFLA_IFNAME, name, strlen(name) + 1);
+	return nl_call(&req.nh);
+}
+
+/* ------------------------------------------------------ ioctl helpers */
+
+static int if_ioctl(unsigned long req, struct ifreq *ifr)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, req, ifr);
+	close(fd);
+	return ret;
+}
+
+static int if_up(const char *name, const char *addr)
+{
+	struct ifreq ifr = {};
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	if (addr) {
+		sin->sin_family = AF_INET;
+		inet_pton(AF_INET, addr, &sin->sin_addr);
+		if (if_ioctl(SIOCSIFADDR, &ifr))
+			return -1;
+	}
+	if (if_ioctl(SIOCGIFFLAGS, &ifr))
+		return -1;
+	ifr.ifr_flags |= IFF_UP;
+	return if_ioctl(SIOCSIFFLAGS, &ifr);
+}
+
+static int ethtool(const char *name, void *cmd)
+{
+	struct ifreq ifr = {};
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	ifr.ifr_data = cmd;
+	return if_ioctl(SIOCETHTOOL, &ifr);
+}
+
+/* The strings of string set @set, ETH_GSTRING_LEN each; NULL on error. */
+static struct ethtool_gstrings *eth_strings(const char *name, int set)
+{
+	struct {
+		struct ethtool_sset_info hdr;
+		__u32 len;
+	} info = { .hdr = { .cmd = ETHTOOL_GSSET_INFO, .sset_mask = 1ULL << set } };
+	struct ethtool_gstrings *s;
+
+	if (ethtool(name, &info) || !info.hdr.sset_mask)
+		return NULL;
+	s = calloc(1, sizeof(*s) + info.len * ETH_GSTRING_LEN);
+	if (!s)
+		return NULL;
+	s->cmd = ETHTOOL_GSTRINGS;
+	s->string_set = set;
+	s->len = info.len;
+	if (ethtool(name, s)) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static int eth_index(struct ethtool_gstrings *s, const char *str)
+{
+	__u32 i;
+
+	for (i = 0; s && i < s->len; i++)
+		if (!strncmp((char *)s->data + i * ETH_GSTRING_LEN, str,
+			     ETH_GSTRING_LEN))
+			return i;
+	return -1;
+}
+
+/* ethtool -S @name | grep @stat; -1 if absent. */
+static long long eth_stat(const char *name, const char *stat)
+{
+	struct ethtool_gstrings *s = eth_strings(name, ETH_SS_STATS);
+	struct ethtool_stats *st;
+	long long val = -1;
+	int i = eth_index(s, stat);
+
+	if (i < 0)
+		goto out;
+	st = calloc(1, sizeof(*st) + s->len * sizeof(__u64));
+	if (!st)
+		goto out;
+	st->cmd = ETHTOOL_GSTATS;
+	st->n_stats = s->len;
+	if (!ethtool(name, st))
+		val = st->data[i];
+	free(st);
+out:
+	free(s);
+	return val;
+}
+
+/* ethtool -K @name @feature on|off; then whether it is active. */
+static int eth_feature(const char *name, const char *feature, int on)
+{
+	struct ethtool_gstrings *s = eth_strings(name, ETH_SS_FEATURES);
+	int i = eth_index(s, feature), blocks, ret = -1;
+	struct ethtool_sfeatures *sf;
+	struct ethtool_gfeatures *gf;
+
+	if (i < 0)
+		goto out;
+	blocks = (s->len + 31) / 32;
+	sf = calloc(1, sizeof(*sf) + blocks * sizeof(sf->features[0]));
+	gf = calloc(1, sizeof(*gf) + blocks * sizeof(gf->features[0]));
+	if (!sf || !gf)
+		goto free;
+	if (on >= 0) {
+		sf->cmd = ETHTOOL_SFEATURES;
+		sf->size = blocks;
+		sf->features[i / 32].valid = 1U << (i % 32);
+		sf->features[i / 32].requested = on ? 1U << (i % 32) : 0;
+		if (ethtool(name, sf) < 0)
+			goto free;
+	}
+	gf->cmd = ETHTOOL_GFEATURES;
+	gf->size = blocks;
+	if (!ethtool(name, gf))
+		ret = !!(gf->features[i / 32].active & (1U << (i % 32)));
+free:
+	free(sf);
+	free(gf);
+out:
+	free(s);
+	return ret;
+}
+
+/* ---------------------------------------------------- tls_stat by name */
+
+static long tls_counter(const char *counter)
+{
+	FILE *f = fopen("/proc/net/tls_stat", "r");
+	char key[64];
+	long val;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", key, &val) == 2) {
+		if (!strcmp(key, counter)) {
+			fclose(f);
+			return val;
+		}
+	}
+	fclose(f);
+	return -1;
+}
+
+/* -------------------------------------------------------------- knobs */
+
+/* The debugfs directory of device @name (see sim/debugfs.c). */
+static int knob_path(const char *name, const char *knob, char *path, size_t n)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	const char *id;
+
+	if (ethtool(name, &info))
+		return -1;
+	id = strchr(info.bus_info, ':');
+	if (!id)
+		return -1;
+	snprintf(path, n, SIM_DEBUGFS "/%s-%s", name, id + 1);
+	if (access(path, F_OK))
+		snprintf(path, n, SIM_DEBUGFS "/%s", name);
+	snprintf(path + strlen(path), n - strlen(path), "/%s", knob);
+	return 0;
+}
+
+static int knob_set(const char *name, const char *knob, const char *val)
+{
+	char path[256];
+	int fd, ret;
+
+	if (knob_path(name, knob, path, sizeof(path)))
+		return -1;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/* ------------------------------------------------------------ data */
+
+static void pattern(unsigned char *buf, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (unsigned char)(seed * 131 + i * 7 + (i >> 8));
+}
+
+static int send_all(int fd, const void *buf, size_t len, int flags)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = send(fd, (const char *)buf + done, len - done, flags);
+
+		if (n <= 0)
+			return -1;
+		done += n;
+	}
+	return 0;
+}
+
+/* Read exactly @len bytes; -errno of a failing recv. */
+static int recv_all(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = recv(fd, (char *)buf + done, len - done, 0);
+
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EPIPE;
+		done += n;
+	}
+	return 0;
+}
+
+/* --------------------------------------------------------------- fixture */
+
+FIXTURE(sim)
+{
+	int orig, ns_a, ns_b;
+	int c, s;
+	union ctrl_crypto key;
+	int key_len;
+	bool skip;
+};
+
+FIXTURE_VARIANT(sim)
+{
+	unsigned short cipher;
+	bool tx_dev;	/* client TX offloaded through sa */
+	bool rx_dev;	/* server RX offloaded through sb */
+};
+
+FIXTURE_VARIANT_ADD(sim, gcm128_txdev)
+{
+	.cipher = TLS_CIPHER_AES_GCM_128, .tx_dev = true,
+};
+
+FIXTURE_VARIANT_ADD(sim, gcm256_txdev)
+{
+	.cipher = TLS_CIPHER_AES_GCM_256, .tx_dev = true,
+};
+
+FIXTURE_VARIANT_ADD(sim, gcm128_rxdev)
+{
+	.cipher = TLS_CIPHER_AES_GCM_128, .rx_dev = true,
+};
+
+FIXTURE_VARIANT_ADD(sim, gcm256_rxdev)
+{
+	.cipher = TLS_CIPHER_AES_GCM_256, .rx_dev = true,
+};
+
+FIXTURE_VARIANT_ADD(sim, gcm128_both)
+{
+	.cipher = TLS_CIPHER_AES_GCM_128, .tx_dev = true, .rx_dev = true,
+};
+
+FIXTURE_VARIANT_ADD(sim, gcm256_both)
+{
+	.cipher = TLS_CIPHER_AES_GCM_256, .tx_dev = true, .rx_dev = true,
+};
+
+static void in_ns(int fd)
+{
+	if (setns(fd, CLONE_NEWNET))
+		abort();
+}
+
+static int new_ns(int orig)
+{
+	int fd;
+
+	if (unshare(CLONE_NEWNET))
+		return -1;
+	fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	in_ns(orig);
+	return fd;
+}
+
+/* Connect A -> B over the pair; the listener lives in B. */
+static int sim_connect(int ns_a, int ns_b, int *c, int *s)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(SIM_PORT) };
+	int one = 1, lfd;
+
+	inet_pton(AF_INET, "10.77.0.2", &sin.sin_addr);
+	in_ns(ns_b);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    listen(lfd, 1))
+		return -1;
+	in_ns(ns_a);
+	*c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (*c < 0 || connect(*c, (struct sockaddr *)&sin, sizeof(sin)))
+		return -1;
+	*s = accept(lfd, NULL, NULL);
+	close(lfd);
+	return *s < 0 ? -1 : 0;
+}
+
+FIXTURE_SETUP(sim)
+{
+	struct timeval tv = { .tv_sec = 10 };
+
+	self->c = -1;
+	self->s = -1;
+	if (access(SIM_DEBUGFS, F_OK)) {
+		self->skip = true;
+		SKIP(return, "ktls_sim.ko is not loaded");
+	}
+	self->orig = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(self->orig, 0);
+	self->ns_a = new_ns(self->orig);
+	self->ns_b = new_ns(self->orig);
+	ASSERT_GE(self->ns_a, 0);
+	ASSERT_GE(self->ns_b, 0);
+
+	in_ns(self->ns_a);
+	ASSERT_EQ(sim_pair_add("sa", "sb", self->ns_b), 0);
+	ASSERT_EQ(if_up("lo", NULL), 0);
+	ASSERT_EQ(if_up("sa", "10.77.0.1"), 0);
+	ASSERT_EQ(eth_feature("sa", "tls-hw-tx-offload", variant->tx_dev),
+		  variant->tx_dev);
+	in_ns(self->ns_b);
+	ASSERT_EQ(if_up("lo", NULL), 0);
+	ASSERT_EQ(if_up("sb", "10.77.0.2"), 0);
+	ASSERT_EQ(eth_feature("sb", "tls-hw-rx-offload", variant->rx_dev),
+		  variant->rx_dev);
+
+	ASSERT_EQ(sim_connect(self->ns_a, self->ns_b, &self->c, &self->s), 0);
+	setsockopt(self->s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	self->key_len = ctrl_crypto_fill(&self->key, TLS_1_2_VERSION,
+					 variant->cipher, 0x31);
+	ASSERT_EQ(ctrl_attach(self->c), 0);
+	ASSERT_EQ(ctrl_attach(self->s), 0);
+	in_ns(self->ns_a);
+}
+
+FIXTURE_TEARDOWN(sim)
+{
+	if (self->skip)
+		return;
+	if (self->c >= 0)
+		close(self->c);
+	if (self->s >= 0)
+		close(self->s);
+	in_ns(self->ns_a);
+	link_del("sa");
+	in_ns(self->orig);
+	close(self->ns_a);
+	close(self->ns_b);
+	close(self->orig);
+}
+
+/* Install the keys: client TX (namespace A), server RX (namespace B). */
+static int sim_keys(struct _test_data_sim *self)
+{
+	if (setsockopt(self->c, SOL_TLS, TLS_TX, &self->key, self->key_len) ||
+	    setsockopt(self->s, SOL_TLS, TLS_RX, &self->key, self->key_len))
+		return -1;
+	return 0;
+}
+
+/* Send @len bytes of pattern @seed and check the server reads them back. */
+static int sim_roundtrip(struct _test_data_sim *self, size_t len, unsigned int seed,
+			 int flags)
+{
+	unsigned char *out = malloc(len), *in = malloc(len);
+	int ret = -1;
+
+	if (!out || !in)
+		goto out;
+	pattern(out, len, seed);
+	/* With MSG_MORE, the last byte goes without it to close the record. */
+	if (flags & MSG_MORE && len > 1) {
+		if (send_all(self->c, out, len - 1, flags) ||
+		    send_all(self->c, out + len - 1, 1, 0))
+			goto out;
+	} else if (send_all(self->c, out, len, 0)) {
+		goto out;
+	}
+	ret = recv_all(self->s, in, len);
+	if (!ret && memcmp(in, out, len))
+		ret = -EILSEQ;
+out:
+	free(out);
+	free(in);
+	return ret;
+}
+
+/* The counters that say which path each direction took. */
+static void check_paths(struct __test_metadata *_metadata,
+			struct _test_data_sim *self,
+			const struct _fixture_variant_sim *variant)
+{
+	in_ns(self->ns_a);
+	EXPECT_EQ(tls_counter("TlsTxDevice"), variant->tx_dev);
+	EXPECT_EQ(tls_counter("TlsCurrTxDevice"), variant->tx_dev);
+	EXPECT_EQ(tls_counter("TlsTxSw"), !variant->tx_dev);
+	EXPECT_EQ(eth_stat("sa", "tx_tls_ctx"), variant->tx_dev);
+	EXPECT_EQ(eth_stat("sa", "tx_tls_encrypted_packets") > 0,
+		  variant->tx_dev);
+	EXPECT_EQ(eth_stat("sa", "tx_tls_drop_err"), 0);
+	in_ns(self->ns_b);
+	EXPECT_EQ(tls_counter("TlsRxDevice"), variant->rx_dev);
+	EXPECT_EQ(tls_counter("TlsRxSw"), !variant->rx_dev);
+	EXPECT_EQ(tls_counter("TlsDecryptError"), 0);
+	EXPECT_EQ(eth_stat("sb", "rx_tls_ctx"), variant->rx_dev);
+	EXPECT_EQ(eth_stat("sb", "rx_tls_auth_fail"), 0);
+	EXPECT_EQ(eth_stat("sb", "rx_tls_decrypted_packets") > 0,
+		  variant->rx_dev);
+	in_ns(self->ns_a);
+}
+
+TEST_F(sim, sizes)
+{
+	static const size_t sizes[] = { 1, 2, 13, 100, 1000, 1448, 4096,
+					16383, 16384, 16385, 40000, 65536 };
+	unsigned int i;
+
+	ASSERT_EQ(sim_keys(self), 0);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		ASSERT_EQ(sim_roundtrip(self, sizes[i], i, 0), 0)
+			TH_LOG("size %zu", sizes[i]);
+	check_paths(_metadata, self, variant);
+}
+
+TEST_F(sim, msg_more)
+{
+	unsigned int i;
+
+	ASSERT_EQ(sim_keys(self), 0);
+	for (i = 0; i < 20; i++)
+		ASSERT_EQ(sim_roundtrip(self, 100 + i * 997, i, MSG_MORE), 0);
+	check_paths(_metadata, self, variant);
+}
+
+/* Software on the sender's side of the wire: nothing is offloaded. */
+TEST_F(sim, refuse_add)
+{
+	in_ns(self->ns_a);
+	ASSERT_EQ(knob_set("sa", "refuse_add", "Y"), 0);
+	in_ns(self->ns_b);
+	ASSERT_EQ(knob_set("sb", "refuse_add", "Y"), 0);
+	ASSERT_EQ(sim_keys(self), 0);
+	ASSERT_EQ(sim_roundtrip(self, 30000, 1, 0), 0);
+	in_ns(self->ns_a);
+	EXPECT_EQ(tls_counter("TlsTxDevice"), 0);
+	EXPECT_EQ(tls_counter("TlsTxSw"), 1);
+	EXPECT_EQ(eth_stat("sa", "tls_add_refused"), variant->tx_dev);
+	in_ns(self->ns_b);
+	EXPECT_EQ(tls_counter("TlsRxDevice"), 0);
+	EXPECT_EQ(tls_counter("TlsRxSw"), 1);
+	EXPECT_EQ(eth_stat("sb", "tls_add_refused"), variant->rx_dev);
+}
+
+/* Lost, reordered and duplicated segments: the data still arrives intact. */
+static void wire_faults(struct __test_metadata *_metadata,
+			struct _test_data_sim *self,
+			const struct _fixture_variant_sim *variant,
+			const char *knob, const char *val, const char *counter)
+{
+	unsigned int i;
+
+	in_ns(self->ns_a);
+	ASSERT_EQ(knob_set("sa", knob, val), 0);
+	ASSERT_EQ(sim_keys(self), 0);
+	for (i = 0; i < 6; i++)
+		ASSERT_EQ(sim_roundtrip(self, 20000 + i * 3000, i, 0), 0);
+	ASSERT_EQ(knob_set("sa", knob, "0"), 0);
+	ASSERT_EQ(sim_roundtrip(self, 20000, 9, 0), 0);
+	in_ns(self->ns_a);
+	EXPECT_GT(eth_stat("sa", counter), 0);
+	check_paths(_metadata, self, variant);
+}
+
+TEST_F(sim, drop)
+{
+	wire_faults(_metadata, self, variant, "drop_every", "7", "wire_dropped");
+	in_ns(self->ns_a);
+	/* Retransmissions are encrypted again from the record list. */
+	if (variant->tx_dev)
+		EXPECT_GT(eth_stat("sa", "tx_tls_ooo"), 0);
+}
+
+TEST_F(sim, reorder)
+{
+	wire_faults(_metadata, self, variant, "reorder_every", "5",
+		    "wire_reordered");
+}
+
+TEST_F(sim, duplicate)
+{
+	wire_faults(_metadata, self, variant, "duplicate_every", "4",
+		    "wire_duplicated");
+}
+
+/* A corrupted record fails authentication: never wrong plaintext. */
+TEST_F(sim, corrupt)
+{
+	size_t len = 16000;
+	unsigned char *out = malloc(len), *in = malloc(len);
+	int ret;
+
+	ASSERT_TRUE(out && in);
+	in_ns(self->ns_a);
+	ASSERT_EQ(knob_set("sa", "corrupt_every", "3"), 0);
+	ASSERT_EQ(sim_keys(self), 0);
+	pattern(out, len, 5);
+	ASSERT_EQ(send_all(self->c, out, len, 0), 0);
+	ret = recv(self->s, in, len, MSG_WAITALL);
+	EXPECT_EQ(ret, -1);
+	EXPECT_EQ(errno, EBADMSG);
+	in_ns(self->ns_a);
+	EXPECT_GT(eth_stat("sa", "wire_corrupted"), 0);
+	in_ns(self->ns_b);
+	EXPECT_EQ(tls_counter("TlsDecryptError"), 1);
+	if (variant->rx_dev)
+		EXPECT_GT(eth_stat("sb", "rx_tls_auth_fail"), 0);
+	free(out);
+	free(in);
+}
+
+/* Some segments left encrypted by the receiving NIC: mixed records. */
+TEST_F(sim, rx_mixed)
+{
+	unsigned int i;
+
+	if (!variant->rx_dev)
+		SKIP(return, "RX is not offloaded in this variant");
+	in_ns(self->ns_b);
+	ASSERT_EQ(knob_set("sb", "rx_skip_every", "3"), 0);
+	ASSERT_EQ(sim_keys(self), 0);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(sim_roundtrip(self, 30000, i, 0), 0);
+	in_ns(self->ns_b);
+	EXPECT_GT(eth_stat("sb", "rx_tls_skipped"), 0);
+	check_paths(_metadata, self, variant);
+}
+
+/* The core's software fallback, called by the driver (tls_encrypt_skb). */
+TEST_F(sim, tx_fallback)
+{
+	if (!variant->tx_dev)
+		SKIP(return, "TX is not offloaded in this variant");
+	in_ns(self->ns_a);
+	ASSERT_EQ(knob_set("sa", "tx_fallback", "Y"), 0);
+	ASSERT_EQ(sim_keys(self), 0);
+	ASSERT_EQ(sim_roundtrip(self, 50000, 3, 0), 0);
+	in_ns(self->ns_a);
+	EXPECT_GT(eth_stat("sa", "tx_tls_fallback"), 0);
+	EXPECT_EQ(eth_stat("sa", "tx_tls_encrypted_packets"), 0);
+	EXPECT_EQ(tls_counter("TlsTxDevice"), 1);
+}
+
+/*
+ * Hot-unplug of the NIC under live offloaded sockets: the core releases
+ * the device contexts (tls_dev_del) and the sockets go on in software;
+ * sending and closing must neither hang nor touch freed driver state.
+ */
+TEST_F(sim, unplug_live)
+{
+	int i;
+
+	ASSERT_EQ(sim_keys(self), 0);
+	ASSERT_EQ(sim_roundtrip(self, 30000, 1, 0), 0);
+	in_ns(self->ns_a);
+	ASSERT_EQ(knob_set("sa", "unplug", "1"), 0);
+	for (i = 0; i < 200 && if_nametoindex("sa"); i++)
+		usleep(50000);
+	ASSERT_EQ(if_nametoindex("sa"), 0);
+	EXPECT_EQ(send(self->c, "after", 5, 0), 5);
+	close(self->c);
+	close(self->s);
+	self->c = -1;
+	self->s = -1;
+}
+
+/* --------------------------------------------------------- wire capture */
+
+struct stream {
+	unsigned char *buf;	/* the client's byte stream, from its first data byte */
+	size_t cap;
+	size_t len;
+	__u32 start;
+	bool started;
+};
+
+/*
+ * Place the payload of each captured client->server segment at its offset.
+ * The capture starts before the first data byte is sent, so the lowest
+ * sequence number seen is where the TLS stream starts.
+ */
+static int capture_drain(int pfd, struct stream *st)
+{
+	static unsigned char pkt[70000];
+	ssize_t n;
+
+	while ((n = recv(pfd, pkt, sizeof(pkt), MSG_DONTWAIT)) > 0) {
+		struct iphdr *ip = (struct iphdr *)pkt;
+		size_t hl, plen, off;
+		struct tcphdr *th;
+		__u32 seq;
+
+		if (n < (ssize_t)sizeof(*ip) || ip->protocol != IPPROTO_TCP)
+			continue;
+		th = (struct tcphdr *)(pkt + ip->ihl * 4);
+		hl = ip->ihl * 4 + th->doff * 4;
+		if (ntohs(th->dest) != SIM_PORT || ntohs(ip->tot_len) <= hl)
+			continue;
+		plen = ntohs(ip->tot_len) - hl;
+		seq = ntohl(th->seq);
+		if (!st->started) {
+			st->start = seq;
+			st->started = true;
+		}
+		/* Anything before the start would be a bug of this test. */
+		if ((__s32)(seq - st->start) < 0)
+			return -1;
+		off = seq - st->start;
+		if (off + plen > st->cap)
+			return -1;
+		memcpy(st->buf + off, pkt + hl, plen);
+		if (off + plen > st->len)
+			st->len = off + plen;
+	}
+	return 0;
+}
+
+/* Decrypt TLS 1.2 AES-GCM records with OpenSSL; returns plaintext length. */
+static long open_records(const union ctrl_crypto *key, const unsigned char *w,
+			 size_t wlen, unsigned char *plain)
+{
+	const struct tls12_crypto_info_aes_gcm_256 *k256 = &key->aes_gcm_256;
+	const struct tls12_crypto_info_aes_gcm_128 *k128 = &key->aes_gcm_128;
+	bool is256 = key->info.cipher_type == TLS_CIPHER_AES_GCM_256;
+	const unsigned char *k = is256 ? k256->key : k128->key;
+	const unsigned char *salt = is256 ? k256->salt : k128->salt;
+	const unsigned char *rs = is256 ? k256->rec_seq : k128->rec_seq;
+	__u64 sn = 0;
+	size_t pos = 0, out = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		sn = sn << 8 | rs[i];
+	while (pos + 5 <= wlen) {
+		size_t len = w[pos + 3] << 8 | w[pos + 4];
+		size_t plen = len - 8 - 16;
+		unsigned char iv[12], aad[13];
+		EVP_CIPHER_CTX *ctx;
+		int n, ok;
+
+		if (w[pos] != 23 || w[pos + 1] != 3 || w[pos + 2] != 3 ||
+		    len < 24 || pos + 5 + len > wlen)
+			return -1;
+		memcpy(iv, salt, 4);
+		memcpy(iv + 4, w + pos + 5, 8);
+		for (i = 0; i < 8; i++)
+			aad[i] = sn >> (56 - 8 * i);
+		memcpy(aad + 8, w + pos, 3);
+		aad[11] = plen >> 8;
+		aad[12] = plen;
+		ctx = EVP_CIPHER_CTX_new();
+		ok = ctx &&
+		     EVP_DecryptInit_ex(ctx, is256 ? EVP_aes_256_gcm() :
+					EVP_aes_128_gcm(), NULL, k, iv) &&
+		     EVP_DecryptUpdate(ctx, NULL, &n, aad, sizeof(aad)) &&
+		     EVP_DecryptUpdate(ctx, plain + out, &n, w + pos + 13, plen) &&
+		     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16,
+					 (void *)(w + pos + 13 + plen)) &&
+		     EVP_DecryptFinal_ex(ctx, plain + out + n, &n);
+		EVP_CIPHER_CTX_free(ctx);
+		if (!ok)
+			return -1;
+		out += plen;
+		pos += 5 + len;
+		sn++;
+	}
+	return pos == wlen ? (long)out : -1;
+}
+
+/* What crossed the wire decrypts with OpenSSL to what was sent. */
+TEST_F(sim, wire_capture)
+{
+	static const size_t sizes[] = { 1, 100, 5000, 16384, 20000 };
+	size_t total = 0, wire, i, off = 0;
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(ETH_P_IP) };
+	unsigned char *sent, *got, *plain;
+	struct stream st = {};
+	int pfd, rcvbuf = 1 << 22;
+
+	if (variant->rx_dev)
+		SKIP(return, "the receiving NIC would show plaintext");
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		total += sizes[i];
+	wire = total + (total / 16384 + 5) * 29 + 64;
+	sent = malloc(total);
+	got = malloc(total);
+	plain = malloc(wire);
+	st.cap = wire;
+	st.buf = calloc(1, wire);
+	ASSERT_TRUE(sent && got && plain && st.buf);
+
+	/* A capture socket on sb sees the segments as they come off the wire. */
+	in_ns(self->ns_b);
+	pfd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP));
+	ASSERT_GE(pfd, 0);
+	setsockopt(pfd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	sll.sll_ifindex = if_nametoindex("sb");
+	ASSERT_EQ(bind(pfd, (struct sockaddr *)&sll, sizeof(sll)), 0);
+	ASSERT_EQ(sim_keys(self), 0);
+	pattern(sent, total, 77);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		ASSERT_EQ(send_all(self->c, sent + off, sizes[i], 0), 0);
+		off += sizes[i];
+	}
+	ASSERT_EQ(recv_all(self->s, got, total), 0);
+	ASSERT_EQ(memcmp(got, sent, total), 0);
+
+	ASSERT_EQ(capture_drain(pfd, &st), 0);
+	ASSERT_EQ(open_records(&self->key, st.buf, st.len, plain), (long)total);
+	ASSERT_EQ(memcmp(plain, sent, total), 0);
+	in_ns(self->ns_a);
+	if (variant->tx_dev)
+		EXPECT_GT(eth_stat("sa", "tx_tls_encrypted_packets"), 0);
+	close(pfd);
+	free(sent);
+	free(got);
+	free(plain);
+	free(st.buf);
+}
+
+TEST_HARNESS_MAIN

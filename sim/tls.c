@@ -1,0 +1,755 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The offload engine of ktls_sim: the tlsdev_ops the tls core calls, the
+ * encryption of transmitted segments and the decryption of received ones.
+ *
+ * TX holds no per-segment state: every segment is encrypted from the
+ * record list the core keeps for retransmission (tls_get_record()), so a
+ * segment in order, out of order or retransmitted takes the same path.
+ * The last record encrypted is kept, as consecutive segments usually
+ * belong to the same record.
+ *
+ * RX follows the stream in TCP order, as hardware does: it parses record
+ * headers, decrypts each segment's share of a record as it passes (CTR)
+ * and checks the tag when the record ends. A segment is marked decrypted
+ * only if every record byte in it was handled and every record ending in
+ * it authenticated; anything else reaches the stack as it came off the
+ * wire, and the core decrypts it in software.
+ */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/rculist.h>
+#include <linux/slab.h>
+#include <linux/tcp.h>
+#include <linux/unaligned.h>
+#include <net/ipv6.h>
+#include <net/tcp.h>
+
+#include "crypto.h"
+#include "sim.h"
+
+/* TX state of one offloaded socket, hung off the core's driver_state. */
+struct ksim_tx_ctx {
+	struct ksim_key key;
+	spinlock_t lock;	/* protects everything below */
+	struct ksim_aead aead;
+	u32 expected_seq;	/* next new byte; anything else is out of order */
+	bool cached;		/* rec holds the ciphertext of this record: */
+	u32 cache_start;
+	u32 cache_len;
+	u64 cache_sn;
+	u8 *rec;
+};
+
+enum ksim_rx_state {
+	KSIM_RX_SYNCED,		/* decrypting: record boundaries and numbers known */
+	KSIM_RX_SEARCH,		/* lost: scanning segments for a header */
+	KSIM_RX_TRACK,		/* following a guessed header, waiting for the core */
+};
+
+/* RX state of one offloaded socket: the "flow table entry" of the NIC. */
+struct ksim_rx_flow {
+	struct list_head list;	/* in ksim_priv.rx_flows, RCU */
+	struct sock *sk;	/* valid until tls_dev_del(RX) returns */
+	struct net *net;
+	u16 family;
+	__be16 lport, rport;
+	struct in6_addr laddr, raddr;	/* IPv4 in the first word */
+	struct ksim_key key;
+
+	spinlock_t lock;	/* protects everything below */
+	struct ksim_aead aead;
+	struct crypto_sync_skcipher *ctr;
+	enum ksim_rx_state state;
+	u32 next_seq;		/* next TCP sequence number expected */
+	u32 rec_start;		/* TCP sequence number of the current header */
+	u32 rec_len;		/* whole record; 0 until its header is complete */
+	bool rec_broken;	/* part of the record was lost: no tag check */
+	u64 rcd_sn;
+	u32 guess_seq;		/* KSIM_RX_TRACK: header we asked the core about */
+	u32 guess_records;	/* records completed since that header */
+	u8 *rec;		/* the current record's bytes as received */
+};
+
+/* The core reserves driver_state in its offload contexts: we keep a pointer. */
+static void **ksim_state(struct tls_context *tctx, enum tls_offload_ctx_dir dir)
+{
+	return __tls_driver_ctx(tctx, dir);
+}
+
+/* ------------------------------------------------------------------ TX */
+
+static int ksim_tx_add(struct ksim_priv *priv, struct sock *sk,
+		       const struct ksim_key *key, u32 start_seq)
+{
+	struct ksim_tx_ctx *ctx;
+	int err;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->rec = kmalloc(KSIM_MAX_RECORD, GFP_KERNEL);
+	if (!ctx->rec) {
+		err = -ENOMEM;
+		goto free_ctx;
+	}
+	ctx->key = *key;
+	err = ksim_aead_init(&ctx->aead, key, GFP_KERNEL);
+	if (err)
+		goto free_rec;
+	spin_lock_init(&ctx->lock);
+	ctx->expected_seq = start_seq;
+	*ksim_state(tls_get_ctx(sk), TLS_OFFLOAD_CTX_DIR_TX) = ctx;
+	ksim_stat_inc(priv, KSIM_TX_TLS_CTX);
+	return 0;
+free_rec:
+	kfree(ctx->rec);
+free_ctx:
+	kfree(ctx);
+	return err;
+}
+
+/*
+ * Called at socket destruction (no segment of it can be in flight) or by
+ * the core's NETDEV_DOWN handling after it has switched the socket to the
+ * software fallback and waited for in-flight transmits (synchronize_net).
+ */
+static void ksim_tx_del(struct ksim_priv *priv, struct tls_context *tctx)
+{
+	void **state = ksim_state(tctx, TLS_OFFLOAD_CTX_DIR_TX);
+	struct ksim_tx_ctx *ctx = *state;
+
+	*state = NULL;
+	if (!ctx)
+		return;
+	ksim_aead_free(&ctx->aead);
+	kfree_sensitive(ctx->rec);
+	kfree_sensitive(ctx);
+	ksim_stat_inc(priv, KSIM_TX_TLS_DEL);
+}
+
+/* Copy a record's bytes out of the core's pages (under its lock). */
+static void ksim_copy_record(u8 *dst, const struct tls_record_info *rec)
+{
+	int i;
+
+	for (i = 0; i < rec->num_frags; i++) {
+		const skb_frag_t *frag = &rec->frags[i];
+		unsigned int off = skb_frag_off(frag);
+		unsigned int left = skb_frag_size(frag);
+
+		while (left) {
+			struct page *page = skb_frag_page(frag) + off / PAGE_SIZE;
+			unsigned int poff = off % PAGE_SIZE;
+			unsigned int n = min_t(unsigned int, left, PAGE_SIZE - poff);
+
+			memcpy_from_page(dst, page, poff, n);
+			dst += n;
+			off += n;
+			left -= n;
+		}
+	}
+}
+
+/*
+ * Make ctx->rec hold the ciphertext of the record containing @seq and
+ * return its first sequence number and length. 1: @seq is before the start
+ * of offload (not TLS data, sent as it is, up to *start + *len).
+ */
+static int ksim_tx_record(struct ksim_priv *priv, struct ksim_tx_ctx *ctx,
+			  struct tls_context *tctx, u32 seq, u32 *start, u32 *len)
+{
+	struct tls_offload_context_tx *octx = tls_offload_ctx_tx(tctx);
+	struct tls_record_info *rec;
+	unsigned long flags;
+	u64 rcd_sn;
+	int err;
+
+	spin_lock_irqsave(&octx->lock, flags);
+	rec = tls_get_record(octx, seq, &rcd_sn);
+	if (!rec) {
+		spin_unlock_irqrestore(&octx->lock, flags);
+		ksim_stat_inc(priv, KSIM_TX_TLS_DROP_NO_SYNC_DATA);
+		return -ENOENT;
+	}
+	if (tls_record_is_start_marker(rec)) {
+		*start = seq;
+		*len = rec->end_seq - seq;
+		spin_unlock_irqrestore(&octx->lock, flags);
+		ksim_stat_inc(priv, KSIM_TX_TLS_SKIP_NO_SYNC_DATA);
+		return 1;
+	}
+	*start = tls_record_start_seq(rec);
+	*len = rec->len;
+	if (ctx->cached && ctx->cache_start == *start &&
+	    ctx->cache_len == *len && ctx->cache_sn == rcd_sn) {
+		spin_unlock_irqrestore(&octx->lock, flags);
+		return 0;
+	}
+	if (rec->len > KSIM_MAX_RECORD) {
+		spin_unlock_irqrestore(&octx->lock, flags);
+		ksim_stat_inc(priv, KSIM_TX_TLS_DROP_ERR);
+		return -EMSGSIZE;
+	}
+	ksim_copy_record(ctx->rec, rec);
+	spin_unlock_irqrestore(&octx->lock, flags);
+
+	ctx->cached = false;
+	err = ksim_seal_record(&ctx->aead, &ctx->key, ctx->rec, *len, rcd_sn);
+	if (err) {
+		ksim_stat_inc(priv, KSIM_TX_TLS_DROP_ERR);
+		return err;
+	}
+	ctx->cached = true;
+	ctx->cache_start = *start;
+	ctx->cache_len = *len;
+	ctx->cache_sn = rcd_sn;
+	return 0;
+}
+
+/* Replace the plaintext payload @buf (TCP sequence @seq) by ciphertext. */
+static int ksim_tx_encrypt(struct ksim_priv *priv, struct ksim_tx_ctx *ctx,
+			   struct tls_context *tctx, u32 seq, u8 *buf, u32 len)
+{
+	u32 pos = seq, end = seq + len;
+
+	while (before(pos, end)) {
+		u32 start, rlen, to;
+		int err;
+
+		err = ksim_tx_record(priv, ctx, tctx, pos, &start, &rlen);
+		if (err < 0)
+			return err;
+		to = before(start + rlen, end) ? start + rlen : end;
+		if (!err)
+			memcpy(buf + (pos - seq), ctx->rec + (pos - start), to - pos);
+		pos = to;
+	}
+	return 0;
+}
+
+/*
+ * Transmit side of the NIC: returns the segment to put on the wire (a new
+ * one when the payload had to be encrypted) or NULL when it was dropped.
+ * The core's pages are never written: they still hold the plaintext it
+ * needs for retransmissions.
+ */
+struct sk_buff *ksim_tls_tx(struct ksim_priv *priv, struct sk_buff *skb)
+{
+	struct tls_context *tctx;
+	struct ksim_tx_ctx *ctx;
+	struct sk_buff *nskb;
+	u32 hdrlen, len, seq;
+	int err;
+
+	if (!skb->decrypted || !tls_is_skb_tx_device_offloaded(skb))
+		return skb;
+	tctx = tls_get_ctx(skb->sk);
+	/* Another device's socket: the core encrypted it in software. */
+	if (rcu_access_pointer(tctx->netdev) != priv->dev)
+		return skb;
+	if (READ_ONCE(priv->knobs.tx_fallback)) {
+		ksim_stat_inc(priv, KSIM_TX_TLS_FALLBACK);
+		return tls_encrypt_skb(skb);
+	}
+	ctx = *ksim_state(tctx, TLS_OFFLOAD_CTX_DIR_TX);
+	hdrlen = skb_tcp_all_headers(skb);
+	len = skb->len - hdrlen;
+	if (!ctx || !len)
+		return skb;
+	seq = ntohl(tcp_hdr(skb)->seq);
+
+	nskb = skb_copy(skb, GFP_ATOMIC);
+	if (!nskb) {
+		ksim_stat_inc(priv, KSIM_TX_TLS_DROP_ERR);
+		kfree_skb(skb);
+		return NULL;
+	}
+	spin_lock(&ctx->lock);
+	if (seq != ctx->expected_seq)
+		ksim_stat_inc(priv, KSIM_TX_TLS_OOO);
+	err = ksim_tx_encrypt(priv, ctx, tctx, seq, nskb->data + hdrlen, len);
+	if (!err && after(seq + len, ctx->expected_seq))
+		ctx->expected_seq = seq + len;
+	spin_unlock(&ctx->lock);
+	consume_skb(skb);
+	if (err) {
+		kfree_skb(nskb);
+		return NULL;
+	}
+	/* What leaves the NIC is ciphertext. */
+	nskb->decrypted = 0;
+	ksim_stat_inc(priv, KSIM_TX_TLS_ENCRYPTED_PACKETS);
+	ksim_stat_add(priv, KSIM_TX_TLS_ENCRYPTED_BYTES, len);
+	return nskb;
+}
+
+/* ------------------------------------------------------------------ RX */
+
+static int ksim_rx_add(struct ksim_priv *priv, struct sock *sk,
+		       const struct ksim_key *key, u32 start_seq)
+{
+	struct ksim_rx_flow *f;
+	int err;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	f->rec = kmalloc(KSIM_MAX_RECORD, GFP_KERNEL);
+	if (!f->rec) {
+		err = -ENOMEM;
+		goto free_flow;
+	}
+	f->key = *key;
+	err = ksim_aead_init(&f->aead, key, GFP_KERNEL);
+	if (err)
+		goto free_rec;
+	f->ctr = ksim_ctr_alloc(key);
+	if (IS_ERR(f->ctr)) {
+		err = PTR_ERR(f->ctr);
+		goto free_aead;
+	}
+	spin_lock_init(&f->lock);
+	f->sk = sk;
+	f->net = sock_net(sk);
+	f->family = sk->sk_family;
+	f->lport = inet_sk(sk)->inet_sport;
+	f->rport = inet_sk(sk)->inet_dport;
+	if (f->family == AF_INET) {
+		f->laddr.s6_addr32[0] = inet_sk(sk)->inet_saddr;
+		f->raddr.s6_addr32[0] = inet_sk(sk)->inet_daddr;
+	} else {
+#if IS_ENABLED(CONFIG_IPV6)
+		f->laddr = sk->sk_v6_rcv_saddr;
+		f->raddr = sk->sk_v6_daddr;
+#endif
+	}
+	/* The core hands over at copied_seq, on a record boundary. */
+	f->state = KSIM_RX_SYNCED;
+	f->next_seq = start_seq;
+	f->rec_start = start_seq;
+	f->rcd_sn = key->rec_seq;
+
+	*ksim_state(tls_get_ctx(sk), TLS_OFFLOAD_CTX_DIR_RX) = f;
+	spin_lock_bh(&priv->flows_lock);
+	list_add_tail_rcu(&f->list, &priv->rx_flows);
+	spin_unlock_bh(&priv->flows_lock);
+	ksim_stat_inc(priv, KSIM_RX_TLS_CTX);
+	return 0;
+free_aead:
+	ksim_aead_free(&f->aead);
+free_rec:
+	kfree(f->rec);
+free_flow:
+	kfree(f);
+	return err;
+}
+
+/*
+ * After tls_dev_del(RX) the core may free the socket's offload context:
+ * wait until no NAPI poll can still be using the flow (it calls the
+ * core's resync helpers on f->sk) before freeing it.
+ */
+static void ksim_rx_del(struct ksim_priv *priv, struct tls_context *tctx)
+{
+	void **state = ksim_state(tctx, TLS_OFFLOAD_CTX_DIR_RX);
+	struct ksim_rx_flow *f = *state;
+
+	*state = NULL;
+	if (!f)
+		return;
+	spin_lock_bh(&priv->flows_lock);
+	list_del_rcu(&f->list);
+	spin_unlock_bh(&priv->flows_lock);
+	synchronize_net();
+
+	crypto_free_sync_skcipher(f->ctr);
+	ksim_aead_free(&f->aead);
+	kfree_sensitive(f->rec);
+	kfree_sensitive(f);
+	ksim_stat_inc(priv, KSIM_RX_TLS_DEL);
+}
+
+/* Addresses and payload of a received TCP segment (offsets from data). */
+struct ksim_seg {
+	u16 family;
+	__be16 sport, dport;
+	struct in6_addr saddr, daddr;
+	u32 seq;
+	u32 off;
+	u32 len;
+};
+
+static bool ksim_parse_v4(struct sk_buff *skb, struct ksim_seg *s, u32 *thoff,
+			  u32 *tot)
+{
+	const struct iphdr *iph;
+
+	if (!pskb_may_pull(skb, sizeof(*iph)))
+		return false;
+	iph = (const struct iphdr *)skb->data;
+	if (iph->protocol != IPPROTO_TCP || ip_is_fragment(iph))
+		return false;
+	s->family = AF_INET;
+	s->saddr.s6_addr32[0] = iph->saddr;
+	s->daddr.s6_addr32[0] = iph->daddr;
+	*thoff = iph->ihl * 4;
+	*tot = ntohs(iph->tot_len);
+	return true;
+}
+
+static bool ksim_parse_v6(struct sk_buff *skb, struct ksim_seg *s, u32 *thoff,
+			  u32 *tot)
+{
+	const struct ipv6hdr *ip6;
+
+	if (!pskb_may_pull(skb, sizeof(*ip6)))
+		return false;
+	ip6 = (const struct ipv6hdr *)skb->data;
+	if (ip6->nexthdr != IPPROTO_TCP)
+		return false;
+	s->family = AF_INET6;
+	s->saddr = ip6->saddr;
+	s->daddr = ip6->daddr;
+	*thoff = sizeof(*ip6);
+	*tot = sizeof(*ip6) + ntohs(ip6->payload_len);
+	return true;
+}
+
+/* Called with skb->data at the network header (after eth_type_trans). */
+static bool ksim_parse_seg(struct sk_buff *skb, struct ksim_seg *s)
+{
+	const struct tcphdr *th;
+	u32 thoff, tot;
+	bool ok;
+
+	memset(s, 0, sizeof(*s));
+	if (skb->protocol == htons(ETH_P_IP))
+		ok = ksim_parse_v4(skb, s, &thoff, &tot);
+	else if (skb->protocol == htons(ETH_P_IPV6))
+		ok = ksim_parse_v6(skb, s, &thoff, &tot);
+	else
+		ok = false;
+	if (!ok || !pskb_may_pull(skb, thoff + sizeof(*th)))
+		return false;
+	th = (const struct tcphdr *)(skb->data + thoff);
+	if (!pskb_may_pull(skb, thoff + th->doff * 4))
+		return false;
+	th = (const struct tcphdr *)(skb->data + thoff);
+	s->sport = th->source;
+	s->dport = th->dest;
+	s->seq = ntohl(th->seq);
+	s->off = thoff + th->doff * 4;
+	if (tot > skb->len || tot < s->off)
+		return false;
+	s->len = tot - s->off;
+	return true;
+}
+
+static struct ksim_rx_flow *ksim_flow_find(struct ksim_priv *priv,
+					   const struct ksim_seg *s)
+{
+	struct net *net = dev_net(priv->dev);
+	struct ksim_rx_flow *f;
+
+	list_for_each_entry_rcu(f, &priv->rx_flows, list) {
+		if (f->net == net && f->family == s->family &&
+		    f->lport == s->dport && f->rport == s->sport &&
+		    ipv6_addr_equal(&f->laddr, &s->daddr) &&
+		    ipv6_addr_equal(&f->raddr, &s->saddr))
+			return f;
+	}
+	return NULL;
+}
+
+/* Does @h look like the header of a TLS 1.2 record we could process? */
+static bool ksim_header_ok(const struct ksim_rx_flow *f, const u8 *h)
+{
+	u16 len = get_unaligned_be16(h + 3);
+
+	/* Content types 20 (change_cipher_spec) to 24 (heartbeat). */
+	return h[0] >= 20 && h[0] <= 24 &&
+	       h[1] == TLS_1_2_VERSION_MAJOR && h[2] == TLS_1_2_VERSION_MINOR &&
+	       len >= ksim_prepend_size(&f->key) - TLS_HEADER_SIZE + KSIM_TAG_SIZE &&
+	       len <= KSIM_MAX_RECORD - TLS_HEADER_SIZE;
+}
+
+static void ksim_rx_lose(struct ksim_rx_flow *f)
+{
+	f->state = KSIM_RX_SEARCH;
+	f->rec_len = 0;
+}
+
+/* The current record is complete: check its tag, move to the next one. */
+static void ksim_rx_record_end(struct ksim_priv *priv, struct ksim_rx_flow *f,
+			       bool *ok)
+{
+	if (f->state == KSIM_RX_TRACK) {
+		f->guess_records++;
+	} else if (!f->rec_broken &&
+		   ksim_open_record(&f->aead, &f->key, f->rec, f->rec_len,
+				    f->rcd_sn)) {
+		ksim_stat_inc(priv, KSIM_RX_TLS_AUTH_FAIL);
+		*ok = false;
+	}
+	f->rcd_sn++;
+	f->rec_start += f->rec_len;
+	f->rec_len = 0;
+	f->rec_broken = false;
+}
+
+/* Decrypt, in the segment's copy @p, the payload bytes of [pos, pos + n). */
+static bool ksim_rx_decrypt(struct ksim_rx_flow *f, u8 *p, u32 pos, u32 n)
+{
+	u32 prepend = ksim_prepend_size(&f->key);
+	u32 ds = max(pos, prepend);
+	u32 de = min(pos + n, f->rec_len - KSIM_TAG_SIZE);
+
+	if (ds >= de)
+		return true;
+	return !ksim_ctr_decrypt(f->ctr, &f->key, f->rec + TLS_HEADER_SIZE,
+				 ds - prepend, p + (ds - pos), de - ds);
+}
+
+/* Consume up to @n bytes of the current record; returns how many. */
+static u32 ksim_rx_record_bytes(struct ksim_priv *priv, struct ksim_rx_flow *f,
+				u8 *p, u32 n, bool *ok)
+{
+	u32 pos = f->next_seq - f->rec_start;
+	u32 take;
+
+	if (!f->rec_len) {
+		take = min(n, TLS_HEADER_SIZE - pos);
+		memcpy(f->rec + pos, p, take);
+		f->next_seq += take;
+		if (pos + take < TLS_HEADER_SIZE)
+			return take;
+		if (!ksim_header_ok(f, f->rec)) {
+			if (f->state == KSIM_RX_SYNCED)
+				ksim_stat_inc(priv, KSIM_RX_TLS_ERR);
+			ksim_rx_lose(f);
+			*ok = false;
+			return take;
+		}
+		f->rec_len = TLS_HEADER_SIZE + get_unaligned_be16(f->rec + 3);
+		return take;
+	}
+	take = min(n, f->rec_len - pos);
+	/* Bytes are kept while tracking too: a confirmed guess can then
+	 * authenticate the record it started in.
+	 */
+	if (!f->rec_broken)
+		memcpy(f->rec + pos, p, take);
+	if (f->state != KSIM_RX_SYNCED || f->rec_broken)
+		*ok = false;
+	else if (*ok && !ksim_rx_decrypt(f, p, pos, take))
+		*ok = false;
+	f->next_seq += take;
+	if (pos + take == f->rec_len)
+		ksim_rx_record_end(priv, f, ok);
+	return take;
+}
+
+/*
+ * Lost: look for something shaped like a header that lies wholly in this
+ * segment, and ask the core whether a record starts there. Until it
+ * answers (tls_dev_resync), follow the records from there and count them.
+ */
+static u32 ksim_rx_search(struct ksim_priv *priv, struct ksim_rx_flow *f,
+			  u32 seq, const u8 *p, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i + TLS_HEADER_SIZE <= n; i++) {
+		if (!ksim_header_ok(f, p + i))
+			continue;
+		f->state = KSIM_RX_TRACK;
+		f->guess_seq = seq + i;
+		f->guess_records = 0;
+		f->rec_start = seq + i;
+		f->rec_len = 0;
+		f->rec_broken = false;
+		f->next_seq = seq + i;
+		tls_offload_rx_resync_request(f->sk,
+					      htonl(seq + i + TLS_HEADER_SIZE - 1));
+		ksim_stat_inc(priv, KSIM_RX_TLS_RESYNC_REQ_PKT);
+		return i;
+	}
+	return n;
+}
+
+/*
+ * A segment that does not start where the stream stands. If the gap ends
+ * inside the current record, whose length is known, the boundary of the
+ * next record is not lost: skip to it, giving up on this record only.
+ */
+static bool ksim_rx_gap(struct ksim_rx_flow *f, u32 seq)
+{
+	if (f->state != KSIM_RX_SYNCED || !f->rec_len ||
+	    after(seq, f->rec_start + f->rec_len))
+		return false;
+	f->next_seq = seq;
+	if (seq == f->rec_start + f->rec_len) {
+		f->rcd_sn++;
+		f->rec_start = seq;
+		f->rec_len = 0;
+		f->rec_broken = false;
+	} else {
+		f->rec_broken = true;
+	}
+	return true;
+}
+
+/* Walk the payload @p of a segment through the flow; *ok: may be marked. */
+static void ksim_rx_walk(struct ksim_priv *priv, struct ksim_rx_flow *f,
+			 u32 seq, u8 *p, u32 len, bool *ok)
+{
+	u32 off = 0;
+
+	*ok = true;
+	if (f->state != KSIM_RX_SEARCH) {
+		if (!after(seq + len, f->next_seq)) {
+			/* A retransmission of what already passed. */
+			*ok = false;
+			return;
+		}
+		if (before(seq, f->next_seq)) {
+			off = f->next_seq - seq;
+			*ok = false;
+		} else if (after(seq, f->next_seq) && !ksim_rx_gap(f, seq)) {
+			ksim_rx_lose(f);
+		}
+	}
+	while (off < len) {
+		if (f->state == KSIM_RX_SEARCH) {
+			*ok = false;
+			off += ksim_rx_search(priv, f, seq + off, p + off, len - off);
+			continue;
+		}
+		off += ksim_rx_record_bytes(priv, f, p + off, len - off, ok);
+	}
+	f->next_seq = seq + len;
+}
+
+/* Receive side of the NIC, from the NAPI poll, before GRO. */
+void ksim_tls_rx(struct ksim_priv *priv, struct sk_buff *skb)
+{
+	struct ksim_rx_flow *f;
+	struct ksim_seg s;
+	bool ok = false;
+	u8 *p;
+
+	if (list_empty(&priv->rx_flows) ||
+	    !(priv->dev->features & NETIF_F_HW_TLS_RX) ||
+	    !ksim_parse_seg(skb, &s) || !s.len)
+		return;
+	rcu_read_lock();
+	f = ksim_flow_find(priv, &s);
+	if (!f)
+		goto out;
+	p = kmalloc(s.len, GFP_ATOMIC);
+	if (!p || skb_copy_bits(skb, s.off, p, s.len)) {
+		ksim_stat_inc(priv, KSIM_RX_TLS_ERR);
+		goto free;
+	}
+	spin_lock(&f->lock);
+	ksim_rx_walk(priv, f, s.seq, p, s.len, &ok);
+	spin_unlock(&f->lock);
+
+	if (ok && ksim_every(atomic_inc_return(&priv->rx_seen),
+			     READ_ONCE(priv->knobs.rx_skip_every))) {
+		ksim_stat_inc(priv, KSIM_RX_TLS_SKIPPED);
+		ok = false;
+	}
+	if (!ok)
+		goto free;
+	/* The segment may share pages with its sender: write a private copy. */
+	if (skb_ensure_writable(skb, skb->len) ||
+	    skb_store_bits(skb, s.off, p, s.len)) {
+		ksim_stat_inc(priv, KSIM_RX_TLS_ERR);
+		goto free;
+	}
+	skb->decrypted = 1;
+	ksim_stat_inc(priv, KSIM_RX_TLS_DECRYPTED_PACKETS);
+	ksim_stat_add(priv, KSIM_RX_TLS_DECRYPTED_BYTES, s.len);
+free:
+	kfree(p);
+out:
+	rcu_read_unlock();
+}
+
+/* The core confirms (or not) the header we asked about. */
+static void ksim_rx_resync(struct ksim_priv *priv, struct sock *sk, u32 seq,
+			   const u8 *rcd_sn)
+{
+	struct ksim_rx_flow *f;
+
+	f = *ksim_state(tls_get_ctx(sk), TLS_OFFLOAD_CTX_DIR_RX);
+	if (!f)
+		return;
+	spin_lock_bh(&f->lock);
+	/* Answers carry the sequence number we asked with: header + 4. */
+	if (f->state == KSIM_RX_TRACK &&
+	    seq - (TLS_HEADER_SIZE - 1) == f->guess_seq) {
+		f->rcd_sn = get_unaligned_be64(rcd_sn) + f->guess_records;
+		f->state = KSIM_RX_SYNCED;
+		ksim_stat_inc(priv, KSIM_RX_TLS_RESYNC_RES_OK);
+	} else {
+		ksim_stat_inc(priv, KSIM_RX_TLS_RESYNC_RES_SKIP);
+	}
+	spin_unlock_bh(&f->lock);
+}
+
+/* ---------------------------------------------------------- tlsdev_ops */
+
+static int ksim_tls_dev_add(struct net_device *dev, struct sock *sk,
+			    enum tls_offload_ctx_dir dir,
+			    struct tls_crypto_info *info, u32 start_seq)
+{
+	struct ksim_priv *priv = ksim_priv_of(dev);
+	struct ksim_key key;
+	int err;
+
+	if (READ_ONCE(priv->knobs.refuse_add)) {
+		ksim_stat_inc(priv, KSIM_TLS_ADD_REFUSED);
+		return -EOPNOTSUPP;
+	}
+	err = ksim_key_from_info(info, &key);
+	if (err)
+		return err;
+	if (dir == TLS_OFFLOAD_CTX_DIR_TX)
+		err = ksim_tx_add(priv, sk, &key, start_seq);
+	else
+		err = ksim_rx_add(priv, sk, &key, start_seq);
+	memzero_explicit(&key, sizeof(key));
+	return err;
+}
+
+static void ksim_tls_dev_del(struct net_device *dev, struct tls_context *tctx,
+			     enum tls_offload_ctx_dir dir)
+{
+	struct ksim_priv *priv = ksim_priv_of(dev);
+
+	if (dir == TLS_OFFLOAD_CTX_DIR_TX)
+		ksim_tx_del(priv, tctx);
+	else
+		ksim_rx_del(priv, tctx);
+}
+
+/*
+ * TX needs no resync: segments are encrypted from the record list, never
+ * from state carried over from earlier segments.
+ */
+static int ksim_tls_dev_resync(struct net_device *dev, struct sock *sk,
+			       u32 seq, u8 *rcd_sn, enum tls_offload_ctx_dir dir)
+{
+	if (dir == TLS_OFFLOAD_CTX_DIR_RX)
+		ksim_rx_resync(ksim_priv_of(dev), sk, seq, rcd_sn);
+	return 0;
+}
+
+const struct tlsdev_ops ksim_tlsdev_ops = {
+	.tls_dev_add = ksim_tls_dev_add,
+	.tls_dev_del = ksim_tls_dev_del,
+	.tls_dev_resync = ksim_tls_dev_resync,
+};
