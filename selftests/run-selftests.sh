@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Guest side: load tls.ko and run each of our kselftest programs (every
-# executable in /ktls/bin except upstream's, the runners and the ktls-*
-# tools). Each program
+# executable in /ktls/bin except upstream's, the runners, the ktls-* tools
+# and device, which needs ktls_sim.ko: scripts/check runs it on its own).
+# Each program
 # prints its own TAP; a marker line "@@PROG <name> <status>" follows it.
 # Usage: run-selftests.sh [PROGRAM...]   (default: all)
 cd /ktls/bin || exit 2
@@ -11,7 +12,7 @@ modprobe tls || { echo "run-selftests: cannot load tls.ko"; exit 2; }
 progs=$*
 if [ -z "$progs" ]; then
 	for f in *; do
-		case "$f" in upstream-tls|ktls-*|*.sh) continue ;; esac
+		case "$f" in upstream-tls|device|ktls-*|*.sh) continue ;; esac
 		[ -x "$f" ] && progs="$progs $f"
 	done
 fi
