@@ -472,14 +472,27 @@ FIXTURE_SETUP(sim)
 	in_ns(self->ns_a);
 }
 
+/*
+ * Close with a reset (SO_LINGER 0): the socket is gone at once. A graceful
+ * close would leave it orphaned, retrying its FIN for minutes once the
+ * pair is deleted, and holding tls.ko (scripts/check unloads it after).
+ */
+static void close_now(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
 FIXTURE_TEARDOWN(sim)
 {
 	if (self->skip)
 		return;
 	if (self->c >= 0)
-		close(self->c);
+		close_now(self->c);
 	if (self->s >= 0)
-		close(self->s);
+		close_now(self->s);
 	in_ns(self->ns_a);
 	link_del("sa");
 	in_ns(self->orig);
@@ -706,8 +719,9 @@ TEST_F(sim, unplug_live)
 		usleep(50000);
 	ASSERT_EQ(if_nametoindex("sa"), 0);
 	EXPECT_EQ(send(self->c, "after", 5, 0), 5);
-	close(self->c);
-	close(self->s);
+	/* No route left: a graceful close would keep retrying its FIN. */
+	close_now(self->c);
+	close_now(self->s);
 	self->c = -1;
 	self->s = -1;
 }
