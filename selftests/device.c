@@ -473,26 +473,19 @@ FIXTURE_SETUP(sim)
 }
 
 /*
- * Close with a reset (SO_LINGER 0): the socket is gone at once. A graceful
- * close would leave it orphaned, retrying its FIN for minutes once the
- * pair is deleted, and holding tls.ko (scripts/check unloads it after).
+ * Sockets are closed with a reset (ctrl_close_now(), SO_LINGER 0): gone at
+ * once. A graceful close would leave them orphaned, retrying their FIN for
+ * minutes once the pair is deleted, and holding tls.ko (scripts/check
+ * unloads it after).
  */
-static void close_now(int fd)
-{
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(fd);
-}
-
 FIXTURE_TEARDOWN(sim)
 {
 	if (self->skip)
 		return;
 	if (self->c >= 0)
-		close_now(self->c);
+		ctrl_close_now(self->c);
 	if (self->s >= 0)
-		close_now(self->s);
+		ctrl_close_now(self->s);
 	in_ns(self->ns_a);
 	link_del("sa");
 	in_ns(self->orig);
@@ -720,10 +713,48 @@ TEST_F(sim, unplug_live)
 	ASSERT_EQ(if_nametoindex("sa"), 0);
 	EXPECT_EQ(send(self->c, "after", 5, 0), 5);
 	/* No route left: a graceful close would keep retrying its FIN. */
-	close_now(self->c);
-	close_now(self->s);
+	ctrl_close_now(self->c);
+	ctrl_close_now(self->s);
 	self->c = -1;
 	self->s = -1;
+}
+
+/*
+ * What NICs are not given stays in software, even on an offload-capable
+ * device: TLS 1.3 (issue #13 adds it) and ciphers other than AES-GCM.
+ */
+TEST_F(sim, sw_only_suites)
+{
+	static const struct {
+		unsigned short version, cipher;
+	} suites[] = {
+		{ TLS_1_3_VERSION, TLS_CIPHER_AES_GCM_128 },
+		{ TLS_1_2_VERSION, TLS_CIPHER_AES_CCM_128 },
+		{ TLS_1_2_VERSION, TLS_CIPHER_CHACHA20_POLY1305 },
+	};
+	struct timeval tv = { .tv_sec = 10 };
+	unsigned int i;
+
+	if (!variant->tx_dev)
+		SKIP(return, "TX offload is off in this variant");
+	for (i = 0; i < ARRAY_SIZE(suites); i++) {
+		ctrl_close_now(self->c);
+		ctrl_close_now(self->s);
+		ASSERT_EQ(sim_connect(self->ns_a, self->ns_b, &self->c,
+				      &self->s), 0);
+		setsockopt(self->s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		ASSERT_EQ(ctrl_attach(self->c), 0);
+		ASSERT_EQ(ctrl_attach(self->s), 0);
+		self->key_len = ctrl_crypto_fill(&self->key, suites[i].version,
+						 suites[i].cipher, 0x40 + i);
+		ASSERT_EQ(sim_keys(self), 0);
+		ASSERT_EQ(sim_roundtrip(self, 20000, i, 0), 0)
+			TH_LOG("suite %u", i);
+	}
+	in_ns(self->ns_a);
+	EXPECT_EQ(tls_counter("TlsTxDevice"), 0);
+	EXPECT_EQ(tls_counter("TlsTxSw"), ARRAY_SIZE(suites));
+	EXPECT_EQ(eth_stat("sa", "tx_tls_ctx"), 0);
 }
 
 /* --------------------------------------------------------- wire capture */
