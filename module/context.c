@@ -87,6 +87,7 @@ void ktls_sk_close(struct sock *sk, long timeout)
 	struct ktls_context *kctx = ktls_sk_ctx(sk);
 	struct tls_context *ctx = &kctx->base;
 	struct proto *orig = ctx->sk_proto;
+	bool keep = ktls_ctx_outlives_close(ctx);
 
 	/* Before the socket lock: the TX worker takes it. */
 	ktls_tx_stop(kctx);
@@ -99,7 +100,8 @@ void ktls_sk_close(struct sock *sk, long timeout)
 	/* Not under the socket lock: the work item takes it. */
 	cancel_work_sync(&kctx->rx_sw.retry_work);
 
+	/* An offloaded context may be gone once TCP's close returns. */
 	orig->close(sk, timeout);
-	if (!ktls_ctx_outlives_close(ctx))
+	if (!keep)
 		ktls_ctx_free(kctx);
 }

@@ -112,6 +112,12 @@ EXPORT_SYMBOL_GPL(tls_offload_tx_resync_request);
 
 static DEFINE_MUTEX(ktls_dev_mutex);
 static LIST_HEAD(ktls_dev_list);		/* under ktls_dev_mutex */
+/*
+ * ctx->sk of an offloaded context is cleared by the socket's destructor,
+ * which may run in softirq: the lock keeps it valid for a device going
+ * down that must change one of its hooks.
+ */
+static DEFINE_SPINLOCK(ktls_dev_sk_lock);
 static struct workqueue_struct *ktls_dev_wq;
 
 /* Free a record and drop its references on the record's pages. */
@@ -230,7 +236,11 @@ void tls_device_sk_destruct(struct sock *sk)
 {
 	struct tls_context *ctx = tls_get_ctx(sk);
 	struct tls_offload_context_tx *off = tls_offload_ctx_tx(ctx);
+	unsigned long flags;
 
+	spin_lock_irqsave(&ktls_dev_sk_lock, flags);
+	ctx->sk = NULL;
+	spin_unlock_irqrestore(&ktls_dev_sk_lock, flags);
 	ctx->sk_destruct(sk);
 	clean_acked_data_disable(inet_csk(sk));
 	ktls_dev_recs_destroy(off);
@@ -253,7 +263,8 @@ int ktls_dev_resync_tx(struct sock *sk, struct tls_context *ctx, u32 seq)
 	mutex_lock(&ktls_dev_mutex);
 	dev = rcu_dereference_protected(ctx->netdev,
 					lockdep_is_held(&ktls_dev_mutex));
-	if (dev)
+	/* A TX-only driver need not have it (only RX offload requires it). */
+	if (dev && dev->tlsdev_ops->tls_dev_resync)
 		rc = dev->tlsdev_ops->tls_dev_resync(dev, sk, seq,
 						     ctx->tx.rec_seq,
 						     TLS_OFFLOAD_CTX_DIR_TX);
@@ -273,9 +284,28 @@ void ktls_dev_tx_own(struct sock *sk, struct tls_context *ctx,
 }
 
 /*
- * @dev goes down: detach every context from it. Once ctx->netdev is NULL
- * and in-flight transmits are over, no segment of these sockets reaches
- * the driver as plaintext, and the driver may forget them.
+ * A detached socket's segments are plaintext records for no device: from
+ * now on every one is encrypted in software on its way out, and drivers
+ * (and bonding) no longer see the socket as offloaded -- they would look
+ * for driver state that tls_dev_del is about to free.
+ */
+static void ktls_dev_tx_to_software(struct tls_context *ctx)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&ktls_dev_sk_lock, flags);
+	if (ctx->sk)
+		/* Pairs with tls_is_skb_tx_device_offloaded()'s acquire. */
+		smp_store_release(&ctx->sk->sk_validate_xmit_skb,
+				  ktls_validate_xmit_skb_sw);
+	spin_unlock_irqrestore(&ktls_dev_sk_lock, flags);
+}
+
+/*
+ * @dev goes down: detach every context from it. Once the hook is the
+ * software one, ctx->netdev is NULL and in-flight transmits are over, no
+ * segment of these sockets reaches the driver, and it may forget them.
+ * A pending TX resync request died with the device.
  */
 static void ktls_dev_down(struct net_device *dev)
 {
@@ -286,15 +316,21 @@ static void ktls_dev_down(struct net_device *dev)
 	list_for_each_entry(ctx, &ktls_dev_list, list) {
 		if (rcu_access_pointer(ctx->netdev) != dev)
 			continue;
+		ktls_dev_tx_to_software(ctx);
 		RCU_INIT_POINTER(ctx->netdev, NULL);
+		set_bit(TLS_RX_DEV_DEGRADED, &ctx->flags);
+		clear_bit(TLS_TX_SYNC_SCHED, &ctx->flags);
+		ktls_ctx(ctx)->dev_release_due = true;
 		found = true;
 	}
 	if (found)
 		synchronize_net();
-	list_for_each_entry(ctx, &ktls_dev_list, list)
-		if (!rcu_access_pointer(ctx->netdev) &&
-		    !test_and_set_bit(TLS_RX_DEV_DEGRADED, &ctx->flags))
-			ktls_dev_release_netdev(ctx, dev);
+	list_for_each_entry(ctx, &ktls_dev_list, list) {
+		if (!ktls_ctx(ctx)->dev_release_due)
+			continue;
+		ktls_ctx(ctx)->dev_release_due = false;
+		ktls_dev_release_netdev(ctx, dev);
+	}
 	mutex_unlock(&ktls_dev_mutex);
 }
 

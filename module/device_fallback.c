@@ -19,6 +19,7 @@
  */
 #include <crypto/aead.h>
 #include <linux/scatterlist.h>
+#include <net/ip6_checksum.h>
 #include <net/tcp.h>
 
 #include "tls.h"
@@ -144,6 +145,29 @@ static void ktls_fb_take_owner(struct sk_buff *nskb, struct sk_buff *skb)
 		WARN_ON_ONCE(refcount_sub_and_test(-delta, &sk->sk_wmem_alloc));
 }
 
+/*
+ * The payload changed: if the TCP checksum was already computed (a device
+ * above us without checksum offload resolved it), have it computed again
+ * from the pseudo-header, as for any segment TCP sends.
+ */
+static void ktls_fb_csum_again(struct sk_buff *nskb)
+{
+	u32 len = nskb->len - skb_transport_offset(nskb);
+	struct tcphdr *th = tcp_hdr(nskb);
+
+	if (nskb->ip_summed == CHECKSUM_PARTIAL)
+		return;
+	nskb->ip_summed = CHECKSUM_PARTIAL;
+	nskb->csum_start = skb_transport_header(nskb) - nskb->head;
+	nskb->csum_offset = offsetof(struct tcphdr, check);
+	if (ip_hdr(nskb)->version == 6)
+		th->check = ~tcp_v6_check(len, &ipv6_hdr(nskb)->saddr,
+					  &ipv6_hdr(nskb)->daddr, 0);
+	else
+		th->check = ~tcp_v4_check(len, ip_hdr(nskb)->saddr,
+					  ip_hdr(nskb)->daddr, 0);
+}
+
 /* The ciphertext copy of @skb (consumed), or NULL: dropped. */
 static struct sk_buff *ktls_fallback_encrypt(struct sk_buff *skb)
 {
@@ -162,6 +186,7 @@ static struct sk_buff *ktls_fallback_encrypt(struct sk_buff *skb)
 		return NULL;
 	}
 	ktls_skb_clear_decrypted(nskb);
+	ktls_fb_csum_again(nskb);
 	ktls_fb_take_owner(nskb, skb);
 	consume_skb(skb);
 	return nskb;
@@ -182,6 +207,17 @@ struct sk_buff *tls_validate_xmit_skb(struct sock *sk, struct net_device *dev,
 	return ktls_fallback_encrypt(skb);
 }
 EXPORT_SYMBOL_GPL(tls_validate_xmit_skb);
+
+/*
+ * The hook once the device went down (device.c): every segment is
+ * encrypted here, and drivers no longer take the socket for offloaded.
+ */
+struct sk_buff *ktls_validate_xmit_skb_sw(struct sock *sk,
+					  struct net_device *dev,
+					  struct sk_buff *skb)
+{
+	return ktls_fallback_encrypt(skb);
+}
 
 /* For a driver that cannot encrypt this segment itself. */
 struct sk_buff *tls_encrypt_skb(struct sk_buff *skb)

@@ -206,6 +206,7 @@ struct ktls_context {
 	struct crypto_aead *rx_aead;	/* set with the RX keys */
 	u16 tx_max_payload;		/* TLS_TX_MAX_PAYLOAD_LEN */
 	struct ktls_tx txsw;		/* software TX records */
+	bool dev_release_due;		/* device.c, under ktls_dev_mutex */
 	struct ktls_rx_sw rx_sw;	/* software RX, once TLS_RX is set */
 };
 
@@ -277,6 +278,11 @@ int ktls_dev_resync_tx(struct sock *sk, struct tls_context *ctx, u32 seq);
 void ktls_dev_rec_destroy(struct tls_record_info *rec);
 int ktls_dev_init(void);
 void ktls_dev_exit(void);
+
+/* software fallback (device_fallback.c) */
+struct sk_buff *ktls_validate_xmit_skb_sw(struct sock *sk,
+					  struct net_device *dev,
+					  struct sk_buff *skb);
 
 /* ---- proto tables (proto.c) ---- */
 
