@@ -695,6 +695,52 @@ TEST_F(sim, tx_fallback)
 	EXPECT_EQ(tls_counter("TlsTxDevice"), 1);
 }
 
+static int if_down(const char *name)
+{
+	struct ifreq ifr = {};
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	if (if_ioctl(SIOCGIFFLAGS, &ifr))
+		return -1;
+	ifr.ifr_flags &= ~IFF_UP;
+	return if_ioctl(SIOCSIFFLAGS, &ifr);
+}
+
+/*
+ * The NIC goes down and up under a live offloaded socket. The core
+ * releases the device's context (tls_dev_del) and from then on encrypts
+ * every segment in software, and must stop presenting the socket as
+ * offloaded: a driver that takes the socket hook's word alone, as mlx5
+ * does (knob trust_hook), would otherwise look for the state it freed.
+ */
+TEST_F(sim, down_up)
+{
+	static const size_t sizes[] = { 1, 1000, 16384, 40000 };
+	long long enc;
+	unsigned int i;
+
+	if (!variant->tx_dev)
+		SKIP(return, "TX offload is off in this variant");
+	ASSERT_EQ(sim_keys(self), 0);
+	ASSERT_EQ(sim_roundtrip(self, 30000, 1, 0), 0);
+	in_ns(self->ns_a);
+	ASSERT_EQ(knob_set("sa", "trust_hook", "1"), 0);
+	ASSERT_EQ(if_down("sa"), 0);
+	ASSERT_EQ(if_up("sa", NULL), 0);
+	EXPECT_EQ(eth_stat("sa", "tx_tls_del"), 1);
+	enc = eth_stat("sa", "tx_tls_encrypted_packets");
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		ASSERT_EQ(sim_roundtrip(self, sizes[i], 10 + i, i % 2 ? MSG_MORE : 0), 0)
+			TH_LOG("size %zu", sizes[i]);
+	in_ns(self->ns_a);
+	EXPECT_EQ(eth_stat("sa", "tx_tls_after_del"), 0);
+	EXPECT_EQ(eth_stat("sa", "tx_tls_encrypted_packets"), enc);
+	EXPECT_EQ(tls_counter("TlsCurrTxDevice"), 1);
+	in_ns(self->ns_b);
+	EXPECT_EQ(tls_counter("TlsDecryptError"), 0);
+	in_ns(self->ns_a);
+}
+
 /*
  * Hot-unplug of the NIC under live offloaded sockets: the core releases
  * the device contexts (tls_dev_del) and the sockets go on in software;

@@ -19,6 +19,7 @@ static const char ksim_stat_names[KSIM_NUM_STATS][ETH_GSTRING_LEN] = {
 	[KSIM_TX_TLS_DROP_NO_SYNC_DATA]	= "tx_tls_drop_no_sync_data",
 	[KSIM_TX_TLS_DROP_ERR]		= "tx_tls_drop_err",
 	[KSIM_TX_TLS_FALLBACK]		= "tx_tls_fallback",
+	[KSIM_TX_TLS_AFTER_DEL]		= "tx_tls_after_del",
 	[KSIM_RX_TLS_DECRYPTED_PACKETS]	= "rx_tls_decrypted_packets",
 	[KSIM_RX_TLS_DECRYPTED_BYTES]	= "rx_tls_decrypted_bytes",
 	[KSIM_RX_TLS_CTX]		= "rx_tls_ctx",

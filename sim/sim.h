@@ -30,6 +30,7 @@ enum ksim_stat {
 	KSIM_TX_TLS_DROP_NO_SYNC_DATA,
 	KSIM_TX_TLS_DROP_ERR,
 	KSIM_TX_TLS_FALLBACK,
+	KSIM_TX_TLS_AFTER_DEL,
 	KSIM_RX_TLS_DECRYPTED_PACKETS,
 	KSIM_RX_TLS_DECRYPTED_BYTES,
 	KSIM_RX_TLS_CTX,
@@ -61,6 +62,7 @@ struct ksim_knobs {
 	u32 rx_skip_every;	/* receiver: leave it encrypted (mixed records) */
 	bool refuse_add;	/* tls_dev_add() fails: the socket stays in software */
 	bool tx_fallback;	/* hand offloaded segments to tls_encrypt_skb() */
+	bool trust_hook;	/* as mlx5/nfp: take the socket hook's word alone */
 };
 
 struct ksim_priv {

@@ -242,12 +242,31 @@ struct sk_buff *ksim_tls_tx(struct ksim_priv *priv, struct sk_buff *skb)
 	u32 hdrlen, len, seq;
 	int err;
 
-	if (!skb->decrypted || !tls_is_skb_tx_device_offloaded(skb))
+	if (!tls_is_skb_tx_device_offloaded(skb))
 		return skb;
 	tctx = tls_get_ctx(skb->sk);
-	/* Another device's socket: the core encrypted it in software. */
-	if (rcu_access_pointer(tctx->netdev) != priv->dev)
+	if (READ_ONCE(priv->knobs.trust_hook)) {
+		struct net_device *owner = rcu_access_pointer(tctx->netdev);
+
+		/*
+		 * As mlx5: the hook says the segment is ours unless it names
+		 * another device (a NULL netdev is taken as a race with the
+		 * device going down). A socket whose context tls_dev_del
+		 * released must not come here any more (the core switched
+		 * its hook): count it.
+		 */
+		if (owner && owner != priv->dev)
+			return skb;
+		if (!*ksim_state(tctx, TLS_OFFLOAD_CTX_DIR_TX)) {
+			ksim_stat_inc(priv, KSIM_TX_TLS_AFTER_DEL);
+			kfree_skb(skb);
+			return NULL;
+		}
+	} else if (!skb->decrypted ||
+		   rcu_access_pointer(tctx->netdev) != priv->dev) {
+		/* Another device's socket: the core encrypted it in software. */
 		return skb;
+	}
 	if (READ_ONCE(priv->knobs.tx_fallback)) {
 		ksim_stat_inc(priv, KSIM_TX_TLS_FALLBACK);
 		return tls_encrypt_skb(skb);
