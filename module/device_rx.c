@@ -28,6 +28,7 @@
  * atomics. The driver is called under rcu_read_lock() and must not sleep.
  */
 #include <crypto/aead.h>
+#include <kunit/visibility.h>
 #include <linux/bitmap.h>
 #include <linux/netdevice.h>
 #include <linux/scatterlist.h>
@@ -92,13 +93,20 @@ static void ktls_dev_rx_async_log(struct tls_offload_resync_async *as,
 	as->rcd_delta++;
 }
 
-/*
- * Async request, second stage: the driver names the header it settled on.
- * It is one noted earlier (*@back records ago) or this one. Return: true
- * to answer, for *@seq.
+/**
+ * ktls_dev_rx_async_step() - an async resync request meets a header
+ * @as: the driver's async state
+ * @seq: TCP sequence number of the header being parsed; on true, where
+ *	the record to answer with starts
+ * @back: on true, how many records before the one being parsed that is
+ *
+ * While the span is open the header is noted. Once the driver named the
+ * header it settled on, that is one noted earlier or this one.
+ *
+ * Return: true to answer now.
  */
-static bool ktls_dev_rx_async_due(struct tls_offload_resync_async *as,
-				  u32 *seq, s64 *back)
+bool ktls_dev_rx_async_step(struct tls_offload_resync_async *as, u32 *seq,
+			    s64 *back)
 {
 	s64 req = atomic64_read(&as->req);
 	u32 want = req >> 32;
@@ -119,6 +127,7 @@ static bool ktls_dev_rx_async_due(struct tls_offload_resync_async *as,
 		;
 	if (i < as->loglen)
 		*back = as->rcd_delta - i;
+	/* Only this header can be the one from now on. */
 	as->loglen = 0;
 	as->rcd_delta = 0;
 	if (!*back && want != *seq)
@@ -126,6 +135,7 @@ static bool ktls_dev_rx_async_due(struct tls_offload_resync_async *as,
 	*seq = want;
 	return atomic64_try_cmpxchg(&as->req, &req, 0);
 }
+EXPORT_SYMBOL_IF_KUNIT(ktls_dev_rx_async_step);
 
 /*
  * Next hint, delivered at a header: ktls_dev_rx_nh_failed() decided the
@@ -176,7 +186,7 @@ void ktls_dev_rx_new_rec(struct sock *sk, struct ktls_context *kctx,
 		break;
 	case TLS_OFFLOAD_SYNC_TYPE_DRIVER_REQ_ASYNC:
 		if (!off->resync_async ||
-		    !ktls_dev_rx_async_due(off->resync_async, &seq, &back))
+		    !ktls_dev_rx_async_step(off->resync_async, &seq, &back))
 			return;
 		break;
 	default:
@@ -217,12 +227,16 @@ static void ktls_dev_rx_nh_failed(struct sock *sk, struct tls_context *ctx)
 				   ktls_dev_rx_sn(ctx, 1));
 }
 
-/* Copy into @rec the bytes of @ct (the record's data, encrypted again)
- * that the NIC had decrypted, between @start and @end of the record.
+/**
+ * ktls_dev_rx_restore() - put back what was sent where the NIC decrypted
+ * @rec: the record
+ * @map: a bit per byte of @rec, set where the NIC decrypted it
+ * @ct: the record's bytes from @start on, encrypted again
+ * @start: first data byte of @rec
+ * @end: end of its data (the tag is never restored)
  */
-static void ktls_dev_rx_restore(struct ktls_rx_rec *rec,
-				const unsigned long *map, const u8 *ct,
-				u32 start, u32 end)
+void ktls_dev_rx_restore(struct ktls_rx_rec *rec, const unsigned long *map,
+			 const u8 *ct, u32 start, u32 end)
 {
 	unsigned long s, e;
 
@@ -232,6 +246,7 @@ static void ktls_dev_rx_restore(struct ktls_rx_rec *rec,
 		memcpy(rec->buf + s, ct + (s - start), e - s);
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(ktls_dev_rx_restore);
 
 /*
  * Some of @rec came decrypted, some not. GCM is a stream cipher: sealing

@@ -301,6 +301,10 @@ void ktls_dev_rx_new_rec(struct sock *sk, struct ktls_context *kctx,
 			 u32 seq, u32 len);
 int ktls_dev_rx_record(struct sock *sk, struct ktls_context *kctx,
 		       struct ktls_rx_rec *rec);
+bool ktls_dev_rx_async_step(struct tls_offload_resync_async *as, u32 *seq,
+			    s64 *back);
+void ktls_dev_rx_restore(struct ktls_rx_rec *rec, const unsigned long *map,
+			 const u8 *ct, u32 start, u32 end);
 
 static inline bool ktls_rx_offloaded(const struct ktls_context *kctx)
 {
