@@ -58,13 +58,14 @@ static bool ktls_ctx_outlives_close(const struct tls_context *ctx)
 
 /*
  * Give the socket back to TCP: the original proto and, unless a device
- * still needs it, no ULP data. Done under sk_callback_lock, which sockmap
- * also takes when it looks at sk_prot.
+ * still needs the context (@keep), no ULP data. Done under
+ * sk_callback_lock, which sockmap also takes when it looks at sk_prot.
  */
-static void ktls_ctx_detach(struct sock *sk, struct tls_context *ctx)
+static void ktls_ctx_detach(struct sock *sk, struct tls_context *ctx,
+			    bool keep)
 {
 	write_lock_bh(&sk->sk_callback_lock);
-	if (!ktls_ctx_outlives_close(ctx))
+	if (!keep)
 		rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, NULL);
 	WRITE_ONCE(sk->sk_prot, ctx->sk_proto);
 	write_unlock_bh(&sk->sk_callback_lock);
@@ -93,7 +94,7 @@ void ktls_sk_close(struct sock *sk, long timeout)
 	ktls_tx_release(sk, kctx, &timeout);
 	ktls_rx_stop(sk, kctx);
 	ktls_ctx_stats_close(sk, ctx);
-	ktls_ctx_detach(sk, ctx);
+	ktls_ctx_detach(sk, ctx, keep);
 	release_sock(sk);
 	/* Not under the socket lock: the work item takes it. */
 	cancel_work_sync(&kctx->rx_sw.retry_work);

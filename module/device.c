@@ -24,7 +24,12 @@
  * for us. Such a socket goes on with records sealed for a device that is
  * gone: tls_validate_xmit_skb() encrypts them in software on the way out.
  * ktls_dev_mutex orders attach, detach and destruction: a context is on
- * ktls_dev_list exactly while it may hold a device.
+ * ktls_dev_list from its first attach until its destructor's work item.
+ *
+ * Lock order: the socket lock, then ktls_dev_mutex (attach, TX resync, RX
+ * detach at close); rtnl, then ktls_dev_mutex (the notifier). Nothing
+ * under ktls_dev_mutex takes a socket lock or rtnl. ktls_dev_sk_lock is
+ * innermost and irq-safe (the destructor may run in softirq).
  */
 #include <linux/netdevice.h>
 #include <net/dst.h>

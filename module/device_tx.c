@@ -34,19 +34,17 @@ static u32 ktls_dev_tx_next_seq(struct sock *sk, struct ktls_context *kctx)
 static struct tls_record_info *ktls_dev_tx_rec_info(struct ktls_tx_rec *rec,
 						    gfp_t gfp)
 {
+	u32 off = 0, left = rec->wire_len;
 	struct tls_record_info *info;
-	u32 left = rec->wire_len;
-	int i;
+	struct ktls_tx_piece p;
+	int i = 0;
 
 	info = kzalloc(sizeof(*info), gfp);
 	if (!info)
 		return NULL;
-	for (i = 0; left; i++) {
-		u32 size = min_t(u32, left, PAGE_SIZE);
-
-		get_page(rec->pages[i]);
-		skb_frag_fill_page_desc(&info->frags[i], rec->pages[i], 0, size);
-		left -= size;
+	while (ktls_tx_rec_piece(rec, &off, &left, &p)) {
+		get_page(p.page);
+		skb_frag_fill_page_desc(&info->frags[i++], p.page, p.off, p.len);
 	}
 	info->num_frags = i;
 	info->len = rec->wire_len;

@@ -61,10 +61,19 @@ const struct ktls_tx_ops *ktls_dev_tx_ops(struct sock *sk,
 					  struct ktls_context *kctx);
 
 /* tx_rec.c */
+/* A piece of a record's byte range that lies in one of its pages. */
+struct ktls_tx_piece {
+	struct page *page;
+	u32 off;
+	u32 len;
+};
+
 struct ktls_tx_rec *ktls_tx_rec_new(struct sock *sk, u8 type);
 void ktls_tx_rec_free(struct sock *sk, struct ktls_tx_rec *rec);
 int ktls_tx_rec_reserve(struct sock *sk, struct ktls_tx_rec *rec, u32 len);
 u8 *ktls_tx_rec_byte(struct ktls_tx_rec *rec, u32 off);
+bool ktls_tx_rec_piece(const struct ktls_tx_rec *rec, u32 *off, u32 *len,
+		       struct ktls_tx_piece *p);
 int ktls_tx_rec_to_sg(struct ktls_tx_rec *rec, struct scatterlist *sg,
 		      u32 off, u32 len);
 int ktls_tx_rec_to_bvec(struct ktls_tx_rec *rec, struct bio_vec *bv,

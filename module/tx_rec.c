@@ -63,20 +63,37 @@ u8 *ktls_tx_rec_byte(struct ktls_tx_rec *rec, u32 off)
 	       off % PAGE_SIZE;
 }
 
+/**
+ * ktls_tx_rec_piece() - the next piece of a byte range of @rec in one page
+ * @rec: the record
+ * @off: start of what is left of the range; moved past the piece
+ * @len: length of what is left; reduced by the piece
+ * @p: the piece
+ *
+ * Return: false once the range is used up.
+ */
+bool ktls_tx_rec_piece(const struct ktls_tx_rec *rec, u32 *off, u32 *len,
+		       struct ktls_tx_piece *p)
+{
+	if (!*len)
+		return false;
+	p->page = rec->pages[*off / PAGE_SIZE];
+	p->off = *off % PAGE_SIZE;
+	p->len = min_t(u32, *len, PAGE_SIZE - p->off);
+	*off += p->len;
+	*len -= p->len;
+	return true;
+}
+
 /* Point @sg at bytes [@off, @off + @len) of @rec; returns entries used. */
 int ktls_tx_rec_to_sg(struct ktls_tx_rec *rec, struct scatterlist *sg,
 		      u32 off, u32 len)
 {
+	struct ktls_tx_piece p;
 	int n = 0;
 
-	while (len) {
-		u32 poff = off % PAGE_SIZE;
-		u32 seg = min_t(u32, len, PAGE_SIZE - poff);
-
-		sg_set_page(&sg[n++], rec->pages[off / PAGE_SIZE], seg, poff);
-		off += seg;
-		len -= seg;
-	}
+	while (ktls_tx_rec_piece(rec, &off, &len, &p))
+		sg_set_page(&sg[n++], p.page, p.len, p.off);
 	return n;
 }
 
@@ -84,16 +101,11 @@ int ktls_tx_rec_to_sg(struct ktls_tx_rec *rec, struct scatterlist *sg,
 int ktls_tx_rec_to_bvec(struct ktls_tx_rec *rec, struct bio_vec *bv,
 			u32 off, u32 len)
 {
+	struct ktls_tx_piece p;
 	int n = 0;
 
-	while (len) {
-		u32 poff = off % PAGE_SIZE;
-		u32 seg = min_t(u32, len, PAGE_SIZE - poff);
-
-		bvec_set_page(&bv[n++], rec->pages[off / PAGE_SIZE], seg, poff);
-		off += seg;
-		len -= seg;
-	}
+	while (ktls_tx_rec_piece(rec, &off, &len, &p))
+		bvec_set_page(&bv[n++], p.page, p.len, p.off);
 	return n;
 }
 
@@ -101,17 +113,15 @@ int ktls_tx_rec_to_bvec(struct ktls_tx_rec *rec, struct bio_vec *bv,
 size_t ktls_tx_rec_copy_in(struct ktls_tx_rec *rec, u32 off,
 			   struct iov_iter *from, size_t len)
 {
+	struct ktls_tx_piece p;
+	u32 left = len;
 	size_t done = 0;
+	size_t n;
 
-	while (done < len) {
-		u32 poff = (off + done) % PAGE_SIZE;
-		size_t seg = min_t(size_t, len - done, PAGE_SIZE - poff);
-		size_t n;
-
-		n = copy_page_from_iter(rec->pages[(off + done) / PAGE_SIZE],
-					poff, seg, from);
+	while (ktls_tx_rec_piece(rec, &off, &left, &p)) {
+		n = copy_page_from_iter(p.page, p.off, p.len, from);
 		done += n;
-		if (n < seg)
+		if (n < p.len)
 			break;
 	}
 	return done;
@@ -120,12 +130,8 @@ size_t ktls_tx_rec_copy_in(struct ktls_tx_rec *rec, u32 off,
 /* Zero bytes [@off, @off + @len) of @rec: no stale memory on the wire. */
 void ktls_tx_rec_zero(struct ktls_tx_rec *rec, u32 off, u32 len)
 {
-	while (len) {
-		u32 poff = off % PAGE_SIZE;
-		u32 seg = min_t(u32, len, PAGE_SIZE - poff);
+	struct ktls_tx_piece p;
 
-		memset(ktls_tx_rec_byte(rec, off), 0, seg);
-		off += seg;
-		len -= seg;
-	}
+	while (ktls_tx_rec_piece(rec, &off, &len, &p))
+		memset((u8 *)page_address(p.page) + p.off, 0, p.len);
 }
