@@ -115,9 +115,12 @@ bool ktls_dev_rx_async_step(struct tls_offload_resync_async *as, u32 *seq,
 	if (!req)
 		return false;
 	if (req & RESYNC_REQ_ASYNC) {
-		/* A span that never ends would wrap the count: give up. */
+		/*
+		 * A span that never ends would wrap the count: give up on
+		 * it, unless the driver just made a new request.
+		 */
 		if (as->rcd_delta == U16_MAX)
-			atomic64_set(&as->req, 0);
+			atomic64_try_cmpxchg(&as->req, &req, 0);
 		else
 			ktls_dev_rx_async_log(as, req, *seq);
 		return false;
@@ -151,6 +154,33 @@ static bool ktls_dev_rx_nh_due(struct sock *sk,
 	return true;
 }
 
+/*
+ * Whether the header at *@seq of a record of @len bytes is where to
+ * answer the NIC, in the resync mode its driver chose; if so, *@seq and
+ * *@back (records before the one being parsed) say what to answer.
+ */
+static bool ktls_dev_rx_resync_due(struct sock *sk,
+				   struct tls_offload_context_rx *off,
+				   u32 *seq, u32 len, s64 *back)
+{
+	switch (off->resync_type) {
+	case TLS_OFFLOAD_SYNC_TYPE_DRIVER_REQ:
+		/* The driver names the header's last byte. */
+		*seq += TLS_HEADER_SIZE - 1;
+		return ktls_dev_rx_req_due(off, *seq);
+	case TLS_OFFLOAD_SYNC_TYPE_CORE_NEXT_HINT:
+		if (!ktls_dev_rx_nh_due(sk, off, len))
+			return false;
+		*seq += len;
+		*back = -1;
+		return true;
+	case TLS_OFFLOAD_SYNC_TYPE_DRIVER_REQ_ASYNC:
+		return off->resync_async &&
+		       ktls_dev_rx_async_step(off->resync_async, seq, back);
+	}
+	return false;
+}
+
 /**
  * ktls_dev_rx_new_rec() - the parser found a record header
  * @sk: the socket
@@ -169,30 +199,16 @@ void ktls_dev_rx_new_rec(struct sock *sk, struct ktls_context *kctx,
 	struct tls_offload_context_rx *off = tls_offload_ctx_rx(ctx);
 	s64 back = 0;
 
-	if (test_bit(TLS_RX_DEV_DEGRADED, &ctx->flags))
-		return;
-	switch (off->resync_type) {
-	case TLS_OFFLOAD_SYNC_TYPE_DRIVER_REQ:
-		/* The driver names the header's last byte. */
-		seq += TLS_HEADER_SIZE - 1;
-		if (!ktls_dev_rx_req_due(off, seq))
-			return;
-		break;
-	case TLS_OFFLOAD_SYNC_TYPE_CORE_NEXT_HINT:
-		if (!ktls_dev_rx_nh_due(sk, off, len))
-			return;
-		seq += len;
-		back = -1;
-		break;
-	case TLS_OFFLOAD_SYNC_TYPE_DRIVER_REQ_ASYNC:
-		if (!off->resync_async ||
-		    !ktls_dev_rx_async_step(off->resync_async, &seq, &back))
-			return;
-		break;
-	default:
-		return;
-	}
-	ktls_dev_rx_resync(sk, ctx, seq, ktls_dev_rx_sn(ctx, -back));
+	/*
+	 * The async state is the driver's memory, freed by tls_dev_del: the
+	 * down path marks the context degraded, then waits for RCU readers
+	 * (a reader under the socket lock too), then calls it.
+	 */
+	rcu_read_lock();
+	if (!test_bit(TLS_RX_DEV_DEGRADED, &ctx->flags) &&
+	    ktls_dev_rx_resync_due(sk, off, &seq, len, &back))
+		ktls_dev_rx_resync(sk, ctx, seq, ktls_dev_rx_sn(ctx, -back));
+	rcu_read_unlock();
 }
 
 /*

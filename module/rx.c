@@ -163,8 +163,10 @@ static int ktls_rx_fail_cur(struct sock *sk, struct ktls_context *kctx,
 /*
  * Turn the complete current record into plaintext: the one dispatch
  * point between configurations. A NIC may have decrypted it already
- * (device_rx.c); otherwise it is decrypted here. -ENOMEM leaves the
- * record as it was, for a retry; any other error is final.
+ * (device_rx.c); otherwise it is decrypted here. -ENOMEM before the
+ * record is touched leaves it for a retry; any other error -- one of
+ * the engine included, which may have left the record half decrypted in
+ * place -- fails the connection.
  */
 static int ktls_rx_open_cur(struct sock *sk, struct ktls_context *kctx)
 {
@@ -174,16 +176,20 @@ static int ktls_rx_open_cur(struct sock *sk, struct ktls_context *kctx)
 
 	if (ktls_rx_offloaded(kctx)) {
 		rc = ktls_dev_rx_record(sk, kctx, rec);
+		if (rc == -ENOMEM)
+			return rc;
 		if (rc)
-			return rc < 0 ? rc : ktls_rx_accept_plain(kctx, rec);
+			goto done;
 	}
-	/* Before the record is touched: failing here keeps it for a retry. */
 	req = aead_request_alloc(kctx->rx_aead, GFP_KERNEL);
 	if (!req)
 		return -ENOMEM;
 	rc = ktls_rx_decrypt(kctx, rec, req);
 	aead_request_free(req);
-	return rc;
+done:
+	if (rc > 0)
+		rc = ktls_rx_accept_plain(kctx, rec);
+	return rc ? ktls_rx_fail_cur(sk, kctx, rc) : 0;
 }
 
 /*
@@ -198,10 +204,8 @@ static int ktls_rx_decrypt_cur(struct sock *sk, struct ktls_context *kctx)
 	int rc;
 
 	rc = ktls_rx_open_cur(sk, kctx);
-	if (rc == -ENOMEM)
-		return rc;
 	if (rc)
-		return ktls_rx_fail_cur(sk, kctx, rc);
+		return rc;
 	rec = ktls_parser_take(rx);
 	if (rec->type == TLS_RECORD_TYPE_DATA && rec->off == rec->end) {
 		ktls_rx_rec_free(rx, rec, true);
