@@ -41,12 +41,10 @@ void ktls_ctx_free(struct ktls_context *kctx)
 /* Account for the directions that stop running on this socket. */
 static void ktls_ctx_stats_close(struct sock *sk, struct tls_context *ctx)
 {
-	if (ctx->tx_conf == TLS_SW)
-		ktls_stat_dec(sock_net(sk), KTLS_STAT_CURR_TX_SW);
-	if (ctx->tx_conf == TLS_HW)
-		ktls_stat_dec(sock_net(sk), KTLS_STAT_CURR_TX_DEVICE);
-	if (ctx->rx_conf == TLS_SW)
-		ktls_stat_dec(sock_net(sk), KTLS_STAT_CURR_RX_SW);
+	if (ctx->tx_conf != TLS_BASE)
+		ktls_stat_dec(sock_net(sk), ktls_stat_curr(true, ctx->tx_conf));
+	if (ctx->rx_conf != TLS_BASE)
+		ktls_stat_dec(sock_net(sk), ktls_stat_curr(false, ctx->rx_conf));
 }
 
 /*
@@ -55,7 +53,7 @@ static void ktls_ctx_stats_close(struct sock *sk, struct tls_context *ctx)
  */
 static bool ktls_ctx_outlives_close(const struct tls_context *ctx)
 {
-	return ctx->tx_conf == TLS_HW;
+	return ctx->tx_conf == TLS_HW || ctx->rx_conf == TLS_HW;
 }
 
 /*

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The device layer: offload contexts of sockets whose records a NIC
- * encrypts, their registry and lifetime, and what NIC drivers call (the
- * tls_device API of <net/tls.h>). The exported symbols and their CRCs are
+ * encrypts or decrypts, their registry and lifetime, and what NIC drivers
+ * call (the tls_device API of <net/tls.h>). The exported symbols and their CRCs are
  * those of the in-tree tls.ko, so that drivers built against it (bonding,
  * nfp, cxgb4, mlx5...) load against this module instead.
  *
@@ -12,7 +12,10 @@
  * leaves icsk_ulp_data in place, and tls_device_sk_destruct() -- which
  * runs once no skb of the socket is left -- has a work item tell the
  * driver (tls_dev_del, which may sleep) and free it. Each such context
- * holds a reference on this module, so our destructor's code stays.
+ * holds a reference on this module, so our destructor's code stays. RX is
+ * the exception: the driver lets go of it at close (ktls_dev_detach_rx()),
+ * as upstream, since nothing it does on receive needs the socket after.
+ * kctx->dev_dirs says which directions the driver still holds.
  *
  * Devices going down. The notifier detaches every context from a device
  * on NETDEV_DOWN (which unregistering passes through): ctx->netdev is
@@ -160,57 +163,117 @@ struct net_device *ktls_dev_of_sock(struct sock *sk)
 	return dev;
 }
 
+/* Offload needs TLS 1.2 with AES-GCM, as upstream. */
+bool ktls_dev_supported(const struct tls_crypto_info *info)
+{
+	const struct ktls_cipher_desc *desc;
+
+	desc = ktls_cipher_desc_get(info->cipher_type);
+	return info->version == TLS_1_2_VERSION && desc && desc->offloadable;
+}
+
+/* Where the driver's view of direction @dir starts in the TCP stream. */
+static u32 ktls_dev_start_seq(struct sock *sk, enum tls_offload_ctx_dir dir)
+{
+	return dir == TLS_OFFLOAD_CTX_DIR_TX ? tcp_sk(sk)->write_seq :
+					       tcp_sk(sk)->copied_seq;
+}
+
+/* Register @ctx and have it hold @dev, at its first direction offloaded. */
+static void ktls_dev_enlist(struct ktls_context *kctx, struct net_device *dev)
+{
+	lockdep_assert_held(&ktls_dev_mutex);
+	if (kctx->dev_listed)
+		return;
+	__module_get(THIS_MODULE);
+	dev_hold(dev);
+	rcu_assign_pointer(kctx->base.netdev, dev);
+	list_add_tail(&kctx->base.list, &ktls_dev_list);
+	kctx->dev_listed = true;
+}
+
 /**
- * ktls_dev_attach_tx() - hand @ctx's TX to @dev
+ * ktls_dev_attach() - hand one direction of @ctx to @dev
  * @sk: the socket, locked
- * @ctx: its context; priv_ctx_tx is set already
+ * @ctx: its context; priv_ctx_tx/rx of @dir is set already
  * @dev: the device, held by the caller
+ * @dir: the direction
+ *
+ * Both directions of a socket go through one device, as upstream: a
+ * second direction whose route leads elsewhere (or whose first device
+ * went down) stays in software.
  *
  * Return: 0 with @ctx registered and holding @dev (and this module), or
- * a negative errno: the device is down, or its driver refused.
+ * a negative errno: the device is down or not the socket's other one,
+ * or its driver refused.
  */
-int ktls_dev_attach_tx(struct sock *sk, struct tls_context *ctx,
-		       struct net_device *dev)
+int ktls_dev_attach(struct sock *sk, struct tls_context *ctx,
+		    struct net_device *dev, enum tls_offload_ctx_dir dir)
 {
+	struct ktls_context *kctx = ktls_ctx(ctx);
+	bool tx = dir == TLS_OFFLOAD_CTX_DIR_TX;
 	int rc = -ENODEV;
 
 	mutex_lock(&ktls_dev_mutex);
 	if (!(dev->flags & IFF_UP) || dev->reg_state != NETREG_REGISTERED)
 		goto out;
-	rc = dev->tlsdev_ops->tls_dev_add(dev, sk, TLS_OFFLOAD_CTX_DIR_TX,
-					  &ctx->crypto_send.info,
-					  tcp_sk(sk)->write_seq);
+	rc = -EOPNOTSUPP;
+	if (kctx->dev_listed && rcu_access_pointer(ctx->netdev) != dev)
+		goto out;
+	rc = dev->tlsdev_ops->tls_dev_add(dev, sk, dir,
+					  &ktls_dir_keys(ctx, tx)->info,
+					  ktls_dev_start_seq(sk, dir));
 	if (rc)
 		goto out;
-	__module_get(THIS_MODULE);
-	dev_hold(dev);
-	rcu_assign_pointer(ctx->netdev, dev);
-	list_add_tail(&ctx->list, &ktls_dev_list);
+	kctx->dev_dirs |= BIT(dir);
+	ktls_dev_enlist(kctx, dev);
 out:
 	mutex_unlock(&ktls_dev_mutex);
 	return rc;
+}
+
+/* Tell the driver the directions of @ctx it holds are done with. */
+static void ktls_dev_del_dirs(struct ktls_context *kctx,
+			      struct net_device *dev, unsigned int dirs)
+{
+	enum tls_offload_ctx_dir dir;
+
+	for (dir = TLS_OFFLOAD_CTX_DIR_RX; dir <= TLS_OFFLOAD_CTX_DIR_TX; dir++)
+		if (dirs & kctx->dev_dirs & BIT(dir))
+			dev->tlsdev_ops->tls_dev_del(dev, &kctx->base, dir);
+	kctx->dev_dirs &= ~dirs;
 }
 
 /* Tell the driver @ctx is done with, and drop the device. */
 static void ktls_dev_release_netdev(struct tls_context *ctx,
 				    struct net_device *dev)
 {
-	dev->tlsdev_ops->tls_dev_del(dev, ctx, TLS_OFFLOAD_CTX_DIR_TX);
+	ktls_dev_del_dirs(ktls_ctx(ctx), dev, ~0U);
 	dev_put(dev);
 }
 
 /*
+ * Free a TX offload context: its records (the start marker included),
+ * their pages and the fallback's transform. Nothing reads them any more.
+ */
+void ktls_dev_tx_ctx_destroy(struct tls_offload_context_tx *off)
+{
+	ktls_dev_recs_destroy(off);
+	crypto_free_aead(off->aead_send);
+	kfree(off);
+}
+
+/*
  * The last of an offloaded context, after the socket's destructor: the
- * driver lets go (unless the device went down first), then the memory.
- * The module reference goes last; destroy_workqueue() in module exit
- * waits for this function to return.
+ * driver lets go of what it still holds (unless the device went down
+ * first), then the memory. The module reference goes last;
+ * destroy_workqueue() in module exit waits for this function to return.
  */
 static void ktls_dev_destruct_work(struct work_struct *work)
 {
-	struct tls_offload_context_tx *off =
-		container_of(work, struct tls_offload_context_tx,
-			     destruct_work);
-	struct tls_context *ctx = off->ctx;
+	struct ktls_context *kctx = container_of(work, struct ktls_context,
+						 dev_destruct_work);
+	struct tls_context *ctx = &kctx->base;
 	struct net_device *dev;
 
 	mutex_lock(&ktls_dev_mutex);
@@ -221,8 +284,11 @@ static void ktls_dev_destruct_work(struct work_struct *work)
 	if (dev)
 		ktls_dev_release_netdev(ctx, dev);
 	mutex_unlock(&ktls_dev_mutex);
-	kfree(off);
-	ktls_ctx_free(ktls_ctx(ctx));
+	if (ctx->tx_conf == TLS_HW)
+		ktls_dev_tx_ctx_destroy(tls_offload_ctx_tx(ctx));
+	if (ctx->rx_conf == TLS_HW)
+		kfree(tls_offload_ctx_rx(ctx));
+	ktls_ctx_free(kctx);
 	module_put(THIS_MODULE);
 }
 
@@ -230,23 +296,21 @@ static void ktls_dev_destruct_work(struct work_struct *work)
  * sk_destruct of an offloaded socket: drivers compare sk->sk_destruct with
  * this function to learn that a socket is offloaded, so it must be this
  * symbol and no other. It runs the destructor it replaced; no skb of the
- * socket is left, so nothing reads the records any more.
+ * socket is left, so nothing reads the records any more. It may run in
+ * softirq: what may sleep is left to the work item.
  */
 void tls_device_sk_destruct(struct sock *sk)
 {
 	struct tls_context *ctx = tls_get_ctx(sk);
-	struct tls_offload_context_tx *off = tls_offload_ctx_tx(ctx);
 	unsigned long flags;
 
 	spin_lock_irqsave(&ktls_dev_sk_lock, flags);
 	ctx->sk = NULL;
 	spin_unlock_irqrestore(&ktls_dev_sk_lock, flags);
 	ctx->sk_destruct(sk);
-	clean_acked_data_disable(inet_csk(sk));
-	ktls_dev_recs_destroy(off);
-	crypto_free_aead(off->aead_send);
-	off->aead_send = NULL;
-	queue_work(ktls_dev_wq, &off->destruct_work);
+	if (ctx->tx_conf == TLS_HW)
+		clean_acked_data_disable(inet_csk(sk));
+	queue_work(ktls_dev_wq, &ktls_ctx(ctx)->dev_destruct_work);
 }
 EXPORT_SYMBOL_GPL(tls_device_sk_destruct);
 
@@ -272,15 +336,43 @@ int ktls_dev_resync_tx(struct sock *sk, struct tls_context *ctx, u32 seq)
 	return rc;
 }
 
-/* Offload is on for @ctx's TX: the destructor frees it from now on. */
-void ktls_dev_tx_own(struct sock *sk, struct tls_context *ctx,
-		     struct tls_offload_context_tx *off)
+/*
+ * A direction of @ctx is offloaded: from now on the socket's destructor
+ * frees the context (once for both directions).
+ */
+void ktls_dev_own(struct sock *sk, struct tls_context *ctx)
 {
-	INIT_WORK(&off->destruct_work, ktls_dev_destruct_work);
-	off->ctx = ctx;
+	if (sk->sk_destruct == tls_device_sk_destruct)
+		return;
+	INIT_WORK(&ktls_ctx(ctx)->dev_destruct_work, ktls_dev_destruct_work);
 	ctx->sk_destruct = sk->sk_destruct;
 	/* Pairs with the load-acquire in tls_is_sk_rx_device_offloaded(). */
 	smp_store_release(&sk->sk_destruct, tls_device_sk_destruct);
+}
+
+/**
+ * ktls_dev_detach_rx() - the driver lets go of @ctx's RX (close)
+ * @ctx: the context; its socket is locked and no longer parses records
+ *
+ * As upstream, RX is given back at close, not at the destructor: the
+ * driver stops looking at the socket's packets now. The device stays
+ * held while TX still uses it.
+ */
+void ktls_dev_detach_rx(struct tls_context *ctx)
+{
+	struct ktls_context *kctx = ktls_ctx(ctx);
+	struct net_device *dev;
+
+	mutex_lock(&ktls_dev_mutex);
+	dev = rcu_dereference_protected(ctx->netdev,
+					lockdep_is_held(&ktls_dev_mutex));
+	if (dev)
+		ktls_dev_del_dirs(kctx, dev, BIT(TLS_OFFLOAD_CTX_DIR_RX));
+	if (dev && !kctx->dev_dirs) {
+		RCU_INIT_POINTER(ctx->netdev, NULL);
+		dev_put(dev);
+	}
+	mutex_unlock(&ktls_dev_mutex);
 }
 
 /*
@@ -316,7 +408,8 @@ static void ktls_dev_down(struct net_device *dev)
 	list_for_each_entry(ctx, &ktls_dev_list, list) {
 		if (rcu_access_pointer(ctx->netdev) != dev)
 			continue;
-		ktls_dev_tx_to_software(ctx);
+		if (ktls_ctx(ctx)->dev_dirs & BIT(TLS_OFFLOAD_CTX_DIR_TX))
+			ktls_dev_tx_to_software(ctx);
 		RCU_INIT_POINTER(ctx->netdev, NULL);
 		set_bit(TLS_RX_DEV_DEGRADED, &ctx->flags);
 		clear_bit(TLS_TX_SYNC_SCHED, &ctx->flags);

@@ -24,14 +24,6 @@
 #include "tls.h"
 #include "tx.h"
 
-static bool ktls_dev_tx_supported(const struct tls_crypto_info *info)
-{
-	const struct ktls_cipher_desc *desc;
-
-	desc = ktls_cipher_desc_get(info->cipher_type);
-	return info->version == TLS_1_2_VERSION && desc && desc->offloadable;
-}
-
 /* Where TCP's stream will be once it has everything queued so far. */
 static u32 ktls_dev_tx_next_seq(struct sock *sk, struct ktls_context *kctx)
 {
@@ -189,17 +181,6 @@ fail:
 	return NULL;
 }
 
-static void ktls_dev_tx_ctx_free(struct tls_offload_context_tx *off)
-{
-	struct tls_record_info *marker;
-
-	marker = list_first_entry(&off->records_list, struct tls_record_info,
-				  list);
-	kfree(marker);
-	crypto_free_aead(off->aead_send);
-	kfree(off);
-}
-
 /*
  * Hand TX to @dev. From the store-release of sk_validate_xmit_skb on,
  * drivers see the socket as offloaded.
@@ -218,14 +199,14 @@ static int ktls_dev_tx_start(struct sock *sk, struct ktls_context *kctx,
 	/* No skb may mix bytes sent before offload with records after. */
 	tcp_write_collapse_fence(sk);
 	clean_acked_data_enable(inet_csk(sk), ktls_dev_tx_clean_acked);
-	rc = ktls_dev_attach_tx(sk, &kctx->base, dev);
+	rc = ktls_dev_attach(sk, &kctx->base, dev, TLS_OFFLOAD_CTX_DIR_TX);
 	if (rc) {
 		clean_acked_data_disable(inet_csk(sk));
 		kctx->base.priv_ctx_tx = NULL;
-		ktls_dev_tx_ctx_free(off);
+		ktls_dev_tx_ctx_destroy(off);
 		return rc;
 	}
-	ktls_dev_tx_own(sk, &kctx->base, off);
+	ktls_dev_own(sk, &kctx->base);
 	/* Pairs with the load-acquire in tls_is_skb_tx_device_offloaded(). */
 	smp_store_release(&sk->sk_validate_xmit_skb, tls_validate_xmit_skb);
 	return 0;
@@ -246,7 +227,7 @@ const struct ktls_tx_ops *ktls_dev_tx_ops(struct sock *sk,
 	struct net_device *dev;
 	int rc = -EOPNOTSUPP;
 
-	if (!ktls_dev_tx_supported(&kctx->base.crypto_send.info))
+	if (!ktls_dev_supported(&kctx->base.crypto_send.info))
 		return NULL;
 	dev = ktls_dev_of_sock(sk);
 	if (!dev)

@@ -16,23 +16,47 @@
  * reader, under the socket lock. Both paths are thus serialised by the
  * socket lock machinery.
  */
+#include <linux/bitmap.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <net/tcp.h>
 
 #include "tls.h"
 
+/* Where ktls_parser_copyin() puts what it takes, and what it notes. */
+struct ktls_parser_dst {
+	u8 *buf;
+	struct ktls_rx_sw *rx;		/* RX offloaded: note decrypted bytes */
+};
+
+/*
+ * Device RX: note whether the NIC decrypted the record's bytes from
+ * rx->have + @off on (@n of them), as the skb they came in says.
+ */
+static void ktls_parser_note(struct ktls_rx_sw *rx, struct sk_buff *skb,
+			     u32 off, u32 n)
+{
+	if (!ktls_skb_decrypted(skb)) {
+		rx->dev_seen |= KTLS_RX_DEV_CIPHER;
+		return;
+	}
+	rx->dev_seen |= KTLS_RX_DEV_PLAIN;
+	bitmap_set(rx->dev_map, rx->have + off, n);
+}
+
 /* tcp_read_sock() actor: append up to desc->count bytes at arg.data. */
 static int ktls_parser_copyin(read_descriptor_t *desc, struct sk_buff *skb,
 			      unsigned int offset, size_t len)
 {
-	u8 *dst = desc->arg.data;
+	struct ktls_parser_dst *dst = desc->arg.data;
 	size_t n = min(len, desc->count);
 
-	if (skb_copy_bits(skb, offset, dst + desc->written, n)) {
+	if (skb_copy_bits(skb, offset, dst->buf + desc->written, n)) {
 		desc->error = -EFAULT;
 		return 0;
 	}
+	if (dst->rx)
+		ktls_parser_note(dst->rx, skb, desc->written, n);
 	desc->written += n;
 	desc->count -= n;
 	return n;
@@ -56,9 +80,14 @@ static bool ktls_parser_at_urgent_mark(const struct sock *sk)
  * moved, or a negative errno; -EBADMSG when urgent data blocks the
  * stream (TLS records never carry any), which stalls the parser.
  */
-static int ktls_parser_copy(struct sock *sk, u8 *dst, u32 want)
+static int ktls_parser_copy(struct sock *sk, struct ktls_context *kctx,
+			    u8 *buf, u32 want)
 {
-	read_descriptor_t desc = { .arg.data = dst, .count = want };
+	struct ktls_parser_dst dst = {
+		.buf = buf,
+		.rx = ktls_rx_offloaded(kctx) ? &kctx->rx_sw : NULL,
+	};
+	read_descriptor_t desc = { .arg.data = &dst, .count = want };
 	int rc;
 
 	if (!want)
@@ -163,6 +192,18 @@ static int ktls_parser_start_record(struct ktls_context *kctx, gfp_t gfp)
 }
 
 /*
+ * A record begins: the device path may have a resync to answer with it.
+ * The header's five bytes are the last TCP gave us.
+ */
+static void ktls_parser_new_rec(struct sock *sk, struct ktls_context *kctx)
+{
+	if (ktls_rx_offloaded(kctx))
+		ktls_dev_rx_new_rec(sk, kctx,
+				    tcp_sk(sk)->copied_seq - TLS_HEADER_SIZE,
+				    kctx->rx_sw.cur->len);
+}
+
+/*
  * The stream cannot be parsed any further (bad header, urgent data): stop
  * reading it and fail the connection through sk_err. As upstream, a reader
  * gets the error once (sock_error() clears it), then finds no more data.
@@ -201,7 +242,7 @@ int ktls_parser_advance(struct sock *sk, struct ktls_context *kctx, gfp_t gfp)
 	if (rx->stalled)
 		return 0;
 	if (!rx->cur) {
-		n = ktls_parser_copy(sk, rx->hdr + rx->have,
+		n = ktls_parser_copy(sk, kctx, rx->hdr + rx->have,
 				     TLS_HEADER_SIZE - rx->have);
 		if (n < 0)
 			goto fail;
@@ -213,8 +254,9 @@ int ktls_parser_advance(struct sock *sk, struct ktls_context *kctx, gfp_t gfp)
 			return n;
 		if (n < 0)
 			goto fail;
+		ktls_parser_new_rec(sk, kctx);
 	}
-	n = ktls_parser_copy(sk, rx->cur->buf + rx->have,
+	n = ktls_parser_copy(sk, kctx, rx->cur->buf + rx->have,
 			     rx->cur->len - rx->have);
 	if (n < 0)
 		goto fail;
@@ -234,6 +276,9 @@ struct ktls_rx_rec *ktls_parser_take(struct ktls_rx_sw *rx)
 {
 	struct ktls_rx_rec *rec = rx->cur;
 
+	if (rx->dev_map)
+		bitmap_clear(rx->dev_map, 0, rec->len);
+	rx->dev_seen = 0;
 	rx->cur = NULL;
 	rx->have = 0;
 	return rec;

@@ -20,6 +20,7 @@
  * rx_sw.plain) run on the RX state.
  */
 #include <asm/ioctls.h>
+#include <linux/bitmap.h>
 #include <linux/net.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
@@ -65,6 +66,8 @@ void ktls_rx_release(struct ktls_context *kctx)
 	rx->cur = NULL;
 	rx->have = 0;
 	ktls_rx_spare_trim(rx);
+	bitmap_free(rx->dev_map);
+	rx->dev_map = NULL;
 }
 
 static u32 ktls_rx_rec_size(const struct ktls_rx_rec *rec)
@@ -158,6 +161,32 @@ static int ktls_rx_fail_cur(struct sock *sk, struct ktls_context *kctx,
 }
 
 /*
+ * Turn the complete current record into plaintext: the one dispatch
+ * point between configurations. A NIC may have decrypted it already
+ * (device_rx.c); otherwise it is decrypted here. -ENOMEM leaves the
+ * record as it was, for a retry; any other error is final.
+ */
+static int ktls_rx_open_cur(struct sock *sk, struct ktls_context *kctx)
+{
+	struct ktls_rx_rec *rec = kctx->rx_sw.cur;
+	struct aead_request *req;
+	int rc;
+
+	if (ktls_rx_offloaded(kctx)) {
+		rc = ktls_dev_rx_record(sk, kctx, rec);
+		if (rc)
+			return rc < 0 ? rc : ktls_rx_accept_plain(kctx, rec);
+	}
+	/* Before the record is touched: failing here keeps it for a retry. */
+	req = aead_request_alloc(kctx->rx_aead, GFP_KERNEL);
+	if (!req)
+		return -ENOMEM;
+	rc = ktls_rx_decrypt(kctx, rec, req);
+	aead_request_free(req);
+	return rc;
+}
+
+/*
  * Decrypt the complete current record and queue its plaintext. An empty
  * data record carries nothing to read and is dropped here rather than
  * queued, so no reader ever stalls on it.
@@ -165,16 +194,12 @@ static int ktls_rx_fail_cur(struct sock *sk, struct ktls_context *kctx,
 static int ktls_rx_decrypt_cur(struct sock *sk, struct ktls_context *kctx)
 {
 	struct ktls_rx_sw *rx = &kctx->rx_sw;
-	struct aead_request *req;
 	struct ktls_rx_rec *rec;
 	int rc;
 
-	/* Before the record is touched: failing here keeps it for a retry. */
-	req = aead_request_alloc(kctx->rx_aead, GFP_KERNEL);
-	if (!req)
-		return -ENOMEM;
-	rc = ktls_rx_decrypt(kctx, rx->cur, req);
-	aead_request_free(req);
+	rc = ktls_rx_open_cur(sk, kctx);
+	if (rc == -ENOMEM)
+		return rc;
 	if (rc)
 		return ktls_rx_fail_cur(sk, kctx, rc);
 	rec = ktls_parser_take(rx);
@@ -395,6 +420,16 @@ static int ktls_rx_zc_room(struct sock *sk, struct ktls_context *kctx,
 }
 
 /*
+ * Zero-copy decrypts ciphertext: a record a NIC decrypted (all of it) is
+ * plaintext already and takes the copy path, which finds out again.
+ */
+static bool ktls_rx_zc_ciphertext(struct sock *sk, struct ktls_context *kctx)
+{
+	return !ktls_rx_offloaded(kctx) ||
+	       !ktls_dev_rx_record(sk, kctx, kctx->rx_sw.cur);
+}
+
+/*
  * Read the next record by decrypting it into the reader's buffer, when
  * it is complete, next in line and fits whole. Return: bytes read (the
  * record is gone), 0 when the copy path is to take it (or there is none
@@ -410,7 +445,8 @@ static int ktls_rx_zc_read(struct sock *sk, struct ktls_context *kctx,
 
 	if (!list_empty(&rx->plain) || rx->err || ktls_ku_rx_paused(rx) ||
 	    ktls_parser_advance(sk, kctx, GFP_KERNEL) <= 0 ||
-	    !ktls_rx_zc_fits(&kctx->base.prot_info, rx->cur, call))
+	    !ktls_rx_zc_fits(&kctx->base.prot_info, rx->cur, call) ||
+	    !ktls_rx_zc_ciphertext(sk, kctx))
 		return 0;
 	if (kctx->base.prot_info.version == TLS_1_2_VERSION) {
 		rc = ktls_rx_zc_room(sk, kctx, msg, call);
@@ -718,6 +754,16 @@ __poll_t ktls_rx_poll_mask(struct sock *sk, __poll_t mask)
 	return mask;
 }
 
+/*
+ * RX keys are set: a device that can decrypt for this socket first,
+ * software otherwise. Records go through the same parser and reads
+ * either way; ktls_rx_open_cur() is where the two differ.
+ */
+void ktls_rx_configure(struct sock *sk, struct ktls_context *kctx)
+{
+	kctx->base.rx_conf = ktls_dev_rx_start(sk, kctx) ? TLS_SW : TLS_HW;
+}
+
 /**
  * ktls_rx_start() - begin receiving records (TLS_RX was set)
  * @sk: the socket, locked
@@ -767,4 +813,7 @@ void ktls_rx_stop(struct sock *sk, struct ktls_context *kctx)
 
 	list_for_each_entry_safe(rec, tmp, &rx->plain, list)
 		ktls_rx_free_rec(rx, rec);
+	/* The NIC stops looking at our packets: nothing is parsed now. */
+	if (ktls_rx_offloaded(kctx))
+		ktls_dev_detach_rx(&kctx->base);
 }

@@ -11,6 +11,18 @@
 
 #include "tls.h"
 
+/* @rec's AAD and AEAD IV, for the current record number. */
+void ktls_rx_fill_aead(struct ktls_context *kctx, struct ktls_rx_rec *rec)
+{
+	const struct tls_prot_info *prot = &kctx->base.prot_info;
+	struct cipher_context *cc = &kctx->base.rx;
+
+	ktls_record_fill_aad(prot, rec->aad, rec->buf[0],
+			     rec->len - prot->overhead_size, cc->rec_seq);
+	ktls_record_fill_iv(prot, rec->iv, cc->iv, cc->rec_seq,
+			    rec->buf + TLS_HEADER_SIZE);
+}
+
 /**
  * ktls_rx_aead_setup() - point an AEAD request at a record
  * @kctx: context with RX keys
@@ -32,7 +44,6 @@ int ktls_rx_aead_setup(struct ktls_context *kctx, struct ktls_rx_rec *rec,
 		       struct scatterlist *dst)
 {
 	const struct tls_prot_info *prot = &kctx->base.prot_info;
-	struct cipher_context *cc = &kctx->base.rx;
 	u32 clen = rec->len - prot->prepend_size;
 
 	/*
@@ -43,10 +54,7 @@ int ktls_rx_aead_setup(struct ktls_context *kctx, struct ktls_rx_rec *rec,
 	if (prot->version == TLS_1_3_VERSION &&
 	    rec->buf[0] != TLS_RECORD_TYPE_DATA)
 		return -EBADMSG;
-	ktls_record_fill_aad(prot, rec->aad, rec->buf[0],
-			     rec->len - prot->overhead_size, cc->rec_seq);
-	ktls_record_fill_iv(prot, rec->iv, cc->iv, cc->rec_seq,
-			    rec->buf + TLS_HEADER_SIZE);
+	ktls_rx_fill_aead(kctx, rec);
 	sg_init_table(src, 2);
 	sg_set_buf(&src[0], rec->aad, prot->aad_size);
 	sg_set_buf(&src[1], rec->buf + prot->prepend_size, clen);
@@ -130,12 +138,27 @@ static int ktls_rx_locate_plaintext(const struct tls_prot_info *prot,
 int ktls_rx_decrypt(struct ktls_context *kctx, struct ktls_rx_rec *rec,
 		    struct aead_request *req)
 {
-	const struct tls_prot_info *prot = &kctx->base.prot_info;
 	int rc;
 
 	rc = ktls_rx_decrypt_into(kctx, rec, req, NULL);
 	if (rc)
 		return rc;
+	return ktls_rx_accept_plain(kctx, rec);
+}
+
+/**
+ * ktls_rx_accept_plain() - @rec holds authenticated plaintext: take it
+ * @kctx: context with RX keys
+ * @rec: the record, decrypted in place (by us or by the NIC)
+ *
+ * Return: 0 with the record number moved on and rec->type/off/end set,
+ * or -EBADMSG (sequence exhausted, malformed TLS 1.3 padding).
+ */
+int ktls_rx_accept_plain(struct ktls_context *kctx, struct ktls_rx_rec *rec)
+{
+	const struct tls_prot_info *prot = &kctx->base.prot_info;
+	int rc;
+
 	rc = ktls_record_advance(prot, &kctx->base.rx);
 	if (rc)
 		return rc;

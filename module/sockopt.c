@@ -9,14 +9,6 @@
 
 #include "tls.h"
 
-/* TlsTxDevice/TlsCurrTxDevice say offload runs, TlsTxSw/TlsCurrTxSw not. */
-static void ktls_tx_count(struct net *net, bool device)
-{
-	ktls_stat_inc(net, device ? KTLS_STAT_TX_DEVICE : KTLS_STAT_TX_SW);
-	ktls_stat_inc(net, device ? KTLS_STAT_CURR_TX_DEVICE :
-				    KTLS_STAT_CURR_TX_SW);
-}
-
 /*
  * A direction has its keys: account for it and move the socket to the
  * tables that route its traffic through the record layer. The TX and RX
@@ -29,14 +21,13 @@ static void ktls_dir_enable(struct sock *sk, struct ktls_context *kctx,
 
 	if (tx) {
 		ktls_tx_configure(sk, kctx);
-		ktls_tx_count(sock_net(sk), ctx->tx_conf == TLS_HW);
 	} else {
-		ctx->rx_conf = TLS_SW;
-		ktls_stat_inc(sock_net(sk), KTLS_STAT_RX_SW);
-		ktls_stat_inc(sock_net(sk), KTLS_STAT_CURR_RX_SW);
+		ktls_rx_configure(sk, kctx);
 		ktls_ku_rx_start(kctx);		/* KeyUpdate hook */
 		ktls_rx_start(sk, kctx);
 	}
+	ktls_stat_conf_start(sock_net(sk), tx,
+			     tx ? ctx->tx_conf : ctx->rx_conf);
 	ktls_proto_update(sk, ctx);
 }
 

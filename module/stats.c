@@ -63,9 +63,34 @@ void ktls_stat_inc(struct net *net, enum ktls_stat item)
 }
 
 /* Gauges (TlsCurr*) go down on another CPU than they went up: the sum wraps back. */
+/* The TlsCurr* gauge of a direction running configuration @conf. */
+enum ktls_stat ktls_stat_curr(bool tx, u8 conf)
+{
+	if (conf == TLS_HW)
+		return tx ? KTLS_STAT_CURR_TX_DEVICE : KTLS_STAT_CURR_RX_DEVICE;
+	return tx ? KTLS_STAT_CURR_TX_SW : KTLS_STAT_CURR_RX_SW;
+}
+
 void ktls_stat_dec(struct net *net, enum ktls_stat item)
 {
 	this_cpu_dec(ktls_net_mib(net)->mibs[item]);
+}
+
+/*
+ * A direction of a socket got its keys: TlsTxSw/TlsRxSw or
+ * TlsTxDevice/TlsRxDevice, and the matching TlsCurr* gauge, say which
+ * configuration runs it.
+ */
+void ktls_stat_conf_start(struct net *net, bool tx, u8 conf)
+{
+	static const enum ktls_stat total[2][2] = {
+		{ KTLS_STAT_RX_SW, KTLS_STAT_RX_DEVICE },
+		{ KTLS_STAT_TX_SW, KTLS_STAT_TX_DEVICE },
+	};
+	bool hw = conf == TLS_HW;
+
+	ktls_stat_inc(net, total[tx][hw]);
+	ktls_stat_inc(net, ktls_stat_curr(tx, conf));
 }
 
 static unsigned long ktls_stat_sum(struct ktls_mib __percpu *mib,

@@ -155,6 +155,8 @@ struct ktls_rx_sw {
 	bool ready;			/* a record, an error: wake readers */
 	bool parsed;			/* the parser holds a record to decrypt */
 	bool started;			/* our data_ready is installed */
+	u8 dev_seen;			/* device RX: what came of @cur (parser) */
+	unsigned long *dev_map;		/* device RX: @cur's bytes it decrypted */
 	u8 ku_state;			/* enum ktls_ku_state (keyupdate.c) */
 	struct ktls_hs_scan hs;		/* handshake stream, TLS 1.3 */
 	void (*saved_data_ready)(struct sock *sk);
@@ -206,7 +208,11 @@ struct ktls_context {
 	struct crypto_aead *rx_aead;	/* set with the RX keys */
 	u16 tx_max_payload;		/* TLS_TX_MAX_PAYLOAD_LEN */
 	struct ktls_tx txsw;		/* software TX records */
-	bool dev_release_due;		/* device.c, under ktls_dev_mutex */
+	/* device.c, under ktls_dev_mutex: */
+	bool dev_listed;		/* on the device list, holding netdev */
+	bool dev_release_due;		/* the device is going down */
+	u8 dev_dirs;			/* BIT(dir): the driver holds state */
+	struct work_struct dev_destruct_work;
 	struct ktls_rx_sw rx_sw;	/* software RX, once TLS_RX is set */
 };
 
@@ -270,14 +276,36 @@ struct crypto_aead *ktls_aead_create(const struct tls_crypto_info *info,
 /* ---- the device layer: offload contexts and the driver API (device.c) ---- */
 
 struct net_device *ktls_dev_of_sock(struct sock *sk);
-int ktls_dev_attach_tx(struct sock *sk, struct tls_context *ctx,
-		       struct net_device *dev);
-void ktls_dev_tx_own(struct sock *sk, struct tls_context *ctx,
-		     struct tls_offload_context_tx *off);
+bool ktls_dev_supported(const struct tls_crypto_info *info);
+int ktls_dev_attach(struct sock *sk, struct tls_context *ctx,
+		    struct net_device *dev, enum tls_offload_ctx_dir dir);
+void ktls_dev_own(struct sock *sk, struct tls_context *ctx);
+void ktls_dev_detach_rx(struct tls_context *ctx);
+void ktls_dev_tx_ctx_destroy(struct tls_offload_context_tx *off);
 int ktls_dev_resync_tx(struct sock *sk, struct tls_context *ctx, u32 seq);
 void ktls_dev_rec_destroy(struct tls_record_info *rec);
 int ktls_dev_init(void);
 void ktls_dev_exit(void);
+
+/* device RX (device_rx.c) */
+
+/* ktls_rx_sw.dev_seen: how the bytes of the current record came in. */
+enum {
+	KTLS_RX_DEV_PLAIN = BIT(0),	/* some decrypted by the NIC */
+	KTLS_RX_DEV_CIPHER = BIT(1),	/* some as sent */
+	KTLS_RX_DEV_CHECKED = BIT(2),	/* ktls_dev_rx_record() decided */
+};
+
+int ktls_dev_rx_start(struct sock *sk, struct ktls_context *kctx);
+void ktls_dev_rx_new_rec(struct sock *sk, struct ktls_context *kctx,
+			 u32 seq, u32 len);
+int ktls_dev_rx_record(struct sock *sk, struct ktls_context *kctx,
+		       struct ktls_rx_rec *rec);
+
+static inline bool ktls_rx_offloaded(const struct ktls_context *kctx)
+{
+	return kctx->base.rx_conf == TLS_HW;
+}
 
 /* software fallback (device_fallback.c) */
 struct sk_buff *ktls_validate_xmit_skb_sw(struct sock *sk,
@@ -319,6 +347,7 @@ ssize_t ktls_rx_splice_read(struct socket *sock, loff_t *ppos,
 			    unsigned int flags);
 int ktls_rx_read_sock(struct sock *sk, read_descriptor_t *desc,
 		      sk_read_actor_t read_actor);
+void ktls_rx_configure(struct sock *sk, struct ktls_context *kctx);
 void ktls_rx_init(struct ktls_context *kctx);
 void ktls_rx_start(struct sock *sk, struct ktls_context *kctx);
 void ktls_rx_stop(struct sock *sk, struct ktls_context *kctx);
@@ -339,6 +368,7 @@ void ktls_rx_abort(struct sock *sk, struct ktls_context *kctx, int err);
 void ktls_rx_update_ready(struct ktls_rx_sw *rx);
 
 /* record decryption (rx_crypto.c, rx_zc.c) */
+void ktls_rx_fill_aead(struct ktls_context *kctx, struct ktls_rx_rec *rec);
 int ktls_rx_aead_setup(struct ktls_context *kctx, struct ktls_rx_rec *rec,
 		       struct aead_request *req, struct scatterlist *src,
 		       struct scatterlist *dst);
@@ -346,6 +376,7 @@ int ktls_rx_decrypt_into(struct ktls_context *kctx, struct ktls_rx_rec *rec,
 			 struct aead_request *req, struct scatterlist *dst);
 int ktls_rx_decrypt(struct ktls_context *kctx, struct ktls_rx_rec *rec,
 		    struct aead_request *req);
+int ktls_rx_accept_plain(struct ktls_context *kctx, struct ktls_rx_rec *rec);
 
 /*
  * TLS 1.2 zero-copy decryptions of one read, in flight together; all are
@@ -427,6 +458,8 @@ enum ktls_stat {
 
 void ktls_stat_inc(struct net *net, enum ktls_stat item);
 void ktls_stat_dec(struct net *net, enum ktls_stat item);
+enum ktls_stat ktls_stat_curr(bool tx, u8 conf);
+void ktls_stat_conf_start(struct net *net, bool tx, u8 conf);
 int ktls_stats_register(void);
 void ktls_stats_unregister(void);
 
