@@ -9,6 +9,9 @@
  * (/proc/net/tls_stat of each namespace, ethtool -S of each end),
  * wire_capture decrypts what crossed the wire with OpenSSL, and reroute
  * sends an offloaded socket's segments out through a veth pair instead.
+ * The resync_* tests lose segments under each RX resync mode the device
+ * can choose (knob rx_resync), rmmod_live unloads ktls_sim under offloaded
+ * sockets and loads it again.
  *
  * Needs ktls_sim.ko and a tls.ko with the device hook loaded; skips
  * otherwise.
@@ -28,12 +31,16 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 
 #include "ctrl_util.h"
+#include "diag_util.h"
 #include "kselftest_harness.h"
 
 #define SIM_PORT	4433
 #define SIM_DEBUGFS	"/sys/kernel/debug/ktls_sim"
+/* Where the test guest has it (scripts/build-payload), for rmmod_live. */
+#define SIM_KO		"/ktls/ktls_sim.ko"
 #define KTLS_SIM_INFO_PEER 1
 
 /* ------------------------------------------------------------ netlink */
@@ -441,6 +448,7 @@ FIXTURE(sim)
 	union ctrl_crypto key;
 	int key_len;
 	bool skip;
+	bool reload;	/* ktls_sim.ko was unloaded: load it again */
 };
 
 FIXTURE_VARIANT(sim)
@@ -520,22 +528,15 @@ static int sim_connect(int ns_a, int ns_b, int *c, int *s)
 	return *s < 0 ? -1 : 0;
 }
 
-FIXTURE_SETUP(sim)
+/*
+ * The pair sa - sb with the offload features the variant asks for, and a
+ * connection over it with the ULP on both ends (no keys yet).
+ */
+static void sim_open(struct __test_metadata *_metadata,
+		     struct _test_data_sim *self,
+		     const struct _fixture_variant_sim *variant)
 {
 	struct timeval tv = { .tv_sec = 10 };
-
-	self->c = -1;
-	self->s = -1;
-	if (access(SIM_DEBUGFS, F_OK)) {
-		self->skip = true;
-		SKIP(return, "ktls_sim.ko is not loaded");
-	}
-	self->orig = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	ASSERT_GE(self->orig, 0);
-	self->ns_a = new_ns(self->orig);
-	self->ns_b = new_ns(self->orig);
-	ASSERT_GE(self->ns_a, 0);
-	ASSERT_GE(self->ns_b, 0);
 
 	in_ns(self->ns_a);
 	ASSERT_EQ(pair_add("ktls_sim", "sa", "sb", self->ns_b), 0);
@@ -558,6 +559,34 @@ FIXTURE_SETUP(sim)
 	in_ns(self->ns_a);
 }
 
+FIXTURE_SETUP(sim)
+{
+	self->c = -1;
+	self->s = -1;
+	if (access(SIM_DEBUGFS, F_OK)) {
+		self->skip = true;
+		SKIP(return, "ktls_sim.ko is not loaded");
+	}
+	self->orig = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(self->orig, 0);
+	self->ns_a = new_ns(self->orig);
+	self->ns_b = new_ns(self->orig);
+	ASSERT_GE(self->ns_a, 0);
+	ASSERT_GE(self->ns_b, 0);
+	sim_open(_metadata, self, variant);
+}
+
+static int sim_load(void)
+{
+	int fd = open(SIM_KO, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(__NR_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
 /*
  * Sockets are closed with a reset (ctrl_close_now(), SO_LINGER 0): gone at
  * once. A graceful close would leave them orphaned, retrying their FIN for
@@ -575,6 +604,9 @@ FIXTURE_TEARDOWN(sim)
 	in_ns(self->ns_a);
 	link_del("sa");
 	link_del("va");
+	/* The cases after this one need the module. */
+	if (self->reload && sim_load())
+		TH_LOG("loading %s again failed: %s", SIM_KO, strerror(errno));
 	in_ns(self->orig);
 	close(self->ns_a);
 	close(self->ns_b);
@@ -683,12 +715,16 @@ TEST_F(sim, refuse_add)
 	EXPECT_EQ(eth_stat("sb", "tls_add_refused"), variant->rx_dev);
 }
 
-/* Lost, reordered and duplicated segments: the data still arrives intact. */
+/*
+ * Lost, reordered and duplicated segments: the data still arrives intact,
+ * and once the faults stop the receiving NIC decrypts again.
+ */
 static void wire_faults(struct __test_metadata *_metadata,
 			struct _test_data_sim *self,
 			const struct _fixture_variant_sim *variant,
 			const char *knob, const char *val, const char *counter)
 {
+	long long dec;
 	unsigned int i;
 
 	in_ns(self->ns_a);
@@ -696,16 +732,42 @@ static void wire_faults(struct __test_metadata *_metadata,
 	ASSERT_EQ(sim_keys(self), 0);
 	for (i = 0; i < 6; i++)
 		ASSERT_EQ(sim_roundtrip(self, 20000 + i * 3000, i, 0), 0);
+	in_ns(self->ns_a);
 	ASSERT_EQ(knob_set("sa", knob, "0"), 0);
-	ASSERT_EQ(sim_roundtrip(self, 20000, 9, 0), 0);
+	in_ns(self->ns_b);
+	dec = eth_stat("sb", "rx_tls_decrypted_packets");
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(sim_roundtrip(self, 20000, 9 + i, 0), 0);
+	in_ns(self->ns_b);
+	if (variant->rx_dev)
+		EXPECT_GT(eth_stat("sb", "rx_tls_decrypted_packets"), dec)
+			TH_LOG("RX offload did not resume after the faults");
 	in_ns(self->ns_a);
 	EXPECT_GT(eth_stat("sa", counter), 0);
 	check_paths(_metadata, self, variant);
 }
 
+/*
+ * The receiving NIC lost track of the records and found it again with the
+ * core's help: the core called tls_dev_resync(RX) (TlsRxDeviceResync) and
+ * the device took the answer.
+ */
+static void check_resynced(struct __test_metadata *_metadata,
+			   struct _test_data_sim *self,
+			   const struct _fixture_variant_sim *variant)
+{
+	if (!variant->rx_dev)
+		return;
+	in_ns(self->ns_b);
+	EXPECT_GT(tls_counter("TlsRxDeviceResync"), 0);
+	EXPECT_GT(eth_stat("sb", "rx_tls_resync_res_ok"), 0);
+	in_ns(self->ns_a);
+}
+
 TEST_F(sim, drop)
 {
 	wire_faults(_metadata, self, variant, "drop_every", "7", "wire_dropped");
+	check_resynced(_metadata, self, variant);
 	in_ns(self->ns_a);
 	/* Retransmissions are encrypted again from the record list. */
 	if (variant->tx_dev)
@@ -716,6 +778,7 @@ TEST_F(sim, reorder)
 {
 	wire_faults(_metadata, self, variant, "reorder_every", "5",
 		    "wire_reordered");
+	check_resynced(_metadata, self, variant);
 }
 
 TEST_F(sim, duplicate)
@@ -956,6 +1019,207 @@ TEST_F(sim, unplug_live)
 	ctrl_close_now(self->s);
 	self->c = -1;
 	self->s = -1;
+}
+
+/*
+ * Segments lost with the receiving NIC in RX resync mode @mode (sb's knob
+ * rx_resync, read when the key is installed): 60000-byte rounds (four
+ * records) lose every 5th segment, some holding a header, so the device
+ * loses the record boundaries; the data must arrive intact, the device
+ * and the core must resync, and once the losses stop the device must
+ * decrypt again.
+ */
+static void resync_mode(struct __test_metadata *_metadata,
+			struct _test_data_sim *self,
+			const struct _fixture_variant_sim *variant,
+			const char *mode)
+{
+	long long dec;
+	unsigned int i;
+
+	in_ns(self->ns_b);
+	ASSERT_EQ(knob_set("sb", "rx_resync", mode), 0);
+	ASSERT_EQ(sim_keys(self), 0);
+	ASSERT_EQ(sim_roundtrip(self, 60000, 0, 0), 0);
+	in_ns(self->ns_a);
+	ASSERT_EQ(knob_set("sa", "drop_every", "5"), 0);
+	for (i = 0; i < 6; i++)
+		ASSERT_EQ(sim_roundtrip(self, 60000, 1 + i, 0), 0);
+	in_ns(self->ns_a);
+	ASSERT_EQ(knob_set("sa", "drop_every", "0"), 0);
+	EXPECT_GT(eth_stat("sa", "wire_dropped"), 0);
+	in_ns(self->ns_b);
+	dec = eth_stat("sb", "rx_tls_decrypted_packets");
+	for (i = 0; i < 6; i++)
+		ASSERT_EQ(sim_roundtrip(self, 60000, 10 + i, 0), 0);
+	in_ns(self->ns_b);
+	EXPECT_GT(eth_stat("sb", "rx_tls_decrypted_packets"), dec)
+		TH_LOG("RX offload did not resume after the losses");
+	EXPECT_EQ(eth_stat("sb", "rx_tls_err"), 0);
+	check_resynced(_metadata, self, variant);
+	check_paths(_metadata, self, variant);
+}
+
+/* The device asks (header + 4), the core answers when it parses it. */
+TEST_F_TIMEOUT(sim, resync_driver_req, 120)
+{
+	if (!variant->rx_dev)
+		SKIP(return, "RX is not offloaded in this variant");
+	resync_mode(_metadata, self, variant, "0");
+	in_ns(self->ns_b);
+	EXPECT_GT(eth_stat("sb", "rx_tls_resync_req_pkt"), 0);
+	EXPECT_EQ(eth_stat("sb", "rx_tls_resync_req_start"), 0);
+}
+
+/*
+ * The device never asks: the core counts records that came undecrypted
+ * and names the start of a record to come (tls_dev_resync at its first
+ * byte) with its number; the device resumes there.
+ */
+TEST_F_TIMEOUT(sim, resync_core_nh, 120)
+{
+	if (!variant->rx_dev)
+		SKIP(return, "RX is not offloaded in this variant");
+	resync_mode(_metadata, self, variant, "1");
+	in_ns(self->ns_b);
+	EXPECT_EQ(eth_stat("sb", "rx_tls_resync_req_pkt"), 0);
+	EXPECT_EQ(eth_stat("sb", "rx_tls_resync_req_start"), 0);
+}
+
+/*
+ * As mlx5: a candidate header starts an async request (the core logs the
+ * headers it parses from there), the next header of the chain ends it
+ * with the candidate's sequence number, and the core answers with that
+ * record's number, counted back over the records logged since.
+ */
+TEST_F_TIMEOUT(sim, resync_async, 120)
+{
+	if (!variant->rx_dev)
+		SKIP(return, "RX is not offloaded in this variant");
+	resync_mode(_metadata, self, variant, "2");
+	in_ns(self->ns_b);
+	EXPECT_GT(eth_stat("sb", "rx_tls_resync_req_start"), 0);
+	EXPECT_GT(eth_stat("sb", "rx_tls_resync_req_end"), 0);
+}
+
+/* sock_diag reports hw for each offloaded direction, sw for the others. */
+TEST_F(sim, diag_conf)
+{
+	struct ulp_report r;
+
+	ASSERT_EQ(sim_keys(self), 0);
+	in_ns(self->ns_a);
+	ASSERT_EQ(diag_query(self->c, AF_INET, &r), 0);
+	ASSERT_TRUE(r.has_tls);
+	EXPECT_EQ(r.u16v[TLS_INFO_TXCONF],
+		  variant->tx_dev ? TLS_CONF_HW : TLS_CONF_SW);
+	EXPECT_EQ(r.u16v[TLS_INFO_RXCONF], TLS_CONF_BASE);
+	in_ns(self->ns_b);
+	ASSERT_EQ(diag_query(self->s, AF_INET, &r), 0);
+	ASSERT_TRUE(r.has_tls);
+	EXPECT_EQ(r.u16v[TLS_INFO_RXCONF],
+		  variant->rx_dev ? TLS_CONF_HW : TLS_CONF_SW);
+	EXPECT_EQ(r.u16v[TLS_INFO_TXCONF], TLS_CONF_BASE);
+	in_ns(self->ns_a);
+}
+
+/* Send @len bytes of pattern @seed on @from, read them back on @to. */
+static int sim_xfer(int from, int to, size_t len, unsigned int seed)
+{
+	unsigned char *out = malloc(len), *in = malloc(len);
+	int ret = -ENOMEM;
+
+	if (out && in) {
+		pattern(out, len, seed);
+		ret = send_all(from, out, len, 0) ? -errno : recv_all(to, in, len);
+		if (!ret && memcmp(in, out, len))
+			ret = -EILSEQ;
+	}
+	free(out);
+	free(in);
+	return ret;
+}
+
+/* Wait up to 5 s for the peer to have acked everything sent on @fd. */
+static int wait_acked(int fd)
+{
+	int i, outq = -1;
+
+	for (i = 0; i < 100; i++) {
+		if (ioctl(fd, SIOCOUTQ, &outq) || !outq)
+			break;
+		usleep(50000);
+	}
+	return outq;
+}
+
+/*
+ * rmmod ktls_sim under live sockets offloaded in both directions on both
+ * ends (the reverse keys go through sb's TX and sa's RX offload, on in
+ * every variant): unregistering its devices makes the core release every
+ * context, and the sockets go on in software. Records the NICs received
+ * (and decrypted) before the unload must still read back intact; sending,
+ * receiving and closing afterwards must neither hang nor crash. Then the
+ * module loads again and offloads a new connection.
+ */
+TEST_F_TIMEOUT(sim, rmmod_live, 60)
+{
+	union ctrl_crypto back;
+	unsigned char *out = malloc(30000), *in = malloc(30000);
+	char buf[16];
+	int back_len;
+
+	ASSERT_TRUE(out && in);
+	if (access(SIM_KO, R_OK))
+		SKIP(return, "no %s to load it again", SIM_KO);
+	back_len = ctrl_crypto_fill(&back, TLS_1_2_VERSION, variant->cipher,
+				    0x32);
+	ASSERT_EQ(sim_keys(self), 0);
+	ASSERT_EQ(setsockopt(self->s, SOL_TLS, TLS_TX, &back, back_len), 0);
+	ASSERT_EQ(setsockopt(self->c, SOL_TLS, TLS_RX, &back, back_len), 0);
+	ASSERT_EQ(sim_xfer(self->c, self->s, 30000, 1), 0);
+	ASSERT_EQ(sim_xfer(self->s, self->c, 30000, 2), 0);
+
+	/* In flight both ways, received but not read, at the unload. */
+	pattern(out, 30000, 3);
+	ASSERT_EQ(send_all(self->c, out, 30000, 0), 0);
+	ASSERT_EQ(send_all(self->s, out, 30000, 0), 0);
+	ASSERT_EQ(wait_acked(self->c), 0);
+	ASSERT_EQ(wait_acked(self->s), 0);
+	ASSERT_EQ(syscall(__NR_delete_module, "ktls_sim", O_NONBLOCK), 0)
+		TH_LOG("rmmod ktls_sim: %s", strerror(errno));
+	self->reload = true;
+	in_ns(self->ns_a);
+	EXPECT_EQ(if_nametoindex("sa"), 0U);
+
+	ASSERT_EQ(recv_all(self->s, in, 30000), 0);
+	EXPECT_EQ(memcmp(in, out, 30000), 0);
+	ASSERT_EQ(recv_all(self->c, in, 30000), 0);
+	EXPECT_EQ(memcmp(in, out, 30000), 0);
+	/* No device, no route: queued, never delivered. */
+	EXPECT_EQ(send(self->c, "after", 5, 0), 5);
+	EXPECT_EQ(send(self->s, "after", 5, 0), 5);
+	EXPECT_EQ(recv(self->s, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	EXPECT_EQ(errno, EAGAIN);
+	ctrl_close_now(self->c);
+	ctrl_close_now(self->s);
+	self->c = -1;
+	self->s = -1;
+
+	ASSERT_EQ(sim_load(), 0);
+	self->reload = false;
+	sim_open(_metadata, self, variant);
+	ASSERT_EQ(sim_keys(self), 0);
+	ASSERT_EQ(sim_roundtrip(self, 30000, 4, 0), 0);
+	in_ns(self->ns_a);
+	EXPECT_EQ(eth_stat("sa", "tx_tls_ctx"), variant->tx_dev);
+	in_ns(self->ns_b);
+	EXPECT_EQ(eth_stat("sb", "rx_tls_ctx"), variant->rx_dev);
+	EXPECT_EQ(eth_stat("sb", "rx_tls_decrypted_packets") > 0,
+		  variant->rx_dev);
+	in_ns(self->ns_a);
+	free(out);
+	free(in);
 }
 
 /*

@@ -78,6 +78,7 @@ void ksim_debugfs_add(struct ksim_priv *priv)
 	debugfs_create_bool("refuse_add", 0600, d, &k->refuse_add);
 	debugfs_create_bool("tx_fallback", 0600, d, &k->tx_fallback);
 	debugfs_create_bool("trust_hook", 0600, d, &k->trust_hook);
+	debugfs_create_u32("rx_resync", 0600, d, &k->rx_resync);
 	debugfs_create_file("unplug", 0200, d, priv, &ksim_unplug_fops);
 }
 

@@ -38,6 +38,9 @@ enum ksim_stat {
 	KSIM_RX_TLS_RESYNC_REQ_PKT,
 	KSIM_RX_TLS_RESYNC_RES_OK,
 	KSIM_RX_TLS_RESYNC_RES_SKIP,
+	KSIM_RX_TLS_RESYNC_REQ_START,
+	KSIM_RX_TLS_RESYNC_REQ_END,
+	KSIM_RX_TLS_RESYNC_REQ_SKIP,
 	KSIM_RX_TLS_ERR,
 	KSIM_RX_TLS_AUTH_FAIL,
 	KSIM_RX_TLS_SKIPPED,
@@ -63,6 +66,7 @@ struct ksim_knobs {
 	bool refuse_add;	/* tls_dev_add() fails: the socket stays in software */
 	bool tx_fallback;	/* hand offloaded segments to tls_encrypt_skb() */
 	bool trust_hook;	/* as mlx5/nfp: take the socket hook's word alone */
+	u32 rx_resync;		/* RX resync mode of new flows (tls_offload_sync_type) */
 };
 
 struct ksim_priv {

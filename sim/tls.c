@@ -45,7 +45,16 @@ enum ksim_rx_state {
 	KSIM_RX_SYNCED,		/* decrypting: record boundaries and numbers known */
 	KSIM_RX_SEARCH,		/* lost: scanning segments for a header */
 	KSIM_RX_TRACK,		/* following a guessed header, waiting for the core */
+	KSIM_RX_WAIT,		/* lost (core_nh): the core will name a record start */
+	KSIM_RX_HINTED,		/* core_nh: it did, and the stream has not reached it */
 };
+
+/*
+ * A guess the core never confirms (it had parsed that header before we
+ * asked, e.g. we found it in a duplicate) is given up after this many
+ * records, for the header at hand.
+ */
+#define KSIM_RX_TRACK_MAX	16
 
 /* RX state of one offloaded socket: the "flow table entry" of the NIC. */
 struct ksim_rx_flow {
@@ -69,6 +78,13 @@ struct ksim_rx_flow {
 	u32 guess_seq;		/* KSIM_RX_TRACK: header we asked the core about */
 	u32 guess_records;	/* records completed since that header */
 	u8 *rec;		/* the current record's bytes as received */
+	enum tls_offload_sync_type mode;	/* how we resync with the core */
+	bool async_open;	/* DRIVER_REQ_ASYNC: a request is started... */
+	bool async_ended;	/* ...and ended: the core may answer */
+	u32 hint_seq;		/* KSIM_RX_HINTED: record start the core named */
+	u64 hint_sn;		/* and its number */
+	/* DRIVER_REQ_ASYNC: ours, the core logs headers in it until tls_dev_del */
+	struct tls_offload_resync_async async;
 };
 
 /* The core reserves driver_state in its offload contexts: we keep a pointer. */
@@ -305,6 +321,31 @@ struct sk_buff *ksim_tls_tx(struct ksim_priv *priv, struct sk_buff *skb)
 
 /* ------------------------------------------------------------------ RX */
 
+/*
+ * The resync mode is the device's choice (knob rx_resync, as a driver's
+ * capability would be), told to the core before the first segment. In
+ * DRIVER_REQ_ASYNC the core keeps its log in memory the driver provides.
+ */
+static int ksim_rx_mode(struct ksim_priv *priv, struct sock *sk,
+			struct ksim_rx_flow *f)
+{
+	u32 mode = READ_ONCE(priv->knobs.rx_resync);
+
+	switch (mode) {
+	case TLS_OFFLOAD_SYNC_TYPE_DRIVER_REQ:
+	case TLS_OFFLOAD_SYNC_TYPE_CORE_NEXT_HINT:
+		break;
+	case TLS_OFFLOAD_SYNC_TYPE_DRIVER_REQ_ASYNC:
+		tls_offload_ctx_rx(tls_get_ctx(sk))->resync_async = &f->async;
+		break;
+	default:
+		return -EINVAL;
+	}
+	f->mode = mode;
+	tls_offload_rx_resync_set_type(sk, mode);
+	return 0;
+}
+
 static int ksim_rx_add(struct ksim_priv *priv, struct sock *sk,
 		       const struct ksim_key *key, u32 start_seq)
 {
@@ -328,6 +369,9 @@ static int ksim_rx_add(struct ksim_priv *priv, struct sock *sk,
 		err = PTR_ERR(f->ctr);
 		goto free_aead;
 	}
+	err = ksim_rx_mode(priv, sk, f);
+	if (err)
+		goto free_ctr;
 	spin_lock_init(&f->lock);
 	f->sk = sk;
 	f->net = sock_net(sk);
@@ -355,6 +399,8 @@ static int ksim_rx_add(struct ksim_priv *priv, struct sock *sk,
 	spin_unlock_bh(&priv->flows_lock);
 	ksim_stat_inc(priv, KSIM_RX_TLS_CTX);
 	return 0;
+free_ctr:
+	crypto_free_sync_skcipher(f->ctr);
 free_aead:
 	ksim_aead_free(&f->aead);
 free_rec:
@@ -493,10 +539,67 @@ static bool ksim_header_ok(const struct ksim_rx_flow *f, const u8 *h)
 	       len <= KSIM_MAX_RECORD - TLS_HEADER_SIZE;
 }
 
-static void ksim_rx_lose(struct ksim_rx_flow *f)
+/* An async request we no longer stand by is withdrawn: the core stops logging. */
+static void ksim_rx_async_drop(struct ksim_priv *priv, struct ksim_rx_flow *f)
 {
-	f->state = KSIM_RX_SEARCH;
+	if (!f->async_open)
+		return;
+	tls_offload_rx_resync_async_request_cancel(&f->async);
+	f->async_open = false;
+	ksim_stat_inc(priv, KSIM_RX_TLS_RESYNC_REQ_SKIP);
+}
+
+/* Record boundaries lost: search (driver_req, async) or wait for the core. */
+static void ksim_rx_lose(struct ksim_priv *priv, struct ksim_rx_flow *f)
+{
+	ksim_rx_async_drop(priv, f);
+	if (f->mode == TLS_OFFLOAD_SYNC_TYPE_CORE_NEXT_HINT)
+		f->state = KSIM_RX_WAIT;
+	else
+		f->state = KSIM_RX_SEARCH;
 	f->rec_len = 0;
+}
+
+/*
+ * Ask the core whether a record starts at @hseq. DRIVER_REQ names header
+ * + 4, and the core answers when it parses that header. DRIVER_REQ_ASYNC
+ * first has the core log the headers it parses in [hseq, hseq + span]
+ * (they may be parsed before we are sure), and names hseq when the next
+ * header has confirmed it (ksim_rx_tracked_header).
+ */
+static void ksim_rx_ask(struct ksim_priv *priv, struct ksim_rx_flow *f,
+			u32 hseq, u32 span)
+{
+	f->guess_seq = hseq;
+	f->guess_records = 0;
+	if (f->mode == TLS_OFFLOAD_SYNC_TYPE_DRIVER_REQ_ASYNC) {
+		ksim_rx_async_drop(priv, f);
+		tls_offload_rx_resync_async_request_start(&f->async, htonl(hseq),
+							  min_t(u32, span, U16_MAX));
+		f->async_open = true;
+		f->async_ended = false;
+		ksim_stat_inc(priv, KSIM_RX_TLS_RESYNC_REQ_START);
+	} else {
+		tls_offload_rx_resync_request(f->sk,
+					      htonl(hseq + TLS_HEADER_SIZE - 1));
+	}
+	ksim_stat_inc(priv, KSIM_RX_TLS_RESYNC_REQ_PKT);
+}
+
+/* TRACK: the chain of records from the guess led to another header. */
+static void ksim_rx_tracked_header(struct ksim_priv *priv,
+				   struct ksim_rx_flow *f)
+{
+	if (!f->guess_records)
+		return;
+	if (f->async_open && !f->async_ended) {
+		tls_offload_rx_resync_async_request_end(&f->async,
+							htonl(f->guess_seq));
+		f->async_ended = true;
+		ksim_stat_inc(priv, KSIM_RX_TLS_RESYNC_REQ_END);
+	} else if (f->guess_records >= KSIM_RX_TRACK_MAX) {
+		ksim_rx_ask(priv, f, f->rec_start, 0);
+	}
 }
 
 /* The current record is complete: check its tag, move to the next one. */
@@ -546,11 +649,13 @@ static u32 ksim_rx_record_bytes(struct ksim_priv *priv, struct ksim_rx_flow *f,
 		if (!ksim_header_ok(f, f->rec)) {
 			if (f->state == KSIM_RX_SYNCED)
 				ksim_stat_inc(priv, KSIM_RX_TLS_ERR);
-			ksim_rx_lose(f);
+			ksim_rx_lose(priv, f);
 			*ok = false;
 			return take;
 		}
 		f->rec_len = TLS_HEADER_SIZE + get_unaligned_be16(f->rec + 3);
+		if (f->state == KSIM_RX_TRACK)
+			ksim_rx_tracked_header(priv, f);
 		return take;
 	}
 	take = min(n, f->rec_len - pos);
@@ -573,6 +678,8 @@ static u32 ksim_rx_record_bytes(struct ksim_priv *priv, struct ksim_rx_flow *f,
  * Lost: look for something shaped like a header that lies wholly in this
  * segment, and ask the core whether a record starts there. Until it
  * answers (tls_dev_resync), follow the records from there and count them.
+ * The async log covers the rest of the segment, as mlx5 has it cover the
+ * packet the hardware flagged.
  */
 static u32 ksim_rx_search(struct ksim_priv *priv, struct ksim_rx_flow *f,
 			  u32 seq, const u8 *p, u32 n)
@@ -583,15 +690,11 @@ static u32 ksim_rx_search(struct ksim_priv *priv, struct ksim_rx_flow *f,
 		if (!ksim_header_ok(f, p + i))
 			continue;
 		f->state = KSIM_RX_TRACK;
-		f->guess_seq = seq + i;
-		f->guess_records = 0;
 		f->rec_start = seq + i;
 		f->rec_len = 0;
 		f->rec_broken = false;
 		f->next_seq = seq + i;
-		tls_offload_rx_resync_request(f->sk,
-					      htonl(seq + i + TLS_HEADER_SIZE - 1));
-		ksim_stat_inc(priv, KSIM_RX_TLS_RESYNC_REQ_PKT);
+		ksim_rx_ask(priv, f, seq + i, n - i);
 		return i;
 	}
 	return n;
@@ -600,23 +703,46 @@ static u32 ksim_rx_search(struct ksim_priv *priv, struct ksim_rx_flow *f,
 /*
  * A segment that does not start where the stream stands. If the gap ends
  * inside the current record, whose length is known, the boundary of the
- * next record is not lost: skip to it, giving up on this record only.
+ * next record is not lost: skip to it, giving up on this record only
+ * (also while tracking a guess, whose records are counted).
  */
-static bool ksim_rx_gap(struct ksim_rx_flow *f, u32 seq)
+static bool ksim_rx_gap(struct ksim_priv *priv, struct ksim_rx_flow *f,
+			u32 seq)
 {
-	if (f->state != KSIM_RX_SYNCED || !f->rec_len ||
-	    after(seq, f->rec_start + f->rec_len))
+	bool ok = true;
+
+	if ((f->state != KSIM_RX_SYNCED && f->state != KSIM_RX_TRACK) ||
+	    !f->rec_len || after(seq, f->rec_start + f->rec_len))
 		return false;
 	f->next_seq = seq;
-	if (seq == f->rec_start + f->rec_len) {
-		f->rcd_sn++;
-		f->rec_start = seq;
-		f->rec_len = 0;
-		f->rec_broken = false;
-	} else {
-		f->rec_broken = true;
-	}
+	f->rec_broken = true;
+	if (seq == f->rec_start + f->rec_len)
+		ksim_rx_record_end(priv, f, &ok);
 	return true;
+}
+
+/*
+ * core_nh: the core named a record start. Resume there when the segment
+ * holding it comes; a later segment coming first means it was lost, and
+ * the core will name another one.
+ */
+static void ksim_rx_at_hint(struct ksim_priv *priv, struct ksim_rx_flow *f,
+			    u32 seq, u32 len)
+{
+	if (!after(seq + len, f->hint_seq))
+		return;
+	if (after(seq, f->hint_seq)) {
+		f->state = KSIM_RX_WAIT;
+		ksim_stat_inc(priv, KSIM_RX_TLS_RESYNC_RES_SKIP);
+		return;
+	}
+	f->state = KSIM_RX_SYNCED;
+	f->next_seq = f->hint_seq;
+	f->rec_start = f->hint_seq;
+	f->rec_len = 0;
+	f->rec_broken = false;
+	f->rcd_sn = f->hint_sn;
+	ksim_stat_inc(priv, KSIM_RX_TLS_RESYNC_RES_OK);
 }
 
 /* Walk the payload @p of a segment through the flow; *ok: may be marked. */
@@ -626,6 +752,12 @@ static void ksim_rx_walk(struct ksim_priv *priv, struct ksim_rx_flow *f,
 	u32 off = 0;
 
 	*ok = true;
+	if (f->state == KSIM_RX_HINTED)
+		ksim_rx_at_hint(priv, f, seq, len);
+	if (f->state == KSIM_RX_WAIT || f->state == KSIM_RX_HINTED) {
+		*ok = false;
+		goto out;
+	}
 	if (f->state != KSIM_RX_SEARCH) {
 		if (!after(seq + len, f->next_seq)) {
 			/* A retransmission of what already passed. */
@@ -635,11 +767,15 @@ static void ksim_rx_walk(struct ksim_priv *priv, struct ksim_rx_flow *f,
 		if (before(seq, f->next_seq)) {
 			off = f->next_seq - seq;
 			*ok = false;
-		} else if (after(seq, f->next_seq) && !ksim_rx_gap(f, seq)) {
-			ksim_rx_lose(f);
+		} else if (after(seq, f->next_seq) && !ksim_rx_gap(priv, f, seq)) {
+			ksim_rx_lose(priv, f);
 		}
 	}
 	while (off < len) {
+		if (f->state == KSIM_RX_WAIT) {
+			*ok = false;
+			break;
+		}
 		if (f->state == KSIM_RX_SEARCH) {
 			*ok = false;
 			off += ksim_rx_search(priv, f, seq + off, p + off, len - off);
@@ -647,7 +783,10 @@ static void ksim_rx_walk(struct ksim_priv *priv, struct ksim_rx_flow *f,
 		}
 		off += ksim_rx_record_bytes(priv, f, p + off, len - off, ok);
 	}
-	f->next_seq = seq + len;
+out:
+	/* The furthest byte seen: a core_nh hint before it comes too late. */
+	if (after(seq + len, f->next_seq))
+		f->next_seq = seq + len;
 }
 
 /* Receive side of the NIC, from the NAPI poll, before GRO. */
@@ -697,25 +836,63 @@ out:
 	rcu_read_unlock();
 }
 
-/* The core confirms (or not) the header we asked about. */
+/*
+ * The core confirms the header we asked about. A DRIVER_REQ answer
+ * carries the sequence number we asked with (header + 4), an async one
+ * the header's; rcd_sn is that record's number.
+ */
+static void ksim_rx_answer(struct ksim_priv *priv, struct ksim_rx_flow *f,
+			   u32 seq, u64 sn)
+{
+	if (f->mode == TLS_OFFLOAD_SYNC_TYPE_DRIVER_REQ)
+		seq -= TLS_HEADER_SIZE - 1;
+	if (f->state != KSIM_RX_TRACK || seq != f->guess_seq) {
+		ksim_stat_inc(priv, KSIM_RX_TLS_RESYNC_RES_SKIP);
+		return;
+	}
+	f->rcd_sn = sn + f->guess_records;
+	f->state = KSIM_RX_SYNCED;
+	f->async_open = false;
+	ksim_stat_inc(priv, KSIM_RX_TLS_RESYNC_RES_OK);
+}
+
+/*
+ * core_nh: after records reached it undecrypted, the core names where a
+ * record starts (normally one that has not reached us yet) and its
+ * number. One we have passed is of no use: its bytes are gone.
+ */
+static void ksim_rx_hint(struct ksim_priv *priv, struct ksim_rx_flow *f,
+			 u32 seq, u64 sn)
+{
+	if ((f->state != KSIM_RX_WAIT && f->state != KSIM_RX_HINTED) ||
+	    before(seq, f->next_seq)) {
+		ksim_stat_inc(priv, KSIM_RX_TLS_RESYNC_RES_SKIP);
+		return;
+	}
+	f->state = KSIM_RX_HINTED;
+	f->hint_seq = seq;
+	f->hint_sn = sn;
+}
+
+/*
+ * From the core's receive path: softirq, or process context under
+ * rcu_read_lock(). The flow stays until tls_dev_del(RX) has waited for
+ * such callers (synchronize_net in ksim_rx_del).
+ */
 static void ksim_rx_resync(struct ksim_priv *priv, struct sock *sk, u32 seq,
 			   const u8 *rcd_sn)
 {
 	struct ksim_rx_flow *f;
+	u64 sn = get_unaligned_be64(rcd_sn);
 
 	f = *ksim_state(tls_get_ctx(sk), TLS_OFFLOAD_CTX_DIR_RX);
 	if (!f)
 		return;
 	spin_lock_bh(&f->lock);
-	/* Answers carry the sequence number we asked with: header + 4. */
-	if (f->state == KSIM_RX_TRACK &&
-	    seq - (TLS_HEADER_SIZE - 1) == f->guess_seq) {
-		f->rcd_sn = get_unaligned_be64(rcd_sn) + f->guess_records;
-		f->state = KSIM_RX_SYNCED;
-		ksim_stat_inc(priv, KSIM_RX_TLS_RESYNC_RES_OK);
-	} else {
-		ksim_stat_inc(priv, KSIM_RX_TLS_RESYNC_RES_SKIP);
-	}
+	if (f->mode == TLS_OFFLOAD_SYNC_TYPE_CORE_NEXT_HINT)
+		ksim_rx_hint(priv, f, seq, sn);
+	else
+		ksim_rx_answer(priv, f, seq, sn);
 	spin_unlock_bh(&f->lock);
 }
 
