@@ -79,7 +79,7 @@ static int keys_and_traffic(int client, int server)
 		.info.version = TLS_1_2_VERSION,
 		.info.cipher_type = TLS_CIPHER_AES_GCM_128,
 	};
-	const char msg[] = "hello from kernel TLS";
+	static const char msg[] = "hello from kernel TLS";
 	char buf[64] = "";
 
 	memset(ci.key, 0x42, sizeof(ci.key));
