@@ -38,6 +38,7 @@
 #include <arpa/inet.h>
 #include <linux/if_alg.h>
 #include <linux/tls.h>
+#include <linux/types.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
@@ -87,6 +88,9 @@ static struct {
 	int perf_ctl;			/* perf record --control fifo, or -1 */
 	int rx_no_pad;			/* TLS_RX_EXPECT_NO_PAD on TLS 1.3 RX */
 } opt;
+
+/* The userspace TLS contexts (ssl_init), one per side. */
+static SSL_CTX *ssl_srv, *ssl_cli;
 
 static void die(const char *fmt, ...)
 {
@@ -162,19 +166,20 @@ static void report(int wl, int impl, int cipher, int ver, size_t size,
 {
 	double gb = r->bytes / 1e9;
 
-	printf("@@R {\"workload\":\"%s\",\"impl\":\"%s\",\"cipher\":\"%s\","
-	       "\"version\":\"1.%d\",\"size\":%zu,\"round\":%d,\"status\":\"%s\","
-	       "\"note\":\"%s\"",
-	       wl_names[wl], impl_names[impl], cipher_names[cipher], ver % 10,
-	       size, round, r->ok ? "ok" : "n/a", r->note);
-	if (r->ok && wl == WL_MEM)
+	printf("@@R {\"workload\":\"%s\",\"impl\":\"%s\",\"cipher\":\"%s\",",
+	       wl_names[wl], impl_names[impl], cipher_names[cipher]);
+	printf("\"version\":\"1.%d\",\"size\":%zu,\"round\":%d,\"status\":\"%s\",",
+	       ver % 10, size, round, r->ok ? "ok" : "n/a");
+	printf("\"note\":\"%s\"", r->note);
+	if (r->ok && wl == WL_MEM) {
 		printf(",\"bytes_per_socket\":%.0f,\"memfree_bytes_per_socket\":%.0f",
 		       r->mem_per_sock, r->pages_per_sock);
-	else if (r->ok)
-		printf(",\"bytes\":%zu,\"secs\":%.4f,\"mbps\":%.2f,"
-		       "\"cpu_s_per_gb\":%.3f,\"side_cpu_s_per_gb\":%.3f",
-		       r->bytes, r->secs, r->bytes / r->secs / 1e6,
+	} else if (r->ok) {
+		printf(",\"bytes\":%zu,\"secs\":%.4f,\"mbps\":%.2f,",
+		       r->bytes, r->secs, r->bytes / r->secs / 1e6);
+		printf("\"cpu_s_per_gb\":%.3f,\"side_cpu_s_per_gb\":%.3f",
 		       r->busy / gb, r->side / gb);
+	}
 	printf("}\n");
 	fflush(stdout);
 	if (!r->ok)
@@ -182,11 +187,13 @@ static void report(int wl, int impl, int cipher, int ver, size_t size,
 			round, wl_names[wl], cipher_names[cipher], ver % 10,
 			size, impl_names[impl], r->note);
 	else if (wl == WL_MEM)
-		fprintf(stderr, "[ktls-bench] r%d %-8s %-16s 1.%d %5s %-6s %8.0f B/socket slab objects, %.0f B MemFree\n",
+		fprintf(stderr,
+			"[ktls-bench] r%d %-8s %-16s 1.%d %5s %-6s %8.0f B/socket slab objects, %.0f B MemFree\n",
 			round, wl_names[wl], cipher_names[cipher], ver % 10, "-",
 			impl_names[impl], r->mem_per_sock, r->pages_per_sock);
 	else
-		fprintf(stderr, "[ktls-bench] r%d %-8s %-16s 1.%d %5zu %-6s %8.2f MB/s %7.2f cpu-s/GB\n",
+		fprintf(stderr,
+			"[ktls-bench] r%d %-8s %-16s 1.%d %5zu %-6s %8.2f MB/s %7.2f cpu-s/GB\n",
 			round, wl_names[wl], cipher_names[cipher], ver % 10,
 			size, impl_names[impl], r->bytes / r->secs / 1e6,
 			r->busy / gb);
@@ -330,7 +337,7 @@ static unsigned char *build_records(int cipher, int ver, size_t size,
 	size_t max = nrec * (5 + 8 + size + 1 + 16);
 	unsigned char *out = malloc(max), *p = out, *plain = malloc(size + 1);
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	uint64_t seq;
+	__u64 seq;
 	int n;
 
 	if (!out || !plain || !ctx)
@@ -390,8 +397,6 @@ static unsigned char *build_records(int cipher, int ver, size_t size,
 }
 
 /* ---- OpenSSL userspace TLS ---- */
-
-static SSL_CTX *ssl_srv, *ssl_cli;
 
 static void ssl_init(void)
 {
@@ -728,8 +733,8 @@ static void run_aead(int cipher, int ver, size_t size, int decrypt,
 	struct meter m;
 	int tfm, op;
 
-	strcpy((char *)sa.salg_name, cipher == C_AES128 ? "gcm(aes)" :
-	       "rfc7539(chacha20,poly1305)");
+	snprintf((char *)sa.salg_name, sizeof(sa.salg_name), "%s",
+		 cipher == C_AES128 ? "gcm(aes)" : "rfc7539(chacha20,poly1305)");
 	tfm = socket(AF_ALG, SOCK_SEQPACKET, 0);
 	if (tfm < 0) {
 		na(r, "AF_ALG: %s", strerror(errno));
@@ -964,6 +969,31 @@ static void usage(void)
 	       "  --rx-no-pad 0|1    set TLS_RX_EXPECT_NO_PAD on TLS 1.3 receivers (0)\n");
 }
 
+/* Every implementation, in an order that rotates with the round. */
+static void run_impls(int round, int wl, int cipher, int ver, int s)
+{
+	/* sendfile and mem do not depend on the write size. */
+	int sizeless = wl == WL_SENDFILE || wl == WL_MEM;
+
+	if (sizeless && s)
+		return;
+	for (int k = 0; k < opt.nimpls; k++) {
+		int impl = opt.impls[(k + round - 1) % opt.nimpls];
+
+		run_one(wl, impl, cipher, ver, sizeless ? 0 : opt.sizes[s], round);
+	}
+}
+
+static void run_round(int round)
+{
+	for (int w = 0; w < opt.nwls; w++)
+		for (int c = 0; c < opt.nciphers; c++)
+			for (int v = 0; v < opt.nversions; v++)
+				for (int s = 0; s < opt.nsizes; s++)
+					run_impls(round, opt.wls[w], opt.ciphers[c],
+						  opt.versions[v], s);
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const ver_names[] = { "1.2", "1.3" };
@@ -1070,24 +1100,7 @@ int main(int argc, char **argv)
 	ssl_init();
 
 	for (int round = 1; round <= opt.rounds; round++)
-		for (int w = 0; w < opt.nwls; w++)
-			for (int c = 0; c < opt.nciphers; c++)
-				for (int v = 0; v < opt.nversions; v++)
-					for (int s = 0; s < opt.nsizes; s++) {
-						int wl = opt.wls[w];
-
-						/* sendfile and mem do not depend on the write size. */
-						if ((wl == WL_SENDFILE || wl == WL_MEM) && s)
-							continue;
-						for (int k = 0; k < opt.nimpls; k++) {
-							int impl = opt.impls[(k + round - 1) % opt.nimpls];
-
-							run_one(wl, impl, opt.ciphers[c],
-								opt.versions[v],
-								wl == WL_SENDFILE || wl == WL_MEM ?
-								0 : opt.sizes[s], round);
-						}
-					}
+		run_round(round);
 	unlink(opt.file);
 	return 0;
 }
