@@ -60,6 +60,10 @@
 #ifndef SOL_ALG
 #define SOL_ALG 279
 #endif
+/* As in the kernel and kselftest.h: printf-style arguments, checked. */
+#ifndef __printf
+#define __printf(a, b) __attribute__((format(printf, a, b)))
+#endif
 
 enum impl { IMPL_OURS, IMPL_INTREE, IMPL_USER, IMPL_TCP, IMPL_AEAD, IMPL_NUM };
 static const char *const impl_names[IMPL_NUM] = {
@@ -92,7 +96,7 @@ static struct {
 /* The userspace TLS contexts (ssl_init), one per side. */
 static SSL_CTX *ssl_srv, *ssl_cli;
 
-static void die(const char *fmt, ...)
+static void __printf(1, 2) die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -151,7 +155,7 @@ struct result {
 	double pages_per_sock;
 };
 
-static void na(struct result *r, const char *fmt, ...)
+static void __printf(2, 3) na(struct result *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -748,7 +752,7 @@ static void run_aead(int cipher, int ver, size_t size, int decrypt,
 		close(tfm);
 		return;
 	}
-	op = accept(tfm, NULL, 0);
+	op = accept(tfm, NULL, NULL);
 	if (op < 0) {
 		na(r, "AF_ALG accept: %s", strerror(errno));
 		close(tfm);
