@@ -2,9 +2,10 @@
 /*
  * The device layer: offload contexts of sockets whose records a NIC
  * encrypts or decrypts, their registry and lifetime, and what NIC drivers
- * call (the tls_device API of <net/tls.h>). The exported symbols and their CRCs are
- * those of the in-tree tls.ko, so that drivers built against it (bonding,
- * nfp, cxgb4, mlx5...) load against this module instead.
+ * call (the tls_device API of <net/tls.h>). The exported symbols and
+ * their CRCs are those of the in-tree tls.ko, so that drivers built
+ * against it (bonding, nfp, cxgb4, mlx5...) load against this module
+ * instead.
  *
  * Lifetime. Once a socket is offloaded, a driver may look at its context
  * (tls_get_ctx(skb->sk)) for as long as one of its skbs is in flight, so

@@ -62,7 +62,6 @@ void ktls_stat_inc(struct net *net, enum ktls_stat item)
 	this_cpu_inc(ktls_net_mib(net)->mibs[item]);
 }
 
-/* Gauges (TlsCurr*) go down on another CPU than they went up: the sum wraps back. */
 /* The TlsCurr* gauge of a direction running configuration @conf. */
 enum ktls_stat ktls_stat_curr(bool tx, u8 conf)
 {
@@ -71,6 +70,7 @@ enum ktls_stat ktls_stat_curr(bool tx, u8 conf)
 	return tx ? KTLS_STAT_CURR_TX_SW : KTLS_STAT_CURR_RX_SW;
 }
 
+/* Gauges (TlsCurr*) go down on another CPU than they went up: the sum wraps back. */
 void ktls_stat_dec(struct net *net, enum ktls_stat item)
 {
 	this_cpu_dec(ktls_net_mib(net)->mibs[item]);
