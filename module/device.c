@@ -154,7 +154,7 @@ static void ktls_dev_recs_destroy(struct tls_offload_context_tx *off)
  * The device a connected socket's packets leave through: the lowest
  * device under bonding or vlan, held. NULL without a route.
  */
-struct net_device *ktls_dev_of_sock(struct sock *sk)
+static struct net_device *ktls_dev_of_sock(struct sock *sk)
 {
 	struct net_device *dev = NULL;
 	struct dst_entry *dst;
@@ -170,12 +170,37 @@ struct net_device *ktls_dev_of_sock(struct sock *sk)
 }
 
 /* Offload needs TLS 1.2 with AES-GCM, as upstream. */
-bool ktls_dev_supported(const struct tls_crypto_info *info)
+static bool ktls_dev_supported(const struct tls_crypto_info *info)
 {
 	const struct ktls_cipher_desc *desc;
 
 	desc = ktls_cipher_desc_get(info->cipher_type);
 	return info->version == TLS_1_2_VERSION && desc && desc->offloadable;
+}
+
+/**
+ * ktls_dev_for_offload() - the device that may take a direction of @sk
+ * @sk: the socket, locked, that direction's keys just installed
+ * @tx: the direction
+ *
+ * Return: the device the socket's route leads to, held, if the keys are
+ * of a suite devices take and it offers that direction (feature bit on,
+ * tlsdev_ops); else NULL, and the direction stays in software.
+ */
+struct net_device *ktls_dev_for_offload(struct sock *sk, bool tx)
+{
+	netdev_features_t want = tx ? NETIF_F_HW_TLS_TX : NETIF_F_HW_TLS_RX;
+	struct tls_context *ctx = tls_get_ctx(sk);
+	struct net_device *dev;
+
+	if (!ktls_dev_supported(&ktls_dir_keys(ctx, tx)->info))
+		return NULL;
+	dev = ktls_dev_of_sock(sk);
+	if (dev && (!(dev->features & want) || !dev->tlsdev_ops)) {
+		dev_put(dev);
+		dev = NULL;
+	}
+	return dev;
 }
 
 /* Where the driver's view of direction @dir starts in the TCP stream. */

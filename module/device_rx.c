@@ -386,15 +386,12 @@ fail:
 int ktls_dev_rx_start(struct sock *sk, struct ktls_context *kctx)
 {
 	struct net_device *dev;
-	int rc = -EOPNOTSUPP;
+	int rc;
 
-	if (!ktls_dev_supported(&kctx->base.crypto_recv.info))
-		return rc;
-	dev = ktls_dev_of_sock(sk);
+	dev = ktls_dev_for_offload(sk, false);
 	if (!dev)
-		return -ENODEV;
-	if ((dev->features & NETIF_F_HW_TLS_RX) && dev->tlsdev_ops)
-		rc = ktls_dev_rx_attach(sk, kctx, dev);
+		return -EOPNOTSUPP;
+	rc = ktls_dev_rx_attach(sk, kctx, dev);
 	dev_put(dev);
 	return rc;
 }

@@ -223,15 +223,12 @@ const struct ktls_tx_ops *ktls_dev_tx_ops(struct sock *sk,
 					  struct ktls_context *kctx)
 {
 	struct net_device *dev;
-	int rc = -EOPNOTSUPP;
+	int rc;
 
-	if (!ktls_dev_supported(&kctx->base.crypto_send.info))
-		return NULL;
-	dev = ktls_dev_of_sock(sk);
+	dev = ktls_dev_for_offload(sk, true);
 	if (!dev)
 		return NULL;
-	if ((dev->features & NETIF_F_HW_TLS_TX) && dev->tlsdev_ops)
-		rc = ktls_dev_tx_start(sk, kctx, dev);
+	rc = ktls_dev_tx_start(sk, kctx, dev);
 	dev_put(dev);
 	return rc ? NULL : &ktls_tx_dev_ops;
 }

@@ -275,8 +275,7 @@ struct crypto_aead *ktls_aead_create(const struct tls_crypto_info *info,
 
 /* ---- the device layer: offload contexts and the driver API (device.c) ---- */
 
-struct net_device *ktls_dev_of_sock(struct sock *sk);
-bool ktls_dev_supported(const struct tls_crypto_info *info);
+struct net_device *ktls_dev_for_offload(struct sock *sk, bool tx);
 int ktls_dev_attach(struct sock *sk, struct tls_context *ctx,
 		    struct net_device *dev, enum tls_offload_ctx_dir dir);
 void ktls_dev_own(struct sock *sk, struct tls_context *ctx);
