@@ -36,7 +36,8 @@ check:
 # As check, with every upstream case and a long stress run on the debug
 # kernel too (slow).
 check-full:
-	UPSTREAM_ARGS_DEBUG=all STRESS_OPS_DEBUG=20000 scripts/check
+	UPSTREAM_ARGS_DEBUG=all SELFTEST_ARGS_DEBUG=all STRESS_OPS_DEBUG=20000 \
+		scripts/check
 
 lint:
 	scripts/lint
