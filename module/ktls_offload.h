@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What a NIC driver may declare to this module beyond upstream's
+ * tls_device contract (<net/tls.h>, tlsdev_ops). The in-kernel structures
+ * are untouched: a driver that never calls these functions is treated as
+ * upstream treats every driver, and is handed TLS 1.2 AES-GCM contexts
+ * only (nfp, cxgb4 and mlx5 assume TLS 1.2 and must never see anything
+ * else). Documentation/device.rst, "Driver contract", is the reference.
+ */
+#ifndef _KTLS_OFFLOAD_H
+#define _KTLS_OFFLOAD_H
+
+#include <linux/bits.h>
+#include <linux/types.h>
+
+struct net_device;
+
+/*
+ * KTLS_DEV_CAP_TLS13: tls_dev_add() may be given a TLS 1.3 AES-GCM
+ * context (crypto_info->version == TLS_1_3_VERSION). For such a context:
+ *
+ * - The nonce of record n is the 12-byte IV (salt || iv of the
+ *   crypto_info) XOR n as a big-endian 64-bit number in its last eight
+ *   bytes; the record has no explicit nonce on the wire.
+ * - The additional data is the record's 5-byte header, whose type is 23
+ *   (application_data) and whose length is that of the whole record after
+ *   the header.
+ * - TX: the plaintext record the core hands over is the header, the inner
+ *   plaintext, one byte of inner content type (alert, handshake and
+ *   application data alike) and 16 zero bytes for the tag. The driver
+ *   encrypts inner plaintext and content type and writes the tag.
+ * - RX: the driver decrypts inner plaintext, content type and padding in
+ *   place, checks the tag, and marks the skb decrypted only if it checked
+ *   out; the core finds the content type and strips the padding itself.
+ *
+ * Everything else (records list, resync, start sequence numbers) is as for
+ * TLS 1.2.
+ */
+#define KTLS_DEV_CAP_TLS13	BIT(0)
+
+#define KTLS_DEV_CAPS_ALL	KTLS_DEV_CAP_TLS13
+
+/**
+ * ktls_dev_caps_set() - declare what @dev offers beyond TLS 1.2
+ * @dev: a registered device with tlsdev_ops
+ * @caps: KTLS_DEV_CAP_* bits; 0 takes every declaration back
+ *
+ * Sockets offloaded from then on see @caps; sockets already offloaded
+ * keep what they were given. The declaration ends with the device's
+ * unregistration (or ktls_dev_caps_set(@dev, 0)), so a driver need not
+ * undo it. May sleep.
+ *
+ * Return: 0, -EINVAL for an unknown bit or a device without tlsdev_ops,
+ * -ENOMEM.
+ */
+int ktls_dev_caps_set(struct net_device *dev, u32 caps);
+
+/* The KTLS_DEV_CAP_* bits @dev declared; 0 if none. */
+u32 ktls_dev_caps(const struct net_device *dev);
+
+#endif /* _KTLS_OFFLOAD_H */
