@@ -48,15 +48,6 @@ static void ktls_ctx_stats_close(struct sock *sk, struct tls_context *ctx)
 }
 
 /*
- * A context a device path still needs after close: drivers look at it
- * until the socket's destructor, which frees it (device.c).
- */
-static bool ktls_ctx_outlives_close(const struct tls_context *ctx)
-{
-	return ctx->tx_conf == TLS_HW || ctx->rx_conf == TLS_HW;
-}
-
-/*
  * Give the socket back to TCP: the original proto and, unless a device
  * still needs the context (@keep), no ULP data. Done under
  * sk_callback_lock, which sockmap also takes when it looks at sk_prot.
@@ -86,7 +77,11 @@ void ktls_sk_close(struct sock *sk, long timeout)
 	struct ktls_context *kctx = ktls_sk_ctx(sk);
 	struct tls_context *ctx = &kctx->base;
 	struct proto *orig = ctx->sk_proto;
-	bool keep = ktls_ctx_outlives_close(ctx);
+	/*
+	 * Once a direction was offloaded, drivers may look at the context
+	 * until the socket's destructor, which frees it (device.c).
+	 */
+	bool keep = kctx->dev_owned;
 
 	/* Before the socket lock: the TX worker takes it. */
 	ktls_tx_stop(kctx);

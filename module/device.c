@@ -14,9 +14,10 @@
  * runs once no skb of the socket is left -- has a work item tell the
  * driver (tls_dev_del, which may sleep) and free it. Each such context
  * holds a reference on this module, so our destructor's code stays. RX is
- * the exception: the driver lets go of it at close (ktls_dev_detach_rx()),
+ * the exception: the driver lets go of it at close (ktls_dev_detach()),
  * as upstream, since nothing it does on receive needs the socket after.
- * kctx->dev_dirs says which directions the driver still holds.
+ * kctx->dev_dirs says which directions the driver still holds. A TLS 1.3
+ * rekey gives a direction back too (keyupdate.c): it goes on in software.
  *
  * Devices going down. The notifier detaches every context from a device
  * on NETDEV_DOWN (which unregistering passes through): ctx->netdev is
@@ -27,8 +28,8 @@
  * ktls_dev_mutex orders attach, detach and destruction: a context is on
  * ktls_dev_list from its first attach until its destructor's work item.
  *
- * Lock order: the socket lock, then ktls_dev_mutex (attach, TX resync, RX
- * detach at close); rtnl, then ktls_dev_mutex (the notifier). Nothing
+ * Lock order: the socket lock, then ktls_dev_mutex (attach, TX resync,
+ * detach at close or rekey); rtnl, then ktls_dev_mutex (the notifier). Nothing
  * under ktls_dev_mutex takes a socket lock or rtnl. ktls_dev_sk_lock is
  * innermost and irq-safe (the destructor may run in softirq).
  */
@@ -45,6 +46,7 @@
  */
 #include <linux/tracepoint.h>
 
+#include "ktls_offload.h"
 #include "tls.h"
 
 /*
@@ -169,13 +171,21 @@ static struct net_device *ktls_dev_of_sock(struct sock *sk)
 	return dev;
 }
 
-/* Offload needs TLS 1.2 with AES-GCM, as upstream. */
-static bool ktls_dev_supported(const struct tls_crypto_info *info)
+/*
+ * Offload needs AES-GCM, and TLS 1.2 as upstream, or TLS 1.3 on a device
+ * whose driver opted in (ktls_offload.h): in-tree drivers assume 1.2.
+ */
+static bool ktls_dev_supported(const struct tls_crypto_info *info,
+			       const struct net_device *dev)
 {
 	const struct ktls_cipher_desc *desc;
 
 	desc = ktls_cipher_desc_get(info->cipher_type);
-	return info->version == TLS_1_2_VERSION && desc && desc->offloadable;
+	if (!desc || !desc->offloadable)
+		return false;
+	return info->version == TLS_1_2_VERSION ||
+	       (info->version == TLS_1_3_VERSION &&
+		(ktls_dev_caps(dev) & KTLS_DEV_CAP_TLS13));
 }
 
 /**
@@ -183,9 +193,9 @@ static bool ktls_dev_supported(const struct tls_crypto_info *info)
  * @sk: the socket, locked, that direction's keys just installed
  * @tx: the direction
  *
- * Return: the device the socket's route leads to, held, if the keys are
- * of a suite devices take and it offers that direction (feature bit on,
- * tlsdev_ops); else NULL, and the direction stays in software.
+ * Return: the device the socket's route leads to, held, if it offers
+ * that direction (feature bit on, tlsdev_ops) for keys of this suite and
+ * version; else NULL, and the direction stays in software.
  */
 struct net_device *ktls_dev_for_offload(struct sock *sk, bool tx)
 {
@@ -193,10 +203,9 @@ struct net_device *ktls_dev_for_offload(struct sock *sk, bool tx)
 	struct tls_context *ctx = tls_get_ctx(sk);
 	struct net_device *dev;
 
-	if (!ktls_dev_supported(&ktls_dir_keys(ctx, tx)->info))
-		return NULL;
 	dev = ktls_dev_of_sock(sk);
-	if (dev && (!(dev->features & want) || !dev->tlsdev_ops)) {
+	if (dev && (!(dev->features & want) || !dev->tlsdev_ops ||
+		    !ktls_dev_supported(&ktls_dir_keys(ctx, tx)->info, dev))) {
 		dev_put(dev);
 		dev = NULL;
 	}
@@ -315,10 +324,10 @@ static void ktls_dev_destruct_work(struct work_struct *work)
 	if (dev)
 		ktls_dev_release_netdev(ctx, dev);
 	mutex_unlock(&ktls_dev_mutex);
-	if (ctx->tx_conf == TLS_HW)
+	/* Also after a rekey took a direction back to software. */
+	if (ctx->priv_ctx_tx)
 		ktls_dev_tx_ctx_destroy(tls_offload_ctx_tx(ctx));
-	if (ctx->rx_conf == TLS_HW)
-		kfree(tls_offload_ctx_rx(ctx));
+	kfree(ctx->priv_ctx_rx);
 	ktls_ctx_free(kctx);
 	module_put(THIS_MODULE);
 }
@@ -339,7 +348,7 @@ void tls_device_sk_destruct(struct sock *sk)
 	ctx->sk = NULL;
 	spin_unlock_irqrestore(&ktls_dev_sk_lock, flags);
 	ctx->sk_destruct(sk);
-	if (ctx->tx_conf == TLS_HW)
+	if (ctx->priv_ctx_tx)
 		clean_acked_data_disable(inet_csk(sk));
 	queue_work(ktls_dev_wq, &ktls_ctx(ctx)->dev_destruct_work);
 }
@@ -375,35 +384,11 @@ void ktls_dev_own(struct sock *sk, struct tls_context *ctx)
 {
 	if (sk->sk_destruct == tls_device_sk_destruct)
 		return;
+	ktls_ctx(ctx)->dev_owned = true;
 	INIT_WORK(&ktls_ctx(ctx)->dev_destruct_work, ktls_dev_destruct_work);
 	ctx->sk_destruct = sk->sk_destruct;
 	/* Pairs with the load-acquire in tls_is_sk_rx_device_offloaded(). */
 	smp_store_release(&sk->sk_destruct, tls_device_sk_destruct);
-}
-
-/**
- * ktls_dev_detach_rx() - the driver lets go of @ctx's RX (close)
- * @ctx: the context; its socket is locked and no longer parses records
- *
- * As upstream, RX is given back at close, not at the destructor: the
- * driver stops looking at the socket's packets now. The device stays
- * held while TX still uses it.
- */
-void ktls_dev_detach_rx(struct tls_context *ctx)
-{
-	struct ktls_context *kctx = ktls_ctx(ctx);
-	struct net_device *dev;
-
-	mutex_lock(&ktls_dev_mutex);
-	dev = rcu_dereference_protected(ctx->netdev,
-					lockdep_is_held(&ktls_dev_mutex));
-	if (dev)
-		ktls_dev_del_dirs(kctx, dev, BIT(TLS_OFFLOAD_CTX_DIR_RX));
-	if (dev && !kctx->dev_dirs) {
-		RCU_INIT_POINTER(ctx->netdev, NULL);
-		dev_put(dev);
-	}
-	mutex_unlock(&ktls_dev_mutex);
 }
 
 /*
@@ -422,6 +407,42 @@ static void ktls_dev_tx_to_software(struct tls_context *ctx)
 		smp_store_release(&ctx->sk->sk_validate_xmit_skb,
 				  ktls_validate_xmit_skb_sw);
 	spin_unlock_irqrestore(&ktls_dev_sk_lock, flags);
+}
+
+/**
+ * ktls_dev_detach() - the driver lets go of one direction of @ctx
+ * @ctx: the context; its socket is locked
+ * @dir: the direction, no longer run by the device: RX at close (its
+ *	parser stopped) or at a rekey, TX at a rekey (no record is being
+ *	sealed for the device any more)
+ *
+ * As upstream, RX is given back at close, not at the destructor: the
+ * driver stops looking at the socket's packets now. TX segments still in
+ * flight carry plaintext for the device: the socket's hook has them
+ * encrypted in software from now on, and once no transmit can be in the
+ * driver with the old hook (synchronize_net()), the driver may forget
+ * the key. The device stays held while the other direction uses it.
+ */
+void ktls_dev_detach(struct tls_context *ctx, enum tls_offload_ctx_dir dir)
+{
+	struct ktls_context *kctx = ktls_ctx(ctx);
+	struct net_device *dev;
+
+	if (dir == TLS_OFFLOAD_CTX_DIR_TX) {
+		ktls_dev_tx_to_software(ctx);
+		clear_bit(TLS_TX_SYNC_SCHED, &ctx->flags);
+		synchronize_net();
+	}
+	mutex_lock(&ktls_dev_mutex);
+	dev = rcu_dereference_protected(ctx->netdev,
+					lockdep_is_held(&ktls_dev_mutex));
+	if (dev)
+		ktls_dev_del_dirs(kctx, dev, BIT(dir));
+	if (dev && !kctx->dev_dirs) {
+		RCU_INIT_POINTER(ctx->netdev, NULL);
+		dev_put(dev);
+	}
+	mutex_unlock(&ktls_dev_mutex);
 }
 
 /*
@@ -487,6 +508,9 @@ static int ktls_dev_event(struct notifier_block *nb, unsigned long event,
 	case NETDEV_DOWN:
 		ktls_dev_down(dev);
 		return NOTIFY_DONE;
+	case NETDEV_UNREGISTER:
+		ktls_dev_caps_forget(dev);
+		return NOTIFY_DONE;
 	}
 	return NOTIFY_DONE;
 }
@@ -515,6 +539,7 @@ int ktls_dev_init(void)
 void ktls_dev_exit(void)
 {
 	unregister_netdevice_notifier(&ktls_dev_notifier);
+	ktls_dev_caps_exit();
 	destroy_workqueue(ktls_dev_wq);
 	clean_acked_data_flush();
 }

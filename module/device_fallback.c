@@ -75,25 +75,27 @@ static int ktls_fb_rec_encrypt(struct tls_context *ctx,
 			       struct crypto_aead *aead, struct ktls_fb_rec *fb)
 {
 	struct tls_prot_info *prot = &ctx->prot_info;
+	/* TLS 1.3: the inner content type is encrypted with the payload. */
 	u32 plain = fb->len - prot->overhead_size;
+	u32 cryptlen = plain + prot->tail_size;
 	__be64 rec_seq = cpu_to_be64(fb->sn);
 	struct aead_request *req;
 	struct scatterlist sg[2];
 	int rc;
 
 	ktls_record_fill_aad(prot, fb->aad, fb->wire[0], plain, (u8 *)&rec_seq);
-	ktls_record_fill_iv(prot, fb->iv, ctx->tx.iv, (u8 *)&rec_seq,
-			    fb->wire + TLS_HEADER_SIZE);
+	ktls_record_fill_iv(prot, fb->iv, ktls_ctx(ctx)->dev_tx_iv,
+			    (u8 *)&rec_seq, fb->wire + TLS_HEADER_SIZE);
 	req = aead_request_alloc(aead, GFP_ATOMIC);
 	if (!req)
 		return -ENOMEM;
 	sg_init_table(sg, 2);
 	sg_set_buf(&sg[0], fb->aad, prot->aad_size);
 	sg_set_buf(&sg[1], fb->wire + prot->prepend_size,
-		   plain + prot->tag_size);
+		   cryptlen + prot->tag_size);
 	aead_request_set_callback(req, 0, NULL, NULL);
 	aead_request_set_ad(req, prot->aad_size);
-	aead_request_set_crypt(req, sg, sg, plain, fb->iv);
+	aead_request_set_crypt(req, sg, sg, cryptlen, fb->iv);
 	/* A synchronous transform: it answers here. */
 	rc = crypto_aead_encrypt(req);
 	aead_request_free(req);

@@ -41,6 +41,18 @@
 /* Largest record the parser accepts, header and all, with room to spare. */
 #define KTLS_DEV_RX_MAP_BITS	(TLS_HEADER_SIZE + TLS_MAX_PAYLOAD_SIZE + 512)
 
+/*
+ * The key a device had when a rekey took RX back (keyupdate.c). The NIC
+ * may already have run records sent under the new key through the old
+ * one (a peer sends right behind its KeyUpdate): where it marked bytes
+ * decrypted, only this key turns them back into what was sent.
+ */
+struct ktls_dev_rx_old {
+	struct crypto_aead *aead;
+	u8 iv[TLS_MAX_IV_SIZE + TLS_MAX_SALT_SIZE];	/* salt, IV */
+	u64 sn;			/* the number it gives the next record */
+};
+
 /* The record number of the record being parsed, plus @delta. */
 static u64 ktls_dev_rx_sn(const struct tls_context *ctx, s64 delta)
 {
@@ -264,15 +276,29 @@ void ktls_dev_rx_restore(struct ktls_rx_rec *rec, const unsigned long *map,
 }
 EXPORT_SYMBOL_IF_KUNIT(ktls_dev_rx_restore);
 
+/* The nonce the NIC used for @rec under its old key (TLS 1.3: no explicit one). */
+static void ktls_dev_rx_old_iv(const struct tls_prot_info *prot,
+			       struct ktls_rx_rec *rec,
+			       const struct ktls_dev_rx_old *old)
+{
+	u8 sn[8];
+
+	put_unaligned_be64(old->sn, sn);
+	ktls_record_fill_iv(prot, rec->iv, old->iv, sn,
+			    rec->buf + TLS_HEADER_SIZE);
+}
+
 /*
  * Some of @rec came decrypted, some not. GCM is a stream cipher: sealing
  * the record's data again with its own nonce turns each byte the NIC
  * decrypted back into the byte that was sent (and the others into
  * garbage, which is not used). The tag is then checked by the software
- * path over the record as it was sent.
+ * path over the record as it was sent. After a rekey (@old) the NIC's
+ * key and nonce were the old ones.
  */
 static int ktls_dev_rx_reencrypt(struct ktls_context *kctx,
-				 struct ktls_rx_rec *rec)
+				 struct ktls_rx_rec *rec,
+				 const struct ktls_dev_rx_old *old)
 {
 	const struct tls_prot_info *prot = &kctx->base.prot_info;
 	u32 start = prot->prepend_size, end = rec->len - prot->tag_size;
@@ -283,12 +309,14 @@ static int ktls_dev_rx_reencrypt(struct ktls_context *kctx,
 	int rc;
 
 	ct = kmalloc(end - start + prot->tag_size, GFP_KERNEL);
-	req = aead_request_alloc(kctx->rx_aead, GFP_KERNEL);
+	req = aead_request_alloc(old ? old->aead : kctx->rx_aead, GFP_KERNEL);
 	rc = -ENOMEM;
 	if (!ct || !req)
 		goto out;
 	memcpy(ct, rec->buf + start, end - start);
 	ktls_rx_fill_aead(kctx, rec);
+	if (old)
+		ktls_dev_rx_old_iv(prot, rec, old);
 	sg_init_table(sg, 2);
 	sg_set_buf(&sg[0], rec->aad, prot->aad_size);
 	sg_set_buf(&sg[1], ct, end - start + prot->tag_size);
@@ -304,6 +332,28 @@ out:
 	aead_request_free(req);
 	kfree_sensitive(ct);
 	return rc;
+}
+
+/*
+ * After a rekey: whatever the NIC decrypted was under the old key, so it
+ * is never taken as plaintext, even when all of a record came decrypted
+ * (it was sent under the old key; software would refuse it too). Each
+ * record counts in the old key's numbering, as the NIC numbered it.
+ */
+static int ktls_dev_rx_record_old(struct ktls_context *kctx,
+				  struct ktls_rx_rec *rec)
+{
+	struct ktls_rx_sw *rx = &kctx->rx_sw;
+	int rc;
+
+	if (rx->dev_seen & KTLS_RX_DEV_PLAIN) {
+		rc = ktls_dev_rx_reencrypt(kctx, rec, rx->dev_old);
+		if (rc)
+			return rc;
+	}
+	rx->dev_old->sn++;
+	rx->dev_seen = KTLS_RX_DEV_CIPHER | KTLS_RX_DEV_CHECKED;
+	return 0;
 }
 
 /**
@@ -329,11 +379,13 @@ int ktls_dev_rx_record(struct sock *sk, struct ktls_context *kctx,
 
 	if (seen & KTLS_RX_DEV_CHECKED)
 		return seen == (KTLS_RX_DEV_PLAIN | KTLS_RX_DEV_CHECKED);
+	if (rx->dev_old)
+		return ktls_dev_rx_record_old(kctx, rec);
 	if (seen == KTLS_RX_DEV_PLAIN) {
 		off->resync_nh_reset = 1;
 	} else if (seen & KTLS_RX_DEV_PLAIN) {
 		off->resync_nh_reset = 1;
-		rc = ktls_dev_rx_reencrypt(kctx, rec);
+		rc = ktls_dev_rx_reencrypt(kctx, rec, NULL);
 		if (rc)
 			return rc;
 		seen = KTLS_RX_DEV_CIPHER;
@@ -394,4 +446,52 @@ int ktls_dev_rx_start(struct sock *sk, struct ktls_context *kctx)
 	rc = ktls_dev_rx_attach(sk, kctx, dev);
 	dev_put(dev);
 	return rc;
+}
+
+/**
+ * ktls_dev_rx_old_save() - what RX will need of the device's key
+ * @kctx: context, RX offloaded, its RX key about to be replaced
+ *
+ * Return: the device's key, IV and next record number, or NULL (no memory).
+ */
+struct ktls_dev_rx_old *ktls_dev_rx_old_save(struct ktls_context *kctx)
+{
+	struct ktls_dev_rx_old *old = kmalloc(sizeof(*old), GFP_KERNEL);
+
+	if (!old)
+		return NULL;
+	old->aead = kctx->rx_aead;
+	memcpy(old->iv, kctx->base.rx.iv, sizeof(old->iv));
+	old->sn = ktls_dev_rx_sn(&kctx->base, 0);
+	return old;
+}
+
+/**
+ * ktls_dev_rx_leave() - RX of @sk goes on in software (a new key)
+ * @sk: the socket, locked
+ * @kctx: its context, RX offloaded, the new key installed
+ * @old: from ktls_dev_rx_old_save(), now RX's
+ *
+ * The driver forgets the flow; bytes it decrypted before it did are
+ * still noted by the parser and restored with @old.
+ */
+void ktls_dev_rx_leave(struct sock *sk, struct ktls_context *kctx,
+		       struct ktls_dev_rx_old *old)
+{
+	struct net *net = sock_net(sk);
+
+	ktls_dev_detach(&kctx->base, TLS_OFFLOAD_CTX_DIR_RX);
+	kctx->rx_sw.dev_old = old;
+	kctx->base.rx_conf = TLS_SW;
+	ktls_stat_dec(net, ktls_stat_curr(false, TLS_HW));
+	ktls_stat_conf_start(net, false, TLS_SW);
+}
+
+void ktls_dev_rx_old_free(struct ktls_rx_sw *rx)
+{
+	if (!rx->dev_old)
+		return;
+	crypto_free_aead(rx->dev_old->aead);
+	kfree_sensitive(rx->dev_old);
+	rx->dev_old = NULL;
 }

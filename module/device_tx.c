@@ -13,8 +13,9 @@
  * (ktls_dev_tx_clean_acked()). The list and its hint change only under
  * off->lock, which drivers take around tls_get_record().
  *
- * TLS 1.2 with AES-GCM only, as upstream; anything else, or any failure
- * to set offload up, leaves the socket in software, silently.
+ * AES-GCM only, TLS 1.2 as upstream and TLS 1.3 for devices that opted
+ * in (ktls_offload.h); anything else, or any failure to set offload up,
+ * leaves the socket in software, silently.
  */
 #include <crypto/aead.h>
 #include <linux/netdevice.h>
@@ -67,10 +68,10 @@ static void ktls_dev_tx_resync(struct sock *sk, struct tls_context *ctx,
 }
 
 /*
- * Seal for the device: header and explicit nonce as in software, a zeroed
- * tag for the NIC to fill (never stale memory on the wire), then the
- * record goes on the list before TCP can send any of it. -ENOMEM leaves
- * @rec untouched.
+ * Seal for the device: header and explicit nonce (TLS 1.2) or inner
+ * content type (TLS 1.3) as in software, a zeroed tag for the NIC to
+ * fill (never stale memory on the wire), then the record goes on the
+ * list before TCP can send any of it. -ENOMEM leaves @rec untouched.
  */
 static int ktls_dev_tx_seal(struct sock *sk, struct ktls_context *kctx,
 			    struct ktls_tx_rec *rec)
@@ -87,10 +88,9 @@ static int ktls_dev_tx_seal(struct sock *sk, struct ktls_context *kctx,
 		rec->wire_len = 0;
 		return -ENOMEM;
 	}
-	ktls_record_fill_header(prot, ktls_tx_rec_byte(rec, 0), rec->type,
-				rec->plain_len, cc->iv + prot->salt_size);
-	ktls_tx_rec_zero(rec, prot->prepend_size + rec->plain_len,
-			 prot->tag_size);
+	ktls_tx_rec_frame(prot, rec, cc->iv + prot->salt_size);
+	ktls_tx_rec_zero(rec, prot->prepend_size + rec->plain_len +
+			 prot->tail_size, prot->tag_size);
 	info->end_seq = ktls_dev_tx_next_seq(sk, kctx) + info->len;
 	ktls_dev_tx_resync(sk, &kctx->base, info->end_seq - info->len);
 
@@ -165,6 +165,8 @@ ktls_dev_tx_ctx_new(struct sock *sk, struct ktls_context *kctx)
 	off->aead_send = ktls_aead_create(info, CRYPTO_ALG_ASYNC);
 	if (IS_ERR(off->aead_send))
 		goto fail;
+	/* The fallback's key and IV stay those of the device (rekey). */
+	memcpy(kctx->dev_tx_iv, kctx->base.tx.iv, sizeof(kctx->dev_tx_iv));
 	spin_lock_init(&off->lock);
 	INIT_LIST_HEAD(&off->records_list);
 	sg_init_table(off->sg_tx_data, ARRAY_SIZE(off->sg_tx_data));
@@ -231,4 +233,38 @@ const struct ktls_tx_ops *ktls_dev_tx_ops(struct sock *sk,
 	rc = ktls_dev_tx_start(sk, kctx, dev);
 	dev_put(dev);
 	return rc ? NULL : &ktls_tx_dev_ops;
+}
+
+/**
+ * ktls_dev_tx_leave() - TX of @sk goes on in software from the next record
+ * @sk: the socket, locked, TX owned, no record open (a rekey)
+ * @kctx: its context, TX offloaded
+ *
+ * Records already sealed for the device keep their key: those not yet
+ * handed to TCP still go as plaintext for the device (each record
+ * carries its push flags), and every segment of them, retransmissions
+ * included, is encrypted by the fallback with the device's key and IV
+ * (the records list stays until the destructor). Records from now on are
+ * encrypted here and leave as ciphertext: TCP never merges the two kinds
+ * in one skb. The driver is told to forget the key.
+ *
+ * Return: 0, or -ENOMEM with TX still offloaded.
+ */
+int ktls_dev_tx_leave(struct sock *sk, struct ktls_context *kctx)
+{
+	struct net *net = sock_net(sk);
+	int rc;
+
+	if (kctx->txsw.started) {
+		rc = ktls_tx_sw_ops.setup(sk, kctx);
+		if (rc)
+			return rc;
+	}
+	ktls_dev_detach(&kctx->base, TLS_OFFLOAD_CTX_DIR_TX);
+	kctx->tx_ops->teardown(sk, kctx);
+	kctx->tx_ops = &ktls_tx_sw_ops;
+	kctx->base.tx_conf = TLS_SW;
+	ktls_stat_dec(net, ktls_stat_curr(true, TLS_HW));
+	ktls_stat_conf_start(net, true, TLS_SW);
+	return 0;
 }

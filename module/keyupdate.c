@@ -184,19 +184,32 @@ void ktls_ku_rx_record(struct sock *sk, struct ktls_context *kctx,
 /*
  * Swap in the new RX key and resume. A record the parser already holds
  * was sent under the new key: decryption picks it up on the next read,
- * and whoever sleeps in poll or read is woken to do so.
+ * and whoever sleeps in poll or read is woken to do so. A device lets go
+ * of RX, which goes on in software; the old key stays with RX for what
+ * the device already did with it (device_rx.c).
  */
 static int ktls_rekey_rx(struct sock *sk, struct ktls_context *kctx,
 			 const union tls_crypto_context *keys)
 {
 	struct crypto_aead *old = kctx->rx_aead;
 	struct ktls_rx_sw *rx = &kctx->rx_sw;
+	struct ktls_dev_rx_old *dev_old = NULL;
 	int rc;
 
+	if (ktls_rx_offloaded(kctx)) {
+		dev_old = ktls_dev_rx_old_save(kctx);
+		if (!dev_old)
+			return -ENOMEM;
+	}
 	rc = ktls_keys_install(sk, kctx, keys, false);
-	if (rc)
+	if (rc) {
+		kfree_sensitive(dev_old);
 		return rc;
-	crypto_free_aead(old);
+	}
+	if (dev_old)
+		ktls_dev_rx_leave(sk, kctx, dev_old);
+	else
+		crypto_free_aead(old);
 	ktls_ku_rx_start(kctx);
 
 	ktls_parser_advance(sk, kctx, GFP_KERNEL);
@@ -232,7 +245,8 @@ static int ktls_rekey_tx_request(struct ktls_context *kctx,
 /*
  * Swap in the new TX key. The caller owns TX, so no sender is
  * between records: the open record (bytes given before this call) is
- * encrypted under the old key before the switch.
+ * encrypted under the old key before the switch. A device keeps the key
+ * it has for the records it was given, and TX goes on in software.
  */
 static int ktls_rekey_tx(struct sock *sk, struct ktls_context *kctx,
 			 const union tls_crypto_context *keys)
@@ -243,6 +257,8 @@ static int ktls_rekey_tx(struct sock *sk, struct ktls_context *kctx,
 
 	WARN_ON_ONCE(!kctx->txsw.owner.held);
 	rc = ktls_tx_flush_open(sk, kctx);
+	if (!rc && kctx->base.tx_conf == TLS_HW)
+		rc = ktls_dev_tx_leave(sk, kctx);
 	if (rc)
 		return rc;
 	old_reqsize = crypto_aead_reqsize(old);

@@ -26,7 +26,7 @@
 /* Where ktls_parser_copyin() puts what it takes, and what it notes. */
 struct ktls_parser_dst {
 	u8 *buf;
-	struct ktls_rx_sw *rx;		/* RX offloaded: note decrypted bytes */
+	struct ktls_rx_sw *rx;		/* device RX: note decrypted bytes */
 };
 
 /*
@@ -85,7 +85,7 @@ static int ktls_parser_copy(struct sock *sk, struct ktls_context *kctx,
 {
 	struct ktls_parser_dst dst = {
 		.buf = buf,
-		.rx = ktls_rx_offloaded(kctx) ? &kctx->rx_sw : NULL,
+		.rx = ktls_rx_dev_noted(kctx) ? &kctx->rx_sw : NULL,
 	};
 	read_descriptor_t desc = { .arg.data = &dst, .count = want };
 	int rc;

@@ -68,6 +68,7 @@ void ktls_rx_release(struct ktls_context *kctx)
 	ktls_rx_spare_trim(rx);
 	bitmap_free(rx->dev_map);
 	rx->dev_map = NULL;
+	ktls_dev_rx_old_free(rx);
 }
 
 static u32 ktls_rx_rec_size(const struct ktls_rx_rec *rec)
@@ -174,7 +175,7 @@ static int ktls_rx_open_cur(struct sock *sk, struct ktls_context *kctx)
 	struct aead_request *req;
 	int rc;
 
-	if (ktls_rx_offloaded(kctx)) {
+	if (ktls_rx_dev_noted(kctx)) {
 		rc = ktls_dev_rx_record(sk, kctx, rec);
 		if (rc == -ENOMEM)
 			return rc;
@@ -429,7 +430,7 @@ static int ktls_rx_zc_room(struct sock *sk, struct ktls_context *kctx,
  */
 static bool ktls_rx_zc_ciphertext(struct sock *sk, struct ktls_context *kctx)
 {
-	return !ktls_rx_offloaded(kctx) ||
+	return !ktls_rx_dev_noted(kctx) ||
 	       !ktls_dev_rx_record(sk, kctx, kctx->rx_sw.cur);
 }
 
@@ -819,5 +820,5 @@ void ktls_rx_stop(struct sock *sk, struct ktls_context *kctx)
 		ktls_rx_free_rec(rx, rec);
 	/* The NIC stops looking at our packets: nothing is parsed now. */
 	if (ktls_rx_offloaded(kctx))
-		ktls_dev_detach_rx(&kctx->base);
+		ktls_dev_detach(&kctx->base, TLS_OFFLOAD_CTX_DIR_RX);
 }

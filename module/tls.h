@@ -142,6 +142,8 @@ struct ktls_hs_scan {
  * it belong to the reader owning @reader: nobody else reads or frees them
  * while that reader sleeps.
  */
+struct ktls_dev_rx_old;
+
 struct ktls_rx_sw {
 	struct ktls_owner reader;	/* one reader at a time, across waits */
 	struct list_head plain;		/* decrypted records, oldest first */
@@ -156,7 +158,9 @@ struct ktls_rx_sw {
 	bool parsed;			/* the parser holds a record to decrypt */
 	bool started;			/* our data_ready is installed */
 	u8 dev_seen;			/* device RX: what came of @cur (parser) */
-	unsigned long *dev_map;		/* device RX: @cur's bytes it decrypted */
+	/* Device RX, also once a rekey took RX back: @cur's bytes it decrypted */
+	unsigned long *dev_map;
+	struct ktls_dev_rx_old *dev_old;	/* the device's key, after a rekey */
 	u8 ku_state;			/* enum ktls_ku_state (keyupdate.c) */
 	struct ktls_hs_scan hs;		/* handshake stream, TLS 1.3 */
 	void (*saved_data_ready)(struct sock *sk);
@@ -212,6 +216,10 @@ struct ktls_context {
 	bool dev_listed;		/* on the device list, holding netdev */
 	bool dev_release_due;		/* the device is going down */
 	u8 dev_dirs;			/* BIT(dir): the driver holds state */
+	/* Socket lock: */
+	bool dev_owned;			/* sk_destruct is the device one */
+	/* The device TX key's salt and IV, for the fallback (rekey: old). */
+	u8 dev_tx_iv[TLS_MAX_IV_SIZE + TLS_MAX_SALT_SIZE];
 	struct work_struct dev_destruct_work;
 	struct ktls_rx_sw rx_sw;	/* software RX, once TLS_RX is set */
 };
@@ -279,12 +287,18 @@ struct net_device *ktls_dev_for_offload(struct sock *sk, bool tx);
 int ktls_dev_attach(struct sock *sk, struct tls_context *ctx,
 		    struct net_device *dev, enum tls_offload_ctx_dir dir);
 void ktls_dev_own(struct sock *sk, struct tls_context *ctx);
-void ktls_dev_detach_rx(struct tls_context *ctx);
+void ktls_dev_detach(struct tls_context *ctx, enum tls_offload_ctx_dir dir);
 void ktls_dev_tx_ctx_destroy(struct tls_offload_context_tx *off);
+/* device_tx.c: a rekey moves TX back to software */
+int ktls_dev_tx_leave(struct sock *sk, struct ktls_context *kctx);
 int ktls_dev_resync_tx(struct sock *sk, struct tls_context *ctx, u32 seq);
 void ktls_dev_rec_destroy(struct tls_record_info *rec);
 int ktls_dev_init(void);
 void ktls_dev_exit(void);
+
+/* what drivers declared (device_caps.c; the API is in ktls_offload.h) */
+void ktls_dev_caps_forget(const struct net_device *dev);
+void ktls_dev_caps_exit(void);
 
 /* device RX (device_rx.c) */
 
@@ -300,10 +314,23 @@ void ktls_dev_rx_new_rec(struct sock *sk, struct ktls_context *kctx,
 			 u32 seq, u32 len);
 int ktls_dev_rx_record(struct sock *sk, struct ktls_context *kctx,
 		       struct ktls_rx_rec *rec);
+struct ktls_dev_rx_old *ktls_dev_rx_old_save(struct ktls_context *kctx);
+void ktls_dev_rx_leave(struct sock *sk, struct ktls_context *kctx,
+		       struct ktls_dev_rx_old *old);
+void ktls_dev_rx_old_free(struct ktls_rx_sw *rx);
 bool ktls_dev_rx_async_step(struct tls_offload_resync_async *as, u32 *seq,
 			    s64 *back);
 void ktls_dev_rx_restore(struct ktls_rx_rec *rec, const unsigned long *map,
 			 const u8 *ct, u32 start, u32 end);
+
+/*
+ * A device decrypts or decrypted RX: bytes it marked decrypted may still
+ * come (after a rekey, under its old key), so the parser notes them.
+ */
+static inline bool ktls_rx_dev_noted(const struct ktls_context *kctx)
+{
+	return kctx->rx_sw.dev_map;
+}
 
 static inline bool ktls_rx_offloaded(const struct ktls_context *kctx)
 {

@@ -53,6 +53,8 @@ int ktls_tx_close_open(struct sock *sk, struct ktls_context *kctx,
 		rc = kctx->tx_ops->seal(sk, kctx, rec);
 		if (rc == -ENOMEM)
 			return rc;
+		/* TX may change configuration before TCP has it all (rekey). */
+		rec->push_flags = kctx->tx_ops->push_flags;
 	} else {
 		rc = -ENODATA;
 	}

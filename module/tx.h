@@ -30,6 +30,7 @@ struct ktls_tx_rec {
 	u32 plain_len;		/* payload bytes copied in */
 	u32 wire_len;		/* length once sealed, else 0 */
 	u32 sent;		/* bytes TCP has taken */
+	int push_flags;		/* of the configuration that sealed it */
 	u8 type;		/* content type */
 };
 
@@ -52,7 +53,7 @@ struct ktls_tx_ops {
 		    struct ktls_tx_rec *rec);
 	/* Close: free what @setup made (socket lock held). */
 	void (*teardown)(struct sock *sk, struct ktls_context *kctx);
-	int push_flags;		/* added to every push to TCP */
+	int push_flags;		/* added to every push of its records to TCP */
 };
 
 extern const struct ktls_tx_ops ktls_tx_sw_ops;
@@ -81,6 +82,8 @@ int ktls_tx_rec_to_bvec(struct ktls_tx_rec *rec, struct bio_vec *bv,
 size_t ktls_tx_rec_copy_in(struct ktls_tx_rec *rec, u32 off,
 			   struct iov_iter *from, size_t len);
 void ktls_tx_rec_zero(struct ktls_tx_rec *rec, u32 off, u32 len);
+void ktls_tx_rec_frame(const struct tls_prot_info *prot,
+		       struct ktls_tx_rec *rec, const u8 *nonce);
 
 /* tx_wait.c */
 int ktls_tx_check(struct sock *sk, struct ktls_context *kctx);

@@ -38,7 +38,7 @@ static int ktls_tx_push_rec(struct sock *sk, struct ktls_context *kctx,
 	struct bio_vec bvec[KTLS_TX_REC_PAGES];
 	struct msghdr msg = {
 		.msg_flags = MSG_SPLICE_PAGES | MSG_NOSIGNAL | MSG_DONTWAIT |
-			     kctx->tx_ops->push_flags,
+			     rec->push_flags,
 	};
 	u32 left = rec->wire_len - rec->sent;
 	int n, rc;

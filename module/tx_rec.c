@@ -135,3 +135,18 @@ void ktls_tx_rec_zero(struct ktls_tx_rec *rec, u32 off, u32 len)
 	while (ktls_tx_rec_piece(rec, &off, &len, &p))
 		memset((u8 *)page_address(p.page) + p.off, 0, p.len);
 }
+
+/*
+ * Frame @rec around its payload as the wire has it: header and, for
+ * explicit-nonce suites, @nonce in front; for TLS 1.3 the inner content
+ * type behind (RFC 8446 5.2), which the cipher covers too.
+ */
+void ktls_tx_rec_frame(const struct tls_prot_info *prot,
+		       struct ktls_tx_rec *rec, const u8 *nonce)
+{
+	ktls_record_fill_header(prot, ktls_tx_rec_byte(rec, 0), rec->type,
+				rec->plain_len, nonce);
+	if (prot->tail_size)
+		*ktls_tx_rec_byte(rec, prot->prepend_size + rec->plain_len) =
+			rec->type;
+}

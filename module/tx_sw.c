@@ -44,11 +44,7 @@ static int ktls_tx_encrypt(struct sock *sk, struct ktls_context *kctx,
 	u8 *nonce = cc->iv + prot->salt_size;
 	int n, rc;
 
-	ktls_record_fill_header(prot, ktls_tx_rec_byte(rec, 0), rec->type,
-				rec->plain_len, nonce);
-	if (prot->tail_size)
-		*ktls_tx_rec_byte(rec, prot->prepend_size + rec->plain_len) =
-			rec->type;
+	ktls_tx_rec_frame(prot, rec, nonce);
 	ktls_record_fill_aad(prot, kctx->txsw.aad, rec->type, rec->plain_len,
 			     cc->rec_seq);
 	ktls_record_fill_iv(prot, kctx->txsw.iv, cc->iv, cc->rec_seq, nonce);

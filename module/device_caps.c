@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What drivers declared beyond upstream's tls_device contract
+ * (ktls_offload.h): a short list of devices and their KTLS_DEV_CAP_*
+ * bits. Offload consults it when a socket's keys are set; nothing in the
+ * datapath does. A device's entry goes with its unregistration (device.c's
+ * notifier), so a later device at the same address starts with none.
+ */
+#include <linux/netdevice.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+#include "ktls_offload.h"
+#include "tls.h"
+
+struct ktls_dev_caps_entry {
+	struct list_head list;
+	const struct net_device *dev;
+	u32 caps;
+};
+
+static DEFINE_SPINLOCK(ktls_dev_caps_lock);
+static LIST_HEAD(ktls_dev_caps_list);	/* under ktls_dev_caps_lock */
+
+static struct ktls_dev_caps_entry *
+ktls_dev_caps_find(const struct net_device *dev)
+{
+	struct ktls_dev_caps_entry *e;
+
+	lockdep_assert_held(&ktls_dev_caps_lock);
+	list_for_each_entry(e, &ktls_dev_caps_list, list)
+		if (e->dev == dev)
+			return e;
+	return NULL;
+}
+
+/* Drop @dev's entry, if any. */
+void ktls_dev_caps_forget(const struct net_device *dev)
+{
+	struct ktls_dev_caps_entry *e;
+
+	spin_lock_bh(&ktls_dev_caps_lock);
+	e = ktls_dev_caps_find(dev);
+	if (e)
+		list_del(&e->list);
+	spin_unlock_bh(&ktls_dev_caps_lock);
+	kfree(e);
+}
+
+int ktls_dev_caps_set(struct net_device *dev, u32 caps)
+{
+	struct ktls_dev_caps_entry *e, *fresh;
+
+	if ((caps & ~KTLS_DEV_CAPS_ALL) || !dev->tlsdev_ops)
+		return -EINVAL;
+	if (!caps) {
+		ktls_dev_caps_forget(dev);
+		return 0;
+	}
+	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL);
+	if (!fresh)
+		return -ENOMEM;
+	fresh->dev = dev;
+	fresh->caps = caps;
+	spin_lock_bh(&ktls_dev_caps_lock);
+	e = ktls_dev_caps_find(dev);
+	if (e)
+		e->caps = caps;
+	else
+		list_add(&fresh->list, &ktls_dev_caps_list);
+	spin_unlock_bh(&ktls_dev_caps_lock);
+	if (e)
+		kfree(fresh);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ktls_dev_caps_set);
+
+u32 ktls_dev_caps(const struct net_device *dev)
+{
+	struct ktls_dev_caps_entry *e;
+	u32 caps;
+
+	spin_lock_bh(&ktls_dev_caps_lock);
+	e = ktls_dev_caps_find(dev);
+	caps = e ? e->caps : 0;
+	spin_unlock_bh(&ktls_dev_caps_lock);
+	return caps;
+}
+EXPORT_SYMBOL_GPL(ktls_dev_caps);
+
+/* Module exit: drivers using these symbols are gone, their entries not. */
+void ktls_dev_caps_exit(void)
+{
+	struct ktls_dev_caps_entry *e, *tmp;
+
+	list_for_each_entry_safe(e, tmp, &ktls_dev_caps_list, list)
+		kfree(e);
+}
