@@ -14,10 +14,10 @@
  * runs once no skb of the socket is left -- has a work item tell the
  * driver (tls_dev_del, which may sleep) and free it. Each such context
  * holds a reference on this module, so our destructor's code stays. RX is
- * the exception: the driver lets go of it at close (ktls_dev_detach()),
+ * the exception: the driver lets go of it at close (ktls_dev_detach_rx()),
  * as upstream, since nothing it does on receive needs the socket after.
  * kctx->dev_dirs says which directions the driver still holds. A TLS 1.3
- * rekey gives a direction back too (keyupdate.c): it goes on in software.
+ * RX rekey gives RX back too (keyupdate.c): it goes on in software.
  *
  * Devices going down. The notifier detaches every context from a device
  * on NETDEV_DOWN (which unregistering passes through): ctx->netdev is
@@ -29,8 +29,8 @@
  * ktls_dev_list from its first attach until its destructor's work item.
  *
  * Lock order: the socket lock, then ktls_dev_mutex (attach, TX resync,
- * detach at close or rekey); rtnl, then ktls_dev_mutex (the notifier). Nothing
- * under ktls_dev_mutex takes a socket lock or rtnl. ktls_dev_sk_lock is
+ * RX detach at close or rekey); rtnl, then ktls_dev_mutex (the
+ * notifier). Nothing under ktls_dev_mutex takes a socket lock or rtnl. ktls_dev_sk_lock is
  * innermost and irq-safe (the destructor may run in softirq).
  */
 #include <linux/netdevice.h>
@@ -410,34 +410,27 @@ static void ktls_dev_tx_to_software(struct tls_context *ctx)
 }
 
 /**
- * ktls_dev_detach() - the driver lets go of one direction of @ctx
- * @ctx: the context; its socket is locked
- * @dir: the direction, no longer run by the device: RX at close (its
- *	parser stopped) or at a rekey, TX at a rekey (no record is being
- *	sealed for the device any more)
+ * ktls_dev_detach_rx() - the driver lets go of @ctx's RX
+ * @ctx: the context; its socket is locked and no record is being
+ *	decrypted: at close (the parser stopped) or at a rekey
  *
  * As upstream, RX is given back at close, not at the destructor: the
- * driver stops looking at the socket's packets now. TX segments still in
- * flight carry plaintext for the device: the socket's hook has them
- * encrypted in software from now on, and once no transmit can be in the
- * driver with the old hook (synchronize_net()), the driver may forget
- * the key. The device stays held while the other direction uses it.
+ * driver stops looking at the socket's packets now. The device stays
+ * held while TX still uses it. (TX has no counterpart: a segment the
+ * hook passed may wait in a qdisc for as long as the device lives, so
+ * the driver keeps TX state until the destructor or the device going
+ * down, which resets the qdiscs first.)
  */
-void ktls_dev_detach(struct tls_context *ctx, enum tls_offload_ctx_dir dir)
+void ktls_dev_detach_rx(struct tls_context *ctx)
 {
 	struct ktls_context *kctx = ktls_ctx(ctx);
 	struct net_device *dev;
 
-	if (dir == TLS_OFFLOAD_CTX_DIR_TX) {
-		ktls_dev_tx_to_software(ctx);
-		clear_bit(TLS_TX_SYNC_SCHED, &ctx->flags);
-		synchronize_net();
-	}
 	mutex_lock(&ktls_dev_mutex);
 	dev = rcu_dereference_protected(ctx->netdev,
 					lockdep_is_held(&ktls_dev_mutex));
 	if (dev)
-		ktls_dev_del_dirs(kctx, dev, BIT(dir));
+		ktls_dev_del_dirs(kctx, dev, BIT(TLS_OFFLOAD_CTX_DIR_RX));
 	if (dev && !kctx->dev_dirs) {
 		RCU_INIT_POINTER(ctx->netdev, NULL);
 		dev_put(dev);
@@ -498,6 +491,9 @@ static int ktls_dev_event(struct notifier_block *nb, unsigned long event,
 {
 	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
 
+	/* Whatever the driver cleared before: drop what it declared. */
+	if (event == NETDEV_UNREGISTER)
+		ktls_dev_caps_forget(dev);
 	if (!dev->tlsdev_ops &&
 	    !(dev->features & (NETIF_F_HW_TLS_TX | NETIF_F_HW_TLS_RX)))
 		return NOTIFY_DONE;
@@ -507,9 +503,6 @@ static int ktls_dev_event(struct notifier_block *nb, unsigned long event,
 		return ktls_dev_check_ops(dev);
 	case NETDEV_DOWN:
 		ktls_dev_down(dev);
-		return NOTIFY_DONE;
-	case NETDEV_UNREGISTER:
-		ktls_dev_caps_forget(dev);
 		return NOTIFY_DONE;
 	}
 	return NOTIFY_DONE;

@@ -3,8 +3,15 @@
  * What drivers declared beyond upstream's tls_device contract
  * (ktls_offload.h): a short list of devices and their KTLS_DEV_CAP_*
  * bits. Offload consults it when a socket's keys are set; nothing in the
- * datapath does. A device's entry goes with its unregistration (device.c's
- * notifier), so a later device at the same address starts with none.
+ * datapath does.
+ *
+ * An entry goes with its device's unregistration (device.c's notifier),
+ * so a later device at the same address starts with none. Only a
+ * registered device may declare, checked under the list's lock; the
+ * notifier runs after unregistering marked the device, and takes the same
+ * lock, so an entry is never added behind its removal. A move to another
+ * namespace passes through NETDEV_UNREGISTER with the device still
+ * registered: its entry stays.
  */
 #include <linux/netdevice.h>
 #include <linux/slab.h>
@@ -35,7 +42,7 @@ ktls_dev_caps_find(const struct net_device *dev)
 }
 
 /* Drop @dev's entry, if any. */
-void ktls_dev_caps_forget(const struct net_device *dev)
+static void ktls_dev_caps_drop(const struct net_device *dev)
 {
 	struct ktls_dev_caps_entry *e;
 
@@ -47,31 +54,51 @@ void ktls_dev_caps_forget(const struct net_device *dev)
 	kfree(e);
 }
 
+/* NETDEV_UNREGISTER: forget @dev, unless it only changes namespace. */
+void ktls_dev_caps_forget(const struct net_device *dev)
+{
+	if (READ_ONCE(dev->reg_state) != NETREG_REGISTERED)
+		ktls_dev_caps_drop(dev);
+}
+
+/* Under the lock: record @caps for @dev in @e, or in @fresh if it has none. */
+static int ktls_dev_caps_store(struct net_device *dev, u32 caps,
+			       struct ktls_dev_caps_entry **fresh)
+{
+	struct ktls_dev_caps_entry *e = ktls_dev_caps_find(dev);
+
+	if (READ_ONCE(dev->reg_state) != NETREG_REGISTERED)
+		return -EINVAL;
+	if (e) {
+		e->caps = caps;
+		return 0;
+	}
+	(*fresh)->dev = dev;
+	(*fresh)->caps = caps;
+	list_add(&(*fresh)->list, &ktls_dev_caps_list);
+	*fresh = NULL;
+	return 0;
+}
+
 int ktls_dev_caps_set(struct net_device *dev, u32 caps)
 {
-	struct ktls_dev_caps_entry *e, *fresh;
+	struct ktls_dev_caps_entry *fresh;
+	int rc;
 
 	if ((caps & ~KTLS_DEV_CAPS_ALL) || !dev->tlsdev_ops)
 		return -EINVAL;
 	if (!caps) {
-		ktls_dev_caps_forget(dev);
+		ktls_dev_caps_drop(dev);
 		return 0;
 	}
 	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL);
 	if (!fresh)
 		return -ENOMEM;
-	fresh->dev = dev;
-	fresh->caps = caps;
 	spin_lock_bh(&ktls_dev_caps_lock);
-	e = ktls_dev_caps_find(dev);
-	if (e)
-		e->caps = caps;
-	else
-		list_add(&fresh->list, &ktls_dev_caps_list);
+	rc = ktls_dev_caps_store(dev, caps, &fresh);
 	spin_unlock_bh(&ktls_dev_caps_lock);
-	if (e)
-		kfree(fresh);
-	return 0;
+	kfree(fresh);
+	return rc;
 }
 EXPORT_SYMBOL_GPL(ktls_dev_caps_set);
 

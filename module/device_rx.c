@@ -335,6 +335,18 @@ out:
 }
 
 /*
+ * A record the NIC decrypted whole is plaintext in place, if its outer
+ * type is one its tag could have covered (TLS 1.3: application data).
+ */
+static int ktls_dev_rx_verdict(struct ktls_context *kctx,
+			       const struct ktls_rx_rec *rec)
+{
+	if (kctx->rx_sw.dev_seen != (KTLS_RX_DEV_PLAIN | KTLS_RX_DEV_CHECKED))
+		return 0;
+	return ktls_rx_outer_type_ok(&kctx->base.prot_info, rec) ? 1 : -EBADMSG;
+}
+
+/*
  * After a rekey: whatever the NIC decrypted was under the old key, so it
  * is never taken as plaintext, even when all of a record came decrypted
  * (it was sent under the old key; software would refuse it too). Each
@@ -378,7 +390,7 @@ int ktls_dev_rx_record(struct sock *sk, struct ktls_context *kctx,
 	int rc;
 
 	if (seen & KTLS_RX_DEV_CHECKED)
-		return seen == (KTLS_RX_DEV_PLAIN | KTLS_RX_DEV_CHECKED);
+		return ktls_dev_rx_verdict(kctx, rec);
 	if (rx->dev_old)
 		return ktls_dev_rx_record_old(kctx, rec);
 	if (seen == KTLS_RX_DEV_PLAIN) {
@@ -393,7 +405,7 @@ int ktls_dev_rx_record(struct sock *sk, struct ktls_context *kctx,
 		ktls_dev_rx_nh_failed(sk, &kctx->base);
 	}
 	rx->dev_seen = seen | KTLS_RX_DEV_CHECKED;
-	return seen == KTLS_RX_DEV_PLAIN;
+	return ktls_dev_rx_verdict(kctx, rec);
 }
 
 /* Give RX of @kctx to @dev: the driver decrypts from copied_seq on. */
@@ -480,7 +492,7 @@ void ktls_dev_rx_leave(struct sock *sk, struct ktls_context *kctx,
 {
 	struct net *net = sock_net(sk);
 
-	ktls_dev_detach(&kctx->base, TLS_OFFLOAD_CTX_DIR_RX);
+	ktls_dev_detach_rx(&kctx->base);
 	kctx->rx_sw.dev_old = old;
 	kctx->base.rx_conf = TLS_SW;
 	ktls_stat_dec(net, ktls_stat_curr(false, TLS_HW));

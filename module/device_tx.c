@@ -238,33 +238,35 @@ const struct ktls_tx_ops *ktls_dev_tx_ops(struct sock *sk,
 /**
  * ktls_dev_tx_leave() - TX of @sk goes on in software from the next record
  * @sk: the socket, locked, TX owned, no record open (a rekey)
- * @kctx: its context, TX offloaded
+ * @kctx: its context, TX offloaded, the new key installed
  *
- * Records already sealed for the device keep their key: those not yet
- * handed to TCP still go as plaintext for the device (each record
- * carries its push flags), and every segment of them, retransmissions
- * included, is encrypted by the fallback with the device's key and IV
- * (the records list stays until the destructor). Records from now on are
- * encrypted here and leave as ciphertext: TCP never merges the two kinds
- * in one skb. The driver is told to forget the key.
+ * Records already sealed for the device keep their key, and the device
+ * keeps it for them: those TCP has not taken yet still go out marked
+ * decrypted (each record carries its push flags), and the device (or the
+ * fallback, with the key and IV it was given) encrypts every segment of
+ * them, retransmissions included. The hook stays: a segment the hook let
+ * through before may still sit in a qdisc, and the device must still
+ * find its key then. Records from now on are encrypted here and leave as
+ * ciphertext (tx_push.c fences them off from the device's), which a
+ * driver that opted into TLS 1.3 passes on unchanged (ktls_offload.h).
+ * The driver lets go at the socket's destructor, as for any offload.
  *
- * Return: 0, or -ENOMEM with TX still offloaded.
+ * Return: 0, or -ENOMEM when software sealing could not be set up: as
+ * for any rekey that cannot get its request, TX then fails for good.
  */
 int ktls_dev_tx_leave(struct sock *sk, struct ktls_context *kctx)
 {
 	struct net *net = sock_net(sk);
-	int rc;
+	int rc = 0;
 
-	if (kctx->txsw.started) {
-		rc = ktls_tx_sw_ops.setup(sk, kctx);
-		if (rc)
-			return rc;
-	}
-	ktls_dev_detach(&kctx->base, TLS_OFFLOAD_CTX_DIR_TX);
 	kctx->tx_ops->teardown(sk, kctx);
 	kctx->tx_ops = &ktls_tx_sw_ops;
 	kctx->base.tx_conf = TLS_SW;
 	ktls_stat_dec(net, ktls_stat_curr(true, TLS_HW));
 	ktls_stat_conf_start(net, true, TLS_SW);
-	return 0;
+	if (kctx->txsw.started)
+		rc = kctx->tx_ops->setup(sk, kctx);
+	if (rc)
+		kctx->txsw.err = rc;
+	return rc;
 }

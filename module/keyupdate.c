@@ -257,8 +257,6 @@ static int ktls_rekey_tx(struct sock *sk, struct ktls_context *kctx,
 
 	WARN_ON_ONCE(!kctx->txsw.owner.held);
 	rc = ktls_tx_flush_open(sk, kctx);
-	if (!rc && kctx->base.tx_conf == TLS_HW)
-		rc = ktls_dev_tx_leave(sk, kctx);
 	if (rc)
 		return rc;
 	old_reqsize = crypto_aead_reqsize(old);
@@ -266,6 +264,8 @@ static int ktls_rekey_tx(struct sock *sk, struct ktls_context *kctx,
 	if (rc)
 		return rc;
 	crypto_free_aead(old);
+	if (kctx->base.tx_conf == TLS_HW)
+		return ktls_dev_tx_leave(sk, kctx);
 	return ktls_rekey_tx_request(kctx, old_reqsize);
 }
 

@@ -50,8 +50,8 @@ struct net_device;
  * unregistration (or ktls_dev_caps_set(@dev, 0)), so a driver need not
  * undo it. May sleep.
  *
- * Return: 0, -EINVAL for an unknown bit or a device without tlsdev_ops,
- * -ENOMEM.
+ * Return: 0, -EINVAL for an unknown bit, a device without tlsdev_ops or
+ * not registered (call it after register_netdevice()), -ENOMEM.
  */
 int ktls_dev_caps_set(struct net_device *dev, u32 caps);
 

@@ -820,5 +820,5 @@ void ktls_rx_stop(struct sock *sk, struct ktls_context *kctx)
 		ktls_rx_free_rec(rx, rec);
 	/* The NIC stops looking at our packets: nothing is parsed now. */
 	if (ktls_rx_offloaded(kctx))
-		ktls_dev_detach(&kctx->base, TLS_OFFLOAD_CTX_DIR_RX);
+		ktls_dev_detach_rx(&kctx->base);
 }

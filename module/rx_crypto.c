@@ -23,6 +23,18 @@ void ktls_rx_fill_aead(struct ktls_context *kctx, struct ktls_rx_rec *rec)
 			    rec->buf + TLS_HEADER_SIZE);
 }
 
+/*
+ * TLS 1.3 authenticates the header as sent, but record.c builds the AAD
+ * with the only outer type 1.3 allows: a record with another one would
+ * fail authentication, and must fail the same way whoever decrypted it.
+ */
+bool ktls_rx_outer_type_ok(const struct tls_prot_info *prot,
+			   const struct ktls_rx_rec *rec)
+{
+	return prot->version != TLS_1_3_VERSION ||
+	       rec->buf[0] == TLS_RECORD_TYPE_DATA;
+}
+
 /**
  * ktls_rx_aead_setup() - point an AEAD request at a record
  * @kctx: context with RX keys
@@ -46,13 +58,7 @@ int ktls_rx_aead_setup(struct ktls_context *kctx, struct ktls_rx_rec *rec,
 	const struct tls_prot_info *prot = &kctx->base.prot_info;
 	u32 clen = rec->len - prot->prepend_size;
 
-	/*
-	 * TLS 1.3 authenticates the header as sent, but record.c builds the
-	 * AAD with the only outer type 1.3 allows: anything else would
-	 * fail authentication, and must fail here the same way.
-	 */
-	if (prot->version == TLS_1_3_VERSION &&
-	    rec->buf[0] != TLS_RECORD_TYPE_DATA)
+	if (!ktls_rx_outer_type_ok(prot, rec))
 		return -EBADMSG;
 	ktls_rx_fill_aead(kctx, rec);
 	sg_init_table(src, 2);

@@ -198,6 +198,7 @@ struct ktls_tx {
 	bool work_missed;		/* the worker found TX owned */
 	bool shutting;			/* a shutdown waits for TX: let go */
 	int push_flags;			/* MSG_DONTWAIT of the last sender */
+	int pushed_flags;		/* push flags of the last record to TCP */
 	int err;			/* sticky: no record may be sent */
 };
 
@@ -287,7 +288,7 @@ struct net_device *ktls_dev_for_offload(struct sock *sk, bool tx);
 int ktls_dev_attach(struct sock *sk, struct tls_context *ctx,
 		    struct net_device *dev, enum tls_offload_ctx_dir dir);
 void ktls_dev_own(struct sock *sk, struct tls_context *ctx);
-void ktls_dev_detach(struct tls_context *ctx, enum tls_offload_ctx_dir dir);
+void ktls_dev_detach_rx(struct tls_context *ctx);
 void ktls_dev_tx_ctx_destroy(struct tls_offload_context_tx *off);
 /* device_tx.c: a rekey moves TX back to software */
 int ktls_dev_tx_leave(struct sock *sk, struct ktls_context *kctx);
@@ -399,6 +400,8 @@ void ktls_rx_update_ready(struct ktls_rx_sw *rx);
 
 /* record decryption (rx_crypto.c, rx_zc.c) */
 void ktls_rx_fill_aead(struct ktls_context *kctx, struct ktls_rx_rec *rec);
+bool ktls_rx_outer_type_ok(const struct tls_prot_info *prot,
+			   const struct ktls_rx_rec *rec);
 int ktls_rx_aead_setup(struct ktls_context *kctx, struct ktls_rx_rec *rec,
 		       struct aead_request *req, struct scatterlist *src,
 		       struct scatterlist *dst);

@@ -26,6 +26,21 @@ void ktls_tx_report(struct sock *sk, struct ktls_context *kctx)
 }
 
 /*
+ * TCP appends to its last skb without looking at how it is marked: after
+ * a rekey took TX off a device, the first record in software must start
+ * an skb of its own, or it would travel as plaintext for the device (and
+ * the fallback, finding no such record, would drop it for ever).
+ */
+static void ktls_tx_push_fence(struct sock *sk, struct ktls_tx *tx,
+			       const struct ktls_tx_rec *rec)
+{
+	if (rec->sent || rec->push_flags == tx->pushed_flags)
+		return;
+	tcp_write_collapse_fence(sk);
+	tx->pushed_flags = rec->push_flags;
+}
+
+/*
  * Hand TCP what it has not taken of @rec, without waiting: waits happen
  * in ktls_tx_wait_room(), which a shutdown can end. Return: 0 once TCP
  * has all of it, -EAGAIN when it has no room. A failed or shut down
@@ -46,6 +61,7 @@ static int ktls_tx_push_rec(struct sock *sk, struct ktls_context *kctx,
 	if (READ_ONCE(sk->sk_err) ||
 	    READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN)
 		return -EPIPE;
+	ktls_tx_push_fence(sk, &kctx->txsw, rec);
 	n = ktls_tx_rec_to_bvec(rec, bvec, rec->sent, left);
 	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bvec, n, left);
 	while (left) {
