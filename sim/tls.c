@@ -527,16 +527,18 @@ static struct ksim_rx_flow *ksim_flow_find(struct ksim_priv *priv,
 	return NULL;
 }
 
-/* Does @h look like the header of a TLS 1.2 record we could process? */
+/*
+ * Does @h look like the header of a record of the flow's version we could
+ * process? TLS 1.3 records say version 1.2 on the wire too.
+ */
 static bool ksim_header_ok(const struct ksim_rx_flow *f, const u8 *h)
 {
 	u16 len = get_unaligned_be16(h + 3);
 
-	/* Content types 20 (change_cipher_spec) to 24 (heartbeat). */
-	return h[0] >= 20 && h[0] <= 24 &&
+	return ksim_outer_type_ok(&f->key, h[0]) &&
 	       h[1] == TLS_1_2_VERSION_MAJOR && h[2] == TLS_1_2_VERSION_MINOR &&
 	       len >= ksim_prepend_size(&f->key) - TLS_HEADER_SIZE + KSIM_TAG_SIZE &&
-	       len <= KSIM_MAX_RECORD - TLS_HEADER_SIZE;
+	       len <= ksim_max_record(&f->key) - TLS_HEADER_SIZE;
 }
 
 /* An async request we no longer stand by is withdrawn: the core stops logging. */
@@ -620,17 +622,23 @@ static void ksim_rx_record_end(struct ksim_priv *priv, struct ksim_rx_flow *f,
 	f->rec_broken = false;
 }
 
-/* Decrypt, in the segment's copy @p, the payload bytes of [pos, pos + n). */
+/*
+ * Decrypt, in the segment's copy @p, the payload bytes of [pos, pos + n)
+ * (TLS 1.3: inner content type and padding too; the core finds them).
+ * The explicit nonce of TLS 1.2 is in f->rec by now: it precedes them.
+ */
 static bool ksim_rx_decrypt(struct ksim_rx_flow *f, u8 *p, u32 pos, u32 n)
 {
 	u32 prepend = ksim_prepend_size(&f->key);
 	u32 ds = max(pos, prepend);
 	u32 de = min(pos + n, f->rec_len - KSIM_TAG_SIZE);
+	u8 nonce[KSIM_NONCE_SIZE];
 
 	if (ds >= de)
 		return true;
-	return !ksim_ctr_decrypt(f->ctr, &f->key, f->rec + TLS_HEADER_SIZE,
-				 ds - prepend, p + (ds - pos), de - ds);
+	ksim_record_nonce(&f->key, f->rec, f->rcd_sn, nonce);
+	return !ksim_ctr_decrypt(f->ctr, nonce, ds - prepend, p + (ds - pos),
+				 de - ds);
 }
 
 /* Consume up to @n bytes of the current record; returns how many. */
@@ -898,6 +906,16 @@ static void ksim_rx_resync(struct ksim_priv *priv, struct sock *sk, u32 seq,
 
 /* ---------------------------------------------------------- tlsdev_ops */
 
+/*
+ * TLS 1.2 is every driver's; TLS 1.3 is ours only while we have declared
+ * it (ktls_offload.h). A core that offers what we did not declare is
+ * refused: its record layout may not be the one we were promised.
+ */
+static bool ksim_version_declared(struct ksim_priv *priv, u16 version)
+{
+	return version == TLS_1_2_VERSION;
+}
+
 static int ksim_tls_dev_add(struct net_device *dev, struct sock *sk,
 			    enum tls_offload_ctx_dir dir,
 			    struct tls_crypto_info *info, u32 start_seq)
@@ -910,9 +928,15 @@ static int ksim_tls_dev_add(struct net_device *dev, struct sock *sk,
 		ksim_stat_inc(priv, KSIM_TLS_ADD_REFUSED);
 		return -EOPNOTSUPP;
 	}
-	err = ksim_key_from_info(info, &key);
-	if (err)
+	/* Before any key material is copied: nothing to wipe if refused. */
+	if (!ksim_version_declared(priv, info->version))
+		err = -EOPNOTSUPP;
+	else
+		err = ksim_key_from_info(info, &key);
+	if (err) {
+		ksim_stat_inc(priv, KSIM_TLS_ADD_UNSUPPORTED);
 		return err;
+	}
 	if (dir == TLS_OFFLOAD_CTX_DIR_TX)
 		err = ksim_tx_add(priv, sk, &key, start_seq);
 	else
