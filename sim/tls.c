@@ -26,6 +26,7 @@
 #include <net/tcp.h>
 
 #include "crypto.h"
+#include "ktls_offload.h"
 #include "sim.h"
 
 /* TX state of one offloaded socket, hung off the core's driver_state. */
@@ -913,7 +914,28 @@ static void ksim_rx_resync(struct ksim_priv *priv, struct sock *sk, u32 seq,
  */
 static bool ksim_version_declared(struct ksim_priv *priv, u16 version)
 {
-	return version == TLS_1_2_VERSION;
+	return version == TLS_1_2_VERSION ||
+	       (version == TLS_1_3_VERSION && READ_ONCE(priv->knobs.tls13));
+}
+
+/*
+ * Declare TLS 1.3 to the core (knob tls13, on at registration), or take
+ * it back. We take 1.3 contexts before the core may offer them, and still
+ * take those it offered before it heard it was taken back, so a core
+ * keeping to the declaration is never refused. RTNL held: the device
+ * stays registered meanwhile.
+ */
+int ksim_tls13_set(struct ksim_priv *priv, bool on)
+{
+	int err;
+
+	ASSERT_RTNL();
+	if (on)
+		WRITE_ONCE(priv->knobs.tls13, true);
+	err = ktls_dev_caps_set(priv->dev, on ? KTLS_DEV_CAP_TLS13 : 0);
+	if (!on || err)
+		WRITE_ONCE(priv->knobs.tls13, false);
+	return err;
 }
 
 static int ksim_tls_dev_add(struct net_device *dev, struct sock *sk,
