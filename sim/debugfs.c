@@ -6,7 +6,9 @@
  * device a directory is for (ethtool -i shows bus-info ktls_sim:<id>).
  */
 #include <linux/debugfs.h>
+#include <linux/kstrtox.h>
 #include <linux/netdevice.h>
+#include <linux/sched/signal.h>
 #include <linux/workqueue.h>
 #include <net/rtnetlink.h>
 
@@ -53,6 +55,47 @@ static const struct file_operations ksim_unplug_fops = {
 	.llseek = noop_llseek,
 };
 
+static ssize_t ksim_tls13_read(struct file *file, char __user *buf,
+			       size_t count, loff_t *ppos)
+{
+	struct ksim_priv *priv = file->private_data;
+	char val[2] = { READ_ONCE(priv->knobs.tls13) ? 'Y' : 'N', '\n' };
+
+	return simple_read_from_buffer(buf, count, ppos, val, sizeof(val));
+}
+
+/*
+ * tls13: a bool as debugfs has them, but writing it declares TLS 1.3 to
+ * the core or takes it back. Unregistering the device holds RTNL while it
+ * removes this file, which waits for writers: never wait for RTNL here.
+ */
+static ssize_t ksim_tls13_write(struct file *file, const char __user *buf,
+				size_t count, loff_t *ppos)
+{
+	struct ksim_priv *priv = file->private_data;
+	bool on;
+	int err;
+
+	err = kstrtobool_from_user(buf, count, &on);
+	if (err)
+		return err;
+	if (!rtnl_trylock())
+		return restart_syscall();
+	err = -ENODEV;
+	if (priv->dev->reg_state == NETREG_REGISTERED)
+		err = ksim_tls13_set(priv, on);
+	rtnl_unlock();
+	return err ?: count;
+}
+
+static const struct file_operations ksim_tls13_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = ksim_tls13_read,
+	.write = ksim_tls13_write,
+	.llseek = default_llseek,
+};
+
 void ksim_debugfs_add(struct ksim_priv *priv)
 {
 	struct ksim_knobs *k = &priv->knobs;
@@ -79,6 +122,7 @@ void ksim_debugfs_add(struct ksim_priv *priv)
 	debugfs_create_bool("tx_fallback", 0600, d, &k->tx_fallback);
 	debugfs_create_bool("trust_hook", 0600, d, &k->trust_hook);
 	debugfs_create_u32("rx_resync", 0600, d, &k->rx_resync);
+	debugfs_create_file("tls13", 0600, d, priv, &ksim_tls13_fops);
 	debugfs_create_file("unplug", 0200, d, priv, &ksim_unplug_fops);
 }
 

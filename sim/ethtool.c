@@ -34,6 +34,7 @@ static const char ksim_stat_names[KSIM_NUM_STATS][ETH_GSTRING_LEN] = {
 	[KSIM_RX_TLS_AUTH_FAIL]		= "rx_tls_auth_fail",
 	[KSIM_RX_TLS_SKIPPED]		= "rx_tls_skipped",
 	[KSIM_TLS_ADD_REFUSED]		= "tls_add_refused",
+	[KSIM_TLS_ADD_UNSUPPORTED]	= "tls_add_unsupported",
 	[KSIM_WIRE_DROPPED]		= "wire_dropped",
 	[KSIM_WIRE_DUPLICATED]		= "wire_duplicated",
 	[KSIM_WIRE_CORRUPTED]		= "wire_corrupted",

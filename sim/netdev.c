@@ -353,6 +353,8 @@ static struct net_device *ksim_new_peer(struct net *src_net,
 	}
 	netif_carrier_off(peer);
 	err = rtnl_configure_link(peer, ifm, 0, NULL);
+	if (!err)
+		err = ksim_tls13_set(netdev_priv(peer), true);
 	if (err) {
 		unregister_netdevice(peer);
 		peer = ERR_PTR(err);
@@ -395,6 +397,12 @@ static int ksim_newlink(struct net *src_net, struct net_device *dev,
 		strscpy(dev->name, "ksim%d", IFNAMSIZ);
 	err = register_netdevice(dev);
 	if (err) {
+		unregister_netdevice(peer);
+		return err;
+	}
+	err = ksim_tls13_set(netdev_priv(dev), true);
+	if (err) {
+		unregister_netdevice(dev);
 		unregister_netdevice(peer);
 		return err;
 	}

@@ -45,6 +45,7 @@ enum ksim_stat {
 	KSIM_RX_TLS_AUTH_FAIL,
 	KSIM_RX_TLS_SKIPPED,
 	KSIM_TLS_ADD_REFUSED,
+	KSIM_TLS_ADD_UNSUPPORTED,
 	KSIM_WIRE_DROPPED,
 	KSIM_WIRE_DUPLICATED,
 	KSIM_WIRE_CORRUPTED,
@@ -67,6 +68,7 @@ struct ksim_knobs {
 	bool tx_fallback;	/* hand offloaded segments to tls_encrypt_skb() */
 	bool trust_hook;	/* as mlx5/nfp: take the socket hook's word alone */
 	u32 rx_resync;		/* RX resync mode of new flows (tls_offload_sync_type) */
+	bool tls13;		/* TLS 1.3 declared to the core: ksim_tls13_set() */
 };
 
 struct ksim_priv {
@@ -116,6 +118,7 @@ struct ksim_priv *ksim_priv_of(struct net_device *dev);
 extern const struct tlsdev_ops ksim_tlsdev_ops;
 struct sk_buff *ksim_tls_tx(struct ksim_priv *priv, struct sk_buff *skb);
 void ksim_tls_rx(struct ksim_priv *priv, struct sk_buff *skb);
+int ksim_tls13_set(struct ksim_priv *priv, bool on);
 
 /* ethtool.c */
 extern const struct ethtool_ops ksim_ethtool_ops;

@@ -26,6 +26,7 @@
 #include <net/tcp.h>
 
 #include "crypto.h"
+#include "ktls_offload.h"
 #include "sim.h"
 
 /* TX state of one offloaded socket, hung off the core's driver_state. */
@@ -527,16 +528,18 @@ static struct ksim_rx_flow *ksim_flow_find(struct ksim_priv *priv,
 	return NULL;
 }
 
-/* Does @h look like the header of a TLS 1.2 record we could process? */
+/*
+ * Does @h look like the header of a record of the flow's version we could
+ * process? TLS 1.3 records say version 1.2 on the wire too.
+ */
 static bool ksim_header_ok(const struct ksim_rx_flow *f, const u8 *h)
 {
 	u16 len = get_unaligned_be16(h + 3);
 
-	/* Content types 20 (change_cipher_spec) to 24 (heartbeat). */
-	return h[0] >= 20 && h[0] <= 24 &&
+	return ksim_outer_type_ok(&f->key, h[0]) &&
 	       h[1] == TLS_1_2_VERSION_MAJOR && h[2] == TLS_1_2_VERSION_MINOR &&
 	       len >= ksim_prepend_size(&f->key) - TLS_HEADER_SIZE + KSIM_TAG_SIZE &&
-	       len <= KSIM_MAX_RECORD - TLS_HEADER_SIZE;
+	       len <= ksim_max_record(&f->key) - TLS_HEADER_SIZE;
 }
 
 /* An async request we no longer stand by is withdrawn: the core stops logging. */
@@ -620,17 +623,23 @@ static void ksim_rx_record_end(struct ksim_priv *priv, struct ksim_rx_flow *f,
 	f->rec_broken = false;
 }
 
-/* Decrypt, in the segment's copy @p, the payload bytes of [pos, pos + n). */
+/*
+ * Decrypt, in the segment's copy @p, the payload bytes of [pos, pos + n)
+ * (TLS 1.3: inner content type and padding too; the core finds them).
+ * The explicit nonce of TLS 1.2 is in f->rec by now: it precedes them.
+ */
 static bool ksim_rx_decrypt(struct ksim_rx_flow *f, u8 *p, u32 pos, u32 n)
 {
 	u32 prepend = ksim_prepend_size(&f->key);
 	u32 ds = max(pos, prepend);
 	u32 de = min(pos + n, f->rec_len - KSIM_TAG_SIZE);
+	u8 nonce[KSIM_NONCE_SIZE];
 
 	if (ds >= de)
 		return true;
-	return !ksim_ctr_decrypt(f->ctr, &f->key, f->rec + TLS_HEADER_SIZE,
-				 ds - prepend, p + (ds - pos), de - ds);
+	ksim_record_nonce(&f->key, f->rec, f->rcd_sn, nonce);
+	return !ksim_ctr_decrypt(f->ctr, nonce, ds - prepend, p + (ds - pos),
+				 de - ds);
 }
 
 /* Consume up to @n bytes of the current record; returns how many. */
@@ -898,6 +907,37 @@ static void ksim_rx_resync(struct ksim_priv *priv, struct sock *sk, u32 seq,
 
 /* ---------------------------------------------------------- tlsdev_ops */
 
+/*
+ * TLS 1.2 is every driver's; TLS 1.3 is ours only while we have declared
+ * it (ktls_offload.h). A core that offers what we did not declare is
+ * refused: its record layout may not be the one we were promised.
+ */
+static bool ksim_version_declared(struct ksim_priv *priv, u16 version)
+{
+	return version == TLS_1_2_VERSION ||
+	       (version == TLS_1_3_VERSION && READ_ONCE(priv->knobs.tls13));
+}
+
+/*
+ * Declare TLS 1.3 to the core (knob tls13, on at registration), or take
+ * it back. We take 1.3 contexts before the core may offer them, and still
+ * take those it offered before it heard it was taken back, so a core
+ * keeping to the declaration is never refused. RTNL held: the device
+ * stays registered meanwhile.
+ */
+int ksim_tls13_set(struct ksim_priv *priv, bool on)
+{
+	int err;
+
+	ASSERT_RTNL();
+	if (on)
+		WRITE_ONCE(priv->knobs.tls13, true);
+	err = ktls_dev_caps_set(priv->dev, on ? KTLS_DEV_CAP_TLS13 : 0);
+	if (!on || err)
+		WRITE_ONCE(priv->knobs.tls13, false);
+	return err;
+}
+
 static int ksim_tls_dev_add(struct net_device *dev, struct sock *sk,
 			    enum tls_offload_ctx_dir dir,
 			    struct tls_crypto_info *info, u32 start_seq)
@@ -910,9 +950,15 @@ static int ksim_tls_dev_add(struct net_device *dev, struct sock *sk,
 		ksim_stat_inc(priv, KSIM_TLS_ADD_REFUSED);
 		return -EOPNOTSUPP;
 	}
-	err = ksim_key_from_info(info, &key);
-	if (err)
+	/* Before any key material is copied: nothing to wipe if refused. */
+	if (!ksim_version_declared(priv, info->version))
+		err = -EOPNOTSUPP;
+	else
+		err = ksim_key_from_info(info, &key);
+	if (err) {
+		ksim_stat_inc(priv, KSIM_TLS_ADD_UNSUPPORTED);
 		return err;
+	}
 	if (dir == TLS_OFFLOAD_CTX_DIR_TX)
 		err = ksim_tx_add(priv, sk, &key, start_seq);
 	else
