@@ -33,6 +33,14 @@ struct net_device;
  *   place, checks the tag, and marks the skb decrypted only if it checked
  *   out; the core finds the content type and strips the padding itself.
  *
+ * - KeyUpdate: a new TX key leaves TX in software from the next record.
+ *   The driver keeps its key for the records it was given (and is told
+ *   tls_dev_del(TX) at the socket's destructor, as always); the records
+ *   after them come as ciphertext in skbs not marked decrypted, which it
+ *   must pass on unchanged -- skb->decrypted, not only the socket's hook,
+ *   says whether a segment is the device's to encrypt. A new RX key takes
+ *   RX back at once: tls_dev_del(RX), as at close.
+ *
  * Everything else (records list, resync, start sequence numbers) is as for
  * TLS 1.2.
  */
