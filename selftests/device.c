@@ -1756,4 +1756,149 @@ TEST_F(sim, control_records)
 	check_paths(_metadata, self, variant);
 }
 
+/* ------------------------------------------------------ KeyUpdate (1.3) */
+
+/* KeyUpdate, length 1, update_not_requested (RFC 8446 4.6.3) */
+static const unsigned char keyupdate_msg[] = { 24, 0, 0, 1, 0 };
+
+/*
+ * One KeyUpdate from client to server with data on both sides of it: a
+ * chunk under the old key, the KeyUpdate, the client's new key and a
+ * chunk under it -- all sent before the server reads anything, so
+ * new-key records reach the server's NIC while it still has the old key.
+ * The server must pause after the KeyUpdate, then read everything intact
+ * under its new key.
+ */
+static int rekey_round(struct _test_data_sim *self,
+		       const struct _fixture_variant_sim *variant, int gen,
+		       size_t len)
+{
+	static unsigned char out[2][30000], in[30000];
+	union ctrl_crypto k;
+	unsigned char ku[sizeof(keyupdate_msg)];
+	int i, klen;
+
+	klen = ctrl_crypto_fill(&k, variant->version, variant->cipher,
+				0x70 + gen);
+	for (i = 0; i < 2; i++)
+		pattern(out[i], len, 2 * gen + i);
+	if (send_all(self->c, out[0], len, 0) ||
+	    send_typed(self->c, keyupdate_msg, sizeof(ku), 22) ||
+	    setsockopt(self->c, SOL_TLS, TLS_TX, &k, klen) ||
+	    send_all(self->c, out[1], len, 0))
+		return -1;
+	if (recv_all(self->s, in, len) || memcmp(in, out[0], len))
+		return -2;
+	if (recv_typed(self->s, ku, sizeof(ku), 22) ||
+	    memcmp(ku, keyupdate_msg, sizeof(ku)))
+		return -3;
+	if (recv(self->s, in, 1, MSG_DONTWAIT) != -1 || errno != EKEYEXPIRED)
+		return -4;
+	if (setsockopt(self->s, SOL_TLS, TLS_RX, &k, klen))
+		return -5;
+	if (recv_all(self->s, in, len) || memcmp(in, out[1], len))
+		return -6;
+	return 0;
+}
+
+/*
+ * After a rekey each direction is in software, and says so: the gauges
+ * moved from device to software, sock_diag reports sw, the server's NIC
+ * let go of RX at once, the client's NIC keeps TX (for the records it
+ * was given) until the socket goes.
+ */
+static void check_rekeyed(struct __test_metadata *_metadata,
+			  struct _test_data_sim *self,
+			  const struct _fixture_variant_sim *variant)
+{
+	struct ulp_report r;
+
+	in_ns(self->ns_a);
+	EXPECT_EQ(tls_counter("TlsTxDevice"), variant->tx_dev);
+	EXPECT_EQ(tls_counter("TlsCurrTxDevice"), 0);
+	EXPECT_EQ(tls_counter("TlsTxSw"), 1);
+	EXPECT_EQ(tls_counter("TlsCurrTxSw"), 1);
+	EXPECT_EQ(eth_stat("sa", "tx_tls_del"), 0);
+	EXPECT_EQ(eth_stat("sa", "tx_tls_drop_err"), 0);
+	ASSERT_EQ(diag_query(self->c, AF_INET, &r), 0);
+	EXPECT_EQ(r.u16v[TLS_INFO_TXCONF], TLS_CONF_SW);
+	in_ns(self->ns_b);
+	EXPECT_EQ(tls_counter("TlsRxDevice"), variant->rx_dev);
+	EXPECT_EQ(tls_counter("TlsCurrRxDevice"), 0);
+	EXPECT_EQ(tls_counter("TlsRxSw"), 1);
+	EXPECT_EQ(tls_counter("TlsCurrRxSw"), 1);
+	EXPECT_EQ(tls_counter("TlsDecryptError"), 0);
+	EXPECT_EQ(eth_stat("sb", "rx_tls_del"), variant->rx_dev);
+	ASSERT_EQ(diag_query(self->s, AF_INET, &r), 0);
+	EXPECT_EQ(r.u16v[TLS_INFO_RXCONF], TLS_CONF_SW);
+	in_ns(self->ns_a);
+}
+
+/* Many KeyUpdates over an offloaded connection, with @knob set on sa. */
+static void rekey_many(struct __test_metadata *_metadata,
+		       struct _test_data_sim *self,
+		       const struct _fixture_variant_sim *variant,
+		       const char *knob, const char *val)
+{
+	int gen, rc;
+
+	if (variant->version != TLS_1_3_VERSION)
+		SKIP(return, "TLS 1.2 has no KeyUpdate");
+	in_ns(self->ns_a);
+	if (knob)
+		ASSERT_EQ(knob_set("sa", knob, val), 0);
+	ASSERT_EQ(sim_keys(self), 0);
+	ASSERT_EQ(sim_roundtrip(self, 20000, 1, 0), 0);
+	for (gen = 0; gen < 8; gen++) {
+		rc = rekey_round(self, variant, gen, 7000 + gen * 3000);
+		ASSERT_EQ(rc, 0)
+			TH_LOG("KeyUpdate %d failed at step %d", gen, -rc);
+	}
+	in_ns(self->ns_a);
+	if (knob)
+		ASSERT_EQ(knob_set("sa", knob, "0"), 0);
+	ASSERT_EQ(sim_roundtrip(self, 30000, 2, 0), 0);
+	check_rekeyed(_metadata, self, variant);
+}
+
+/*
+ * KeyUpdates over a clean wire: TX leaves the device at the record after
+ * the KeyUpdate, RX at the new key, and nothing is lost or misread.
+ */
+TEST_F_TIMEOUT(sim, rekey, 180)
+{
+	rekey_many(_metadata, self, variant, NULL, NULL);
+}
+
+/*
+ * With segments lost: old-key records are retransmitted after the switch
+ * (the device still encrypts them with the old key), under new-key ones.
+ */
+TEST_F_TIMEOUT(sim, rekey_drop, 180)
+{
+	rekey_many(_metadata, self, variant, "drop_every", "5");
+	in_ns(self->ns_a);
+	if (variant->version == TLS_1_3_VERSION)
+		EXPECT_GT(eth_stat("sa", "wire_dropped"), 0);
+}
+
+TEST_F_TIMEOUT(sim, rekey_reorder, 180)
+{
+	rekey_many(_metadata, self, variant, "reorder_every", "4");
+}
+
+/*
+ * Every offloaded segment through the core's fallback: old-key records
+ * must be encrypted with the device's key and IV, not the new ones.
+ */
+TEST_F_TIMEOUT(sim, rekey_fallback, 180)
+{
+	if (!variant->tx_dev)
+		SKIP(return, "TX is not offloaded in this variant");
+	rekey_many(_metadata, self, variant, "tx_fallback", "Y");
+	in_ns(self->ns_a);
+	if (variant->version == TLS_1_3_VERSION)
+		EXPECT_GT(eth_stat("sa", "tx_tls_fallback"), 0);
+}
+
 TEST_HARNESS_MAIN
