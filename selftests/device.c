@@ -393,9 +393,11 @@ static int knob_path(const char *name, const char *knob, char *path, size_t n)
 	if (!id)
 		return -1;
 	snprintf(path, n, SIM_DEBUGFS "/%s-%s", name, id + 1);
-	if (access(path, F_OK))
-		snprintf(path, n, SIM_DEBUGFS "/%s", name);
-	snprintf(path + strlen(path), n - strlen(path), "/%s", knob);
+	if (!access(path, F_OK)) {
+		snprintf(path, n, SIM_DEBUGFS "/%s-%s/%s", name, id + 1, knob);
+		return 0;
+	}
+	snprintf(path, n, SIM_DEBUGFS "/%s/%s", name, knob);
 	return 0;
 }
 
@@ -1565,8 +1567,7 @@ TEST_F(sim, wire_capture)
 {
 	static const size_t sizes[] = { 1, 100, 5000, 16384, 20000 };
 	size_t total = 0, wire, i, off = 0;
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
-				   .sll_protocol = htons(ETH_P_IP) };
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	unsigned char *sent, *got, *plain;
 	struct stream st = {};
 	int pfd, rcvbuf = 1 << 22;

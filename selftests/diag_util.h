@@ -71,17 +71,18 @@ static inline int diag_fill_id(int fd, int family, struct inet_diag_sockid *id)
 	if (family == AF_INET6) {
 		struct sockaddr_in6 *l6 = (void *)&l, *p6 = (void *)&p;
 
-		id->idiag_sport = l6->sin6_port;
-		id->idiag_dport = p6->sin6_port;
+		/* Copied: already in network order (__be16 to sparse). */
+		memcpy(&id->idiag_sport, &l6->sin6_port, 2);
+		memcpy(&id->idiag_dport, &p6->sin6_port, 2);
 		memcpy(id->idiag_src, &l6->sin6_addr, 16);
 		memcpy(id->idiag_dst, &p6->sin6_addr, 16);
 	} else {
 		struct sockaddr_in *l4 = (void *)&l, *p4 = (void *)&p;
 
-		id->idiag_sport = l4->sin_port;
-		id->idiag_dport = p4->sin_port;
-		id->idiag_src[0] = l4->sin_addr.s_addr;
-		id->idiag_dst[0] = p4->sin_addr.s_addr;
+		memcpy(&id->idiag_sport, &l4->sin_port, 2);
+		memcpy(&id->idiag_dport, &p4->sin_port, 2);
+		memcpy(id->idiag_src, &l4->sin_addr, 4);
+		memcpy(id->idiag_dst, &p4->sin_addr, 4);
 	}
 	id->idiag_cookie[0] = INET_DIAG_NOCOOKIE;
 	id->idiag_cookie[1] = INET_DIAG_NOCOOKIE;

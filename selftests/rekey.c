@@ -495,7 +495,7 @@ static int peer_send(int fd, struct peer_keys *k, unsigned char type,
 		     const void *data, int len)
 {
 	unsigned char rec[5 + 256 + 1 + 16], nonce[12];
-	int clen = len + 1, out, i, rc = -1;
+	int clen = len + 1, outl, i, rc = -1;
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 
 	memcpy(nonce, k->nonce, 12);
@@ -510,9 +510,9 @@ static int peer_send(int fd, struct peer_keys *k, unsigned char type,
 	rec[5 + len] = type;
 	if (ctx && len <= 256 &&
 	    EVP_EncryptInit_ex(ctx, EVP_aes_128_gcm(), NULL, k->key, nonce) &&
-	    EVP_EncryptUpdate(ctx, NULL, &out, rec, 5) &&
-	    EVP_EncryptUpdate(ctx, rec + 5, &out, rec + 5, clen) &&
-	    EVP_EncryptFinal_ex(ctx, rec + 5 + clen, &out) &&
+	    EVP_EncryptUpdate(ctx, NULL, &outl, rec, 5) &&
+	    EVP_EncryptUpdate(ctx, rec + 5, &outl, rec + 5, clen) &&
+	    EVP_EncryptFinal_ex(ctx, rec + 5 + clen, &outl) &&
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16,
 				rec + 5 + clen) &&
 	    send(fd, rec, 5 + clen + 16, 0) == 5 + clen + 16)
@@ -557,7 +557,7 @@ static int peer_recv(int fd, struct peer_keys *k, unsigned char *type,
 {
 	unsigned char rec[5 + 256 + 1 + 16], nonce[12];
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	int clen, out, i, rc = -1;
+	int clen, outl, i, rc = -1;
 
 	if (!ctx || recv(fd, rec, 5, MSG_WAITALL) != 5)
 		goto out;
@@ -569,11 +569,11 @@ static int peer_recv(int fd, struct peer_keys *k, unsigned char *type,
 	for (i = 0; i < 8; i++)
 		nonce[4 + i] ^= (unsigned char)(k->seq >> (56 - 8 * i));
 	if (EVP_DecryptInit_ex(ctx, EVP_aes_128_gcm(), NULL, k->key, nonce) &&
-	    EVP_DecryptUpdate(ctx, NULL, &out, rec, 5) &&
-	    EVP_DecryptUpdate(ctx, rec + 5, &out, rec + 5, clen) &&
+	    EVP_DecryptUpdate(ctx, NULL, &outl, rec, 5) &&
+	    EVP_DecryptUpdate(ctx, rec + 5, &outl, rec + 5, clen) &&
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16,
 				rec + 5 + clen) &&
-	    EVP_DecryptFinal_ex(ctx, rec + 5 + clen, &out)) {
+	    EVP_DecryptFinal_ex(ctx, rec + 5 + clen, &outl)) {
 		*type = rec[5 + clen - 1];	/* no padding from the kernel */
 		memcpy(data, rec + 5, clen - 1);
 		rc = clen - 1;

@@ -232,7 +232,8 @@ static void __printf(2, 3) say(struct run *r, const char *fmt, ...)
 }
 
 /* Report a failed check, the first few of each kind. */
-static void report(struct worker *w, bool soft, const char *fmt, va_list ap)
+static void __printf(3, 0) report(struct worker *w, bool soft, const char *fmt,
+				  va_list ap)
 {
 	struct run *r = w->run;
 	char msg[512];
@@ -1667,8 +1668,9 @@ static void run_finish(struct run *r)
 
 static void run_report(struct run *r, long long ns)
 {
-	char line[1024];
-	int i, n = 0;
+	char line[1024] = "";
+	FILE *f = fmemopen(line, sizeof(line), "w");
+	int i;
 
 	say(r, "%ld operations in %lld.%03lld s, socket buffers %d, ending: %s",
 	    r->ops_done, ns / 1000 / MS, ns / MS % 1000, r->bufsize,
@@ -1676,10 +1678,12 @@ static void run_report(struct run *r, long long ns)
 	for (i = 0; i < 2; i++)
 		say(r, "%s: %llu bytes, %d KeyUpdates", r->dir[i].name,
 		    r->dir[i].rx_pos, r->dir[i].rx_gen);
-	for (i = 0; i < NR_OPS && n < (int)sizeof(line); i++)
-		n += snprintf(line + n, sizeof(line) - n, " %s %ld/%ld/%ld/%lld",
-			      ops[i].name, r->calls[i], r->again[i],
-			      r->bytes[i], r->call_ns[i] / MS);
+	/* A memory stream stops at the end of @line, with its NUL kept. */
+	for (i = 0; f && i < NR_OPS; i++)
+		fprintf(f, " %s %ld/%ld/%ld/%lld", ops[i].name, r->calls[i],
+			r->again[i], r->bytes[i], r->call_ns[i] / MS);
+	if (f)
+		fclose(f);
 	say(r, "operations/EAGAIN/bytes/ms in calls:%s", line);
 	say(r, "longest uninterruptible sleep, not for the socket lock: %lld ms (%s)",
 	    r->max_d_ns / MS, r->max_d_op ?: "none");
