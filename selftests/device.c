@@ -1902,4 +1902,108 @@ TEST_F_TIMEOUT(sim, rekey_fallback, 180)
 		EXPECT_GT(eth_stat("sa", "tx_tls_fallback"), 0);
 }
 
+/*
+ * Decrypt a TLS 1.3 stream that changes key at each KeyUpdate: @keys[0]
+ * first, the next one after each record that carries a KeyUpdate message.
+ * Data records go to @plain; returns its length, or -1 if any record does
+ * not open under the key it must be under. Independent of the module:
+ * the key schedule is the test's own list.
+ */
+static long open_rekeyed(const union ctrl_crypto *keys, int nkeys,
+			 const unsigned char *w, size_t wlen,
+			 unsigned char *plain)
+{
+	static unsigned char rec[16384 + 256];
+	size_t pos = 0, out = 0;
+	struct gcm_key g;
+	int gen = 0, type;
+	__u64 sn;
+	long n;
+
+	gcm_key_of(&keys[0], &g);
+	sn = be64_at(g.rec_seq);
+	while (pos + 5 <= wlen) {
+		size_t len = w[pos + 3] << 8 | w[pos + 4];
+
+		if (w[pos] != 23 || len > sizeof(rec) || pos + 5 + len > wlen)
+			return -1;
+		n = open_one(&g, w + pos, len, sn++, rec, &type);
+		if (n < 0)
+			return -1;
+		pos += 5 + len;
+		if (type == 23) {
+			memcpy(plain + out, rec, n);
+			out += n;
+			continue;
+		}
+		if (type != 22 || rec[0] != 24 || ++gen >= nkeys)
+			return -1;
+		gcm_key_of(&keys[gen], &g);
+		sn = be64_at(g.rec_seq);
+	}
+	return pos == wlen ? (long)out : -1;
+}
+
+/*
+ * KeyUpdates seen on the wire: records before each KeyUpdate (device-
+ * encrypted) open under the old key, those after it (software) under the
+ * new one, every one with its own key's numbering -- decrypted by OpenSSL
+ * from a capture on the receiving end, with the key list of the test.
+ */
+TEST_F_TIMEOUT(sim, wire_capture_rekey, 120)
+{
+	static const size_t lens[] = { 5000, 20000, 1, 17000 };
+	union ctrl_crypto keys[ARRAY_SIZE(lens) + 1];
+	size_t total = 0, wire, off = 0, g;
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	unsigned char *want, *plain;
+	struct stream st = {};
+	int pfd, rcvbuf = 1 << 22;
+
+	if (variant->version != TLS_1_3_VERSION)
+		SKIP(return, "TLS 1.2 has no KeyUpdate");
+	if (variant->rx_dev)
+		SKIP(return, "the receiving NIC would show plaintext");
+	for (g = 0; g < ARRAY_SIZE(lens); g++)
+		total += 2 * lens[g];
+	wire = total + (total / 16384 + 4 * ARRAY_SIZE(lens)) * 40 + 64;
+	want = malloc(total);
+	plain = malloc(wire);
+	st.cap = wire;
+	st.buf = calloc(1, wire);
+	ASSERT_TRUE(want && plain && st.buf);
+	/* rekey_round()'s data and keys: generation g + 1 after KeyUpdate g. */
+	keys[0] = self->key;
+	for (g = 0; g < ARRAY_SIZE(lens); g++) {
+		pattern(want + off, lens[g], 2 * g);
+		pattern(want + off + lens[g], lens[g], 2 * g + 1);
+		off += 2 * lens[g];
+		ctrl_crypto_fill(&keys[g + 1], variant->version,
+				 variant->cipher, 0x70 + g);
+	}
+
+	in_ns(self->ns_b);
+	pfd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP));
+	ASSERT_GE(pfd, 0);
+	setsockopt(pfd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	sll.sll_ifindex = if_nametoindex("sb");
+	ASSERT_EQ(bind(pfd, (struct sockaddr *)&sll, sizeof(sll)), 0);
+	ASSERT_EQ(sim_keys(self), 0);
+	for (g = 0; g < ARRAY_SIZE(lens); g++)
+		ASSERT_EQ(rekey_round(self, variant, g, lens[g]), 0)
+			TH_LOG("KeyUpdate %zu", g);
+
+	ASSERT_EQ(capture_drain(pfd, &st), 0);
+	ASSERT_EQ(open_rekeyed(keys, ARRAY_SIZE(keys), st.buf, st.len, plain),
+		  (long)total);
+	ASSERT_EQ(memcmp(plain, want, total), 0);
+	in_ns(self->ns_a);
+	if (variant->tx_dev)
+		EXPECT_GT(eth_stat("sa", "tx_tls_encrypted_packets"), 0);
+	close(pfd);
+	free(want);
+	free(plain);
+	free(st.buf);
+}
+
 TEST_HARNESS_MAIN
