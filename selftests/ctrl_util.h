@@ -127,6 +127,54 @@ fail:
 }
 
 /* Monotonic time in ms, for tests that bound how long a call takes. */
+#ifndef TLS_SET_RECORD_TYPE
+#define TLS_SET_RECORD_TYPE	1
+#endif
+#ifndef TLS_GET_RECORD_TYPE
+#define TLS_GET_RECORD_TYPE	2
+#endif
+
+/* sendmsg() of @len bytes as records of content type @type. */
+static inline ssize_t ctrl_send_type(int fd, const void *buf, size_t len,
+				     unsigned char type, int flags)
+{
+	char cbuf[CMSG_SPACE(sizeof(type))] = {};
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	cm->cmsg_level = SOL_TLS;
+	cm->cmsg_type = TLS_SET_RECORD_TYPE;
+	cm->cmsg_len = CMSG_LEN(sizeof(type));
+	*CMSG_DATA(cm) = type;
+	return sendmsg(fd, &msg, flags);
+}
+
+/* recvmsg() into @buf; *@type gets the records' content type, or -1. */
+static inline ssize_t ctrl_recv_type(int fd, void *buf, size_t len,
+				     int flags, int *type)
+{
+	char cbuf[CMSG_SPACE(sizeof(unsigned char))] = {};
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	*type = -1;
+	n = recvmsg(fd, &msg, flags);
+	cm = CMSG_FIRSTHDR(&msg);
+	if (n >= 0 && cm && cm->cmsg_level == SOL_TLS &&
+	    cm->cmsg_type == TLS_GET_RECORD_TYPE)
+		*type = *CMSG_DATA(cm);
+	return n;
+}
+
 static inline long ctrl_now_ms(void)
 {
 	struct timespec ts;

@@ -1648,42 +1648,22 @@ static long seal_one(const struct gcm_key *g, unsigned char type,
 	return ok ? (long)(5 + len) : -1;
 }
 
+/* One sendmsg() of all @len bytes as type @type; 0 or -1. */
 static int send_typed(int fd, const void *data, size_t len, unsigned char type)
 {
-	char cbuf[CMSG_SPACE(sizeof(type))] = {};
-	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-
-	cmsg->cmsg_level = SOL_TLS;
-	cmsg->cmsg_type = TLS_SET_RECORD_TYPE;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(type));
-	*CMSG_DATA(cmsg) = type;
-	return sendmsg(fd, &msg, 0) == (ssize_t)len ? 0 : -1;
+	return ctrl_send_type(fd, data, len, type, 0) == (ssize_t)len ? 0 : -1;
 }
 
 /* Read exactly @len bytes, all from records of content type @type. */
 static int recv_typed(int fd, unsigned char *buf, size_t len, unsigned char type)
 {
 	size_t done = 0;
+	ssize_t n;
+	int got;
 
 	while (done < len) {
-		char cbuf[CMSG_SPACE(sizeof(type))] = {};
-		struct iovec iov = { .iov_base = buf + done, .iov_len = len - done };
-		struct msghdr msg = {
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-		};
-		struct cmsghdr *cmsg;
-		ssize_t n = recvmsg(fd, &msg, 0);
-
-		cmsg = CMSG_FIRSTHDR(&msg);
-		if (n <= 0 || !cmsg || cmsg->cmsg_level != SOL_TLS ||
-		    cmsg->cmsg_type != TLS_GET_RECORD_TYPE ||
-		    *CMSG_DATA(cmsg) != type)
+		n = ctrl_recv_type(fd, buf + done, len - done, 0, &got);
+		if (n <= 0 || got != type)
 			return -1;
 		done += n;
 	}

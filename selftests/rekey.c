@@ -37,42 +37,6 @@ static int set_key(int fd, int opt, unsigned short version,
 	return setsockopt(fd, SOL_TLS, opt, &c, len);
 }
 
-static int send_type(int fd, const void *buf, size_t len, unsigned char type)
-{
-	char cbuf[CMSG_SPACE(1)] = {};
-	struct iovec iov = { (void *)buf, len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_TLS;
-	cm->cmsg_type = TLS_SET_RECORD_TYPE;
-	cm->cmsg_len = CMSG_LEN(1);
-	*CMSG_DATA(cm) = type;
-	return sendmsg(fd, &msg, 0);
-}
-
-/* recv with a record-type cmsg; *type gets the type (-1 if none). */
-static int recv_type(int fd, void *buf, size_t len, int flags, int *type)
-{
-	char cbuf[CMSG_SPACE(1)] = {};
-	struct iovec iov = { buf, len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
-	int n;
-
-	*type = -1;
-	n = recvmsg(fd, &msg, flags);
-	cm = CMSG_FIRSTHDR(&msg);
-	if (n >= 0 && cm && cm->cmsg_level == SOL_TLS &&
-	    cm->cmsg_type == TLS_GET_RECORD_TYPE)
-		*type = *CMSG_DATA(cm);
-	return n;
-}
-
 static long stat_delta(const unsigned long *a, int i)
 {
 	unsigned long b[CTRL_NUM_STATS];
@@ -120,7 +84,7 @@ FIXTURE_TEARDOWN(rekey)
 /* Sender side of one KeyUpdate: announce under key @gen, switch to @gen+1. */
 static int tx_keyupdate(int fd, unsigned short cipher, int gen)
 {
-	if (send_type(fd, keyupdate, sizeof(keyupdate), TLS_HS) !=
+	if (ctrl_send_type(fd, keyupdate, sizeof(keyupdate), TLS_HS, 0) !=
 	    sizeof(keyupdate))
 		return -1;
 	return set_key(fd, TLS_TX, TLS_1_3_VERSION, cipher, gen + 1);
@@ -132,7 +96,7 @@ static int rx_keyupdate(int fd, unsigned short cipher, int gen)
 	char buf[64];
 	int type;
 
-	if (recv_type(fd, buf, sizeof(buf), 0, &type) != sizeof(keyupdate) ||
+	if (ctrl_recv_type(fd, buf, sizeof(buf), 0, &type) != sizeof(keyupdate) ||
 	    type != TLS_HS || memcmp(buf, keyupdate, sizeof(keyupdate)))
 		return -1;
 	if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) != -1 ||
@@ -211,7 +175,7 @@ TEST_F(rekey, pause_blocks_every_read)
 
 	ASSERT_EQ(tx_keyupdate(self->fd, variant->cipher, 0), 0);
 	ASSERT_EQ(send(self->fd, "after", 6, 0), 6);
-	ASSERT_EQ(recv_type(self->cfd, buf, sizeof(buf), 0, &type),
+	ASSERT_EQ(ctrl_recv_type(self->cfd, buf, sizeof(buf), 0, &type),
 		  (int)sizeof(keyupdate));
 	ASSERT_EQ(type, TLS_HS);
 	usleep(100000);	/* let the record under the new key arrive */
@@ -303,7 +267,7 @@ static void *read_keyupdate_then_block(void *arg)
 	char buf[64];
 	long rc = 0;
 
-	if (recv_type(fd, buf, sizeof(buf), 0, &type) != sizeof(keyupdate) ||
+	if (ctrl_recv_type(fd, buf, sizeof(buf), 0, &type) != sizeof(keyupdate) ||
 	    type != TLS_HS)
 		rc = 1;
 	else if (recv(fd, buf, sizeof(buf), 0) != -1 || errno != EKEYEXPIRED)

@@ -78,27 +78,6 @@ static int send_rec(struct __test_metadata *_metadata, int fd,
 	return n;
 }
 
-/* recvmsg with a cmsg buffer; *type gets TLS_GET_RECORD_TYPE (or -1). */
-static ssize_t recv_type(int fd, void *buf, size_t len, int flags, int *type)
-{
-	char cbuf[CMSG_SPACE(sizeof(unsigned char))];
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cmsg;
-	ssize_t n;
-
-	*type = -1;
-	n = recvmsg(fd, &msg, flags);
-	cmsg = CMSG_FIRSTHDR(&msg);
-	if (n >= 0 && cmsg && cmsg->cmsg_level == SOL_TLS &&
-	    cmsg->cmsg_type == TLS_GET_RECORD_TYPE)
-		*type = *CMSG_DATA(cmsg);
-	return n;
-}
-
 static int readable(int fd, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -139,7 +118,7 @@ TEST_F(rx, one_record)
 	int type;
 
 	send_rec(_metadata, self->peer, &self->p, REC_DATA, "hello", 5);
-	EXPECT_EQ(recv_type(self->fd, self->buf, sizeof(self->buf), 0, &type),
+	EXPECT_EQ(ctrl_recv_type(self->fd, self->buf, sizeof(self->buf), 0, &type),
 		  5);
 	EXPECT_EQ(type, REC_DATA);
 	EXPECT_EQ(memcmp(self->buf, "hello", 5), 0);
@@ -290,18 +269,18 @@ TEST_F(rx, control_record)
 	send_rec(_metadata, self->peer, &self->p, REC_ALERT, "\x01\x00", 2);
 	send_rec(_metadata, self->peer, &self->p, REC_DATA, "data2", 5);
 	usleep(20000);
-	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 5);
+	EXPECT_EQ(ctrl_recv_type(self->fd, self->buf, 100, 0, &type), 5);
 	EXPECT_EQ(type, REC_DATA);
 	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), -1);
 	EXPECT_EQ(errno, EIO);
 	EXPECT_EQ(recv(self->fd, self->buf, 100, MSG_PEEK), -1);
 	EXPECT_EQ(errno, EIO);
-	EXPECT_EQ(recv_type(self->fd, self->buf, 100, MSG_PEEK, &type), 2);
+	EXPECT_EQ(ctrl_recv_type(self->fd, self->buf, 100, MSG_PEEK, &type), 2);
 	EXPECT_EQ(type, REC_ALERT);
-	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 2);
+	EXPECT_EQ(ctrl_recv_type(self->fd, self->buf, 100, 0, &type), 2);
 	EXPECT_EQ(type, REC_ALERT);
 	EXPECT_EQ(memcmp(self->buf, "\x01\x00", 2), 0);
-	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 5);
+	EXPECT_EQ(ctrl_recv_type(self->fd, self->buf, 100, 0, &type), 5);
 	EXPECT_EQ(type, REC_DATA);
 	EXPECT_EQ(memcmp(self->buf, "data2", 5), 0);
 }
@@ -314,9 +293,9 @@ TEST_F(rx, control_records_not_merged)
 	send_rec(_metadata, self->peer, &self->p, REC_HANDSHAKE, "hs1", 3);
 	send_rec(_metadata, self->peer, &self->p, REC_HANDSHAKE, "hs2", 3);
 	usleep(20000);
-	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 3);
+	EXPECT_EQ(ctrl_recv_type(self->fd, self->buf, 100, 0, &type), 3);
 	EXPECT_EQ(type, REC_HANDSHAKE);
-	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 3);
+	EXPECT_EQ(ctrl_recv_type(self->fd, self->buf, 100, 0, &type), 3);
 	EXPECT_EQ(memcmp(self->buf, "hs2", 3), 0);
 }
 
@@ -505,9 +484,9 @@ TEST_F(rx, tls13_padding)
 	ASSERT_EQ(send_all(self->peer, self->rec, n), 0);
 	n = peer_seal_pad(&self->p, REC_DATA, "abc", 3, 1000, self->rec);
 	ASSERT_EQ(send_all(self->peer, self->rec, n), 0);
-	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 3);
+	EXPECT_EQ(ctrl_recv_type(self->fd, self->buf, 100, 0, &type), 3);
 	EXPECT_EQ(type, REC_HANDSHAKE);
-	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 3);
+	EXPECT_EQ(ctrl_recv_type(self->fd, self->buf, 100, 0, &type), 3);
 	EXPECT_EQ(type, REC_DATA);
 	EXPECT_EQ(memcmp(self->buf, "abc", 3), 0);
 	/* Inner type 0 and nothing else: all zeros. */
@@ -580,7 +559,7 @@ TEST_F(rx, writes_only_data)
 			  variant->version == TLS_1_3_VERSION ? 0 : -1);
 		memset(self->buf, 0xaa, 100);
 		send_rec(_metadata, self->peer, &self->p, REC_DATA, "exact", 5);
-		EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 5);
+		EXPECT_EQ(ctrl_recv_type(self->fd, self->buf, 100, 0, &type), 5);
 		EXPECT_EQ(type, REC_DATA);
 		EXPECT_EQ(memcmp(self->buf, "exact", 5), 0);
 		EXPECT_EQ(self->buf[5], 0xaa);
@@ -609,7 +588,7 @@ TEST_F(rx, no_pad_violation_retried)
 
 	n1 = peer_seal_pad(&self->p, REC_DATA, "padded", 6, 100, self->rec);
 	ASSERT_EQ(send_all(self->peer, self->rec, n1), 0);
-	EXPECT_EQ(recv_type(self->fd, self->buf, 1000, 0, &type), 6);
+	EXPECT_EQ(ctrl_recv_type(self->fd, self->buf, 1000, 0, &type), 6);
 	EXPECT_EQ(type, REC_DATA);
 	EXPECT_EQ(memcmp(self->buf, "padded", 6), 0);
 	EXPECT_EQ(stat_val(CTRL_DECRYPT_RETRY), retry + 1);
@@ -620,10 +599,10 @@ TEST_F(rx, no_pad_violation_retried)
 	n2 = peer_seal(&self->p, REC_ALERT, "ALERTXYZ", 8, self->rec + n1);
 	memset(self->buf, 0xaa, 1000);
 	ASSERT_EQ(send_all(self->peer, self->rec, n1 + n2), 0);
-	EXPECT_EQ(recv_type(self->fd, self->buf, 1000, MSG_WAITALL, &type), 4);
+	EXPECT_EQ(ctrl_recv_type(self->fd, self->buf, 1000, MSG_WAITALL, &type), 4);
 	EXPECT_EQ(type, REC_DATA);
 	EXPECT_EQ(memmem(self->buf, 1000, "ALERTXYZ", 8), NULL);
-	EXPECT_EQ(recv_type(self->fd, self->buf, 1000, 0, &type), 8);
+	EXPECT_EQ(ctrl_recv_type(self->fd, self->buf, 1000, 0, &type), 8);
 	EXPECT_EQ(type, REC_ALERT);
 	EXPECT_EQ(memcmp(self->buf, "ALERTXYZ", 8), 0);
 	EXPECT_EQ(stat_val(CTRL_DECRYPT_RETRY), retry + 2);
@@ -775,7 +754,7 @@ TEST_F(rx, splice_to_pipe)
 	usleep(20000);
 	EXPECT_EQ(splice(self->fd, NULL, p[1], NULL, 100, 0), -1);
 	EXPECT_EQ(errno, EINVAL);
-	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 2);
+	EXPECT_EQ(ctrl_recv_type(self->fd, self->buf, 100, 0, &type), 2);
 	EXPECT_EQ(type, REC_ALERT);
 	EXPECT_EQ(splice(self->fd, NULL, p[1], NULL, 100, SPLICE_F_NONBLOCK),
 		  -1);
@@ -995,10 +974,10 @@ TEST_F(rx, tls12_handshake_24_does_not_pause)
 		SKIP(return, "TLS 1.2 only");
 	send_rec(_metadata, self->peer, &self->p, REC_HANDSHAKE, hs, sizeof(hs));
 	send_rec(_metadata, self->peer, &self->p, REC_DATA, "abc", 3);
-	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 5);
+	EXPECT_EQ(ctrl_recv_type(self->fd, self->buf, 100, 0, &type), 5);
 	EXPECT_EQ(type, REC_HANDSHAKE);
 	set_timeo(self->fd, 2000);
-	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), 3);
+	EXPECT_EQ(ctrl_recv_type(self->fd, self->buf, 100, 0, &type), 3);
 	EXPECT_EQ(type, REC_DATA);
 	EXPECT_EQ(memcmp(self->buf, "abc", 3), 0);
 }
@@ -1021,7 +1000,7 @@ TEST_F(rx, tls13_keyupdate_after_other_message)
 	send_rec(_metadata, self->peer, &self->p, REC_HANDSHAKE, hs, sizeof(hs));
 	send_rec(_metadata, self->peer, &self->p, REC_DATA, "abc", 3);
 	usleep(20000);
-	EXPECT_EQ(recv_type(self->fd, self->buf, 100, 0, &type), (ssize_t)sizeof(hs));
+	EXPECT_EQ(ctrl_recv_type(self->fd, self->buf, 100, 0, &type), (ssize_t)sizeof(hs));
 	EXPECT_EQ(type, REC_HANDSHAKE);
 	EXPECT_EQ(recv(self->fd, self->buf, 100, MSG_DONTWAIT), -1);
 	EXPECT_EQ(errno, EKEYEXPIRED);

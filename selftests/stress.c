@@ -935,24 +935,6 @@ static void op_sendfile(struct worker *w, struct dir *d)
 	pthread_mutex_unlock(&d->tx_lock);
 }
 
-static ssize_t send_record_type(int fd, const void *buf, size_t len,
-				unsigned char type)
-{
-	char cbuf[CMSG_SPACE(1)] = {};
-	struct iovec iov = { (void *)buf, len };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_TLS;
-	cm->cmsg_type = TLS_SET_RECORD_TYPE;
-	cm->cmsg_len = CMSG_LEN(1);
-	*CMSG_DATA(cm) = type;
-	return sendmsg(fd, &msg, MSG_NOSIGNAL);
-}
-
 /*
  * Send KeyUpdate @k under the current key, then switch to the next one,
  * tx_lock held. It is announced to the readers before it is sent, at the
@@ -966,7 +948,8 @@ static void tx_keyupdate(struct worker *w, struct dir *d, int k)
 	STORE(d->ku_off[k], d->tx_pos);
 	STORE(d->ku_count, k + 1);
 	call_begin(w, "send(KeyUpdate)");
-	n = send_record_type(d->tx_fd, keyupdate, sizeof(keyupdate), TLS_HS);
+	n = ctrl_send_type(d->tx_fd, keyupdate, sizeof(keyupdate), TLS_HS,
+			   MSG_NOSIGNAL);
 	err = errno;
 	call_end(w);
 	if (n < 0 && wait_ended(err)) {

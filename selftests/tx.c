@@ -343,37 +343,19 @@ TEST_F(tx, zero_length)
 	EXPECT_RECORD(23, self->buf, 7);
 }
 
-static int send_typed(int fd, const void *data, int len, unsigned char type,
-		      int flags)
-{
-	char cbuf[CMSG_SPACE(sizeof(type))] = {};
-	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-
-	cmsg->cmsg_level = SOL_TLS;
-	cmsg->cmsg_type = TLS_SET_RECORD_TYPE;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(type));
-	*CMSG_DATA(cmsg) = type;
-	return sendmsg(fd, &msg, flags);
-}
-
 /* A control record closes the pending data record and is never merged. */
 TEST_F(tx, record_type_cmsg)
 {
 	ASSERT_EQ(send(self->fd, self->buf, 5, MSG_MORE), 5);
-	ASSERT_EQ(send_typed(self->fd, self->buf + 5, 2, 21, 0), 2);
-	ASSERT_EQ(send_typed(self->fd, self->buf + 7, 3, 22, 0), 3);
+	ASSERT_EQ(ctrl_send_type(self->fd, self->buf + 5, 2, 21, 0), 2);
+	ASSERT_EQ(ctrl_send_type(self->fd, self->buf + 7, 3, 22, 0), 3);
 	ASSERT_EQ(send(self->fd, self->buf + 10, 4, 0), 4);
 	EXPECT_RECORD(23, self->buf, 5);
 	EXPECT_RECORD(21, self->buf + 5, 2);
 	EXPECT_RECORD(22, self->buf + 7, 3);
 	EXPECT_RECORD(23, self->buf + 10, 4);
 
-	EXPECT_EQ(send_typed(self->fd, self->buf, 2, 21, MSG_MORE), -1);
+	EXPECT_EQ(ctrl_send_type(self->fd, self->buf, 2, 21, MSG_MORE), -1);
 	EXPECT_EQ(errno, EINVAL);
 	EXPECT_TRUE(wire_idle(self->peer));
 }
@@ -381,7 +363,7 @@ TEST_F(tx, record_type_cmsg)
 /* A control record longer than a record is cut, all of its type. */
 TEST_F(tx, record_type_long)
 {
-	ASSERT_EQ(send_typed(self->fd, self->buf, REC_MAX + 1, 22, 0),
+	ASSERT_EQ(ctrl_send_type(self->fd, self->buf, REC_MAX + 1, 22, 0),
 		  REC_MAX + 1);
 	EXPECT_RECORD(22, self->buf, REC_MAX);
 	EXPECT_RECORD(22, self->buf + REC_MAX, 1);
