@@ -46,12 +46,6 @@
 /* Where the test guest has it (scripts/build-payload), for rmmod_live. */
 #define SIM_KO		"/ktls/ktls_sim.ko"
 #define KTLS_SIM_INFO_PEER 1
-#ifndef TLS_SET_RECORD_TYPE
-#define TLS_SET_RECORD_TYPE 1
-#endif
-#ifndef TLS_GET_RECORD_TYPE
-#define TLS_GET_RECORD_TYPE 2
-#endif
 
 /* ------------------------------------------------------------ netlink */
 

@@ -24,10 +24,6 @@
 #include "ctrl_util.h"
 #include "kselftest_harness.h"
 
-#ifndef TLS_SET_RECORD_TYPE
-#define TLS_SET_RECORD_TYPE 1
-#endif
-
 #define REC_MAX		16384
 #define HDR_LEN		5
 #define TAG_LEN		16
