@@ -78,10 +78,10 @@ void ktls_sk_close(struct sock *sk, long timeout)
 	struct tls_context *ctx = &kctx->base;
 	struct proto *orig = ctx->sk_proto;
 	/*
-	 * Once a direction was offloaded, drivers may look at the context
-	 * until the socket's destructor, which frees it (device.c).
+	 * Once a direction was offloaded (ktls_dev_own()), drivers may look
+	 * at the context until the socket's destructor, which frees it.
 	 */
-	bool keep = kctx->dev_owned;
+	bool keep = sk->sk_destruct == tls_device_sk_destruct;
 
 	/* Before the socket lock: the TX worker takes it. */
 	ktls_tx_stop(kctx);

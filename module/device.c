@@ -30,8 +30,9 @@
  *
  * Lock order: the socket lock, then ktls_dev_mutex (attach, TX resync,
  * RX detach at close or rekey); rtnl, then ktls_dev_mutex (the
- * notifier). Nothing under ktls_dev_mutex takes a socket lock or rtnl. ktls_dev_sk_lock is
- * innermost and irq-safe (the destructor may run in softirq).
+ * notifier). Nothing under ktls_dev_mutex takes a socket lock or rtnl.
+ * ktls_dev_sk_lock is innermost and irq-safe (the destructor may run in
+ * softirq).
  */
 #include <linux/netdevice.h>
 #include <net/dst.h>
@@ -384,29 +385,10 @@ void ktls_dev_own(struct sock *sk, struct tls_context *ctx)
 {
 	if (sk->sk_destruct == tls_device_sk_destruct)
 		return;
-	ktls_ctx(ctx)->dev_owned = true;
 	INIT_WORK(&ktls_ctx(ctx)->dev_destruct_work, ktls_dev_destruct_work);
 	ctx->sk_destruct = sk->sk_destruct;
 	/* Pairs with the load-acquire in tls_is_sk_rx_device_offloaded(). */
 	smp_store_release(&sk->sk_destruct, tls_device_sk_destruct);
-}
-
-/*
- * A detached socket's segments are plaintext records for no device: from
- * now on every one is encrypted in software on its way out, and drivers
- * (and bonding) no longer see the socket as offloaded -- they would look
- * for driver state that tls_dev_del is about to free.
- */
-static void ktls_dev_tx_to_software(struct tls_context *ctx)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(&ktls_dev_sk_lock, flags);
-	if (ctx->sk)
-		/* Pairs with tls_is_skb_tx_device_offloaded()'s acquire. */
-		smp_store_release(&ctx->sk->sk_validate_xmit_skb,
-				  ktls_validate_xmit_skb_sw);
-	spin_unlock_irqrestore(&ktls_dev_sk_lock, flags);
 }
 
 /**
@@ -436,6 +418,24 @@ void ktls_dev_detach_rx(struct tls_context *ctx)
 		dev_put(dev);
 	}
 	mutex_unlock(&ktls_dev_mutex);
+}
+
+/*
+ * A detached socket's segments are plaintext records for no device: from
+ * now on every one is encrypted in software on its way out, and drivers
+ * (and bonding) no longer see the socket as offloaded -- they would look
+ * for driver state that tls_dev_del is about to free.
+ */
+static void ktls_dev_tx_to_software(struct tls_context *ctx)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&ktls_dev_sk_lock, flags);
+	if (ctx->sk)
+		/* Pairs with tls_is_skb_tx_device_offloaded()'s acquire. */
+		smp_store_release(&ctx->sk->sk_validate_xmit_skb,
+				  ktls_validate_xmit_skb_sw);
+	spin_unlock_irqrestore(&ktls_dev_sk_lock, flags);
 }
 
 /*

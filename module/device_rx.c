@@ -490,13 +490,10 @@ struct ktls_dev_rx_old *ktls_dev_rx_old_save(struct ktls_context *kctx)
 void ktls_dev_rx_leave(struct sock *sk, struct ktls_context *kctx,
 		       struct ktls_dev_rx_old *old)
 {
-	struct net *net = sock_net(sk);
-
 	ktls_dev_detach_rx(&kctx->base);
 	kctx->rx_sw.dev_old = old;
 	kctx->base.rx_conf = TLS_SW;
-	ktls_stat_dec(net, ktls_stat_curr(false, TLS_HW));
-	ktls_stat_conf_start(net, false, TLS_SW);
+	ktls_stat_conf_to_sw(sock_net(sk), false);
 }
 
 void ktls_dev_rx_old_free(struct ktls_rx_sw *rx)

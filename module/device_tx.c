@@ -256,14 +256,12 @@ const struct ktls_tx_ops *ktls_dev_tx_ops(struct sock *sk,
  */
 int ktls_dev_tx_leave(struct sock *sk, struct ktls_context *kctx)
 {
-	struct net *net = sock_net(sk);
 	int rc = 0;
 
 	kctx->tx_ops->teardown(sk, kctx);
 	kctx->tx_ops = &ktls_tx_sw_ops;
 	kctx->base.tx_conf = TLS_SW;
-	ktls_stat_dec(net, ktls_stat_curr(true, TLS_HW));
-	ktls_stat_conf_start(net, true, TLS_SW);
+	ktls_stat_conf_to_sw(sock_net(sk), true);
 	if (kctx->txsw.started)
 		rc = kctx->tx_ops->setup(sk, kctx);
 	if (rc)

@@ -135,6 +135,8 @@ struct ktls_hs_scan {
 	u8 hdr[4];
 };
 
+struct ktls_dev_rx_old;
+
 /*
  * RX state. Changed only by the socket lock owner or by the parser in
  * softirq while nobody owns the socket, so the two never race; poll looks
@@ -142,8 +144,6 @@ struct ktls_hs_scan {
  * it belong to the reader owning @reader: nobody else reads or frees them
  * while that reader sleeps.
  */
-struct ktls_dev_rx_old;
-
 struct ktls_rx_sw {
 	struct ktls_owner reader;	/* one reader at a time, across waits */
 	struct list_head plain;		/* decrypted records, oldest first */
@@ -217,8 +217,6 @@ struct ktls_context {
 	bool dev_listed;		/* on the device list, holding netdev */
 	bool dev_release_due;		/* the device is going down */
 	u8 dev_dirs;			/* BIT(dir): the driver holds state */
-	/* Socket lock: */
-	bool dev_owned;			/* sk_destruct is the device one */
 	/* The device TX key's salt and IV, for the fallback (rekey: old). */
 	u8 dev_tx_iv[TLS_MAX_IV_SIZE + TLS_MAX_SALT_SIZE];
 	struct work_struct dev_destruct_work;
@@ -493,6 +491,7 @@ void ktls_stat_inc(struct net *net, enum ktls_stat item);
 void ktls_stat_dec(struct net *net, enum ktls_stat item);
 enum ktls_stat ktls_stat_curr(bool tx, u8 conf);
 void ktls_stat_conf_start(struct net *net, bool tx, u8 conf);
+void ktls_stat_conf_to_sw(struct net *net, bool tx);
 int ktls_stats_register(void);
 void ktls_stats_unregister(void);
 
