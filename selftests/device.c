@@ -1528,32 +1528,66 @@ static long open_one(const struct gcm_key *g, const unsigned char *w,
 	return clen;
 }
 
-/* Decrypt a stream of data records; returns the plaintext length or -1. */
-static long open_records(const union ctrl_crypto *key, const unsigned char *w,
-			 size_t wlen, unsigned char *plain)
+/*
+ * Decrypt a captured stream: under @keys[0] first, under the next key
+ * after each record that carries a KeyUpdate message (TLS 1.3). Data
+ * records go to @plain; returns its length, or -1 if any record does not
+ * open under the key it must be under, or is of another type. Independent
+ * of the module: the key schedule is the test's own list.
+ */
+static long open_stream(const union ctrl_crypto *keys, int nkeys,
+			const unsigned char *w, size_t wlen,
+			unsigned char *plain)
 {
+	static unsigned char rec[16384 + 256];
 	size_t pos = 0, out = 0;
 	struct gcm_key g;
+	int gen = 0, type;
 	__u64 sn;
+	long n;
 
-	gcm_key_of(key, &g);
+	gcm_key_of(&keys[0], &g);
 	sn = be64_at(g.rec_seq);
 	while (pos + 5 <= wlen) {
 		size_t len = w[pos + 3] << 8 | w[pos + 4];
-		long n;
-		int type;
 
 		/* TLS 1.3 records say type 23 and version 1.2 outside too. */
 		if (w[pos] != 23 || w[pos + 1] != 3 || w[pos + 2] != 3 ||
-		    pos + 5 + len > wlen)
+		    len > sizeof(rec) || pos + 5 + len > wlen)
 			return -1;
-		n = open_one(&g, w + pos, len, sn++, plain + out, &type);
-		if (n < 0 || type != 23)
+		n = open_one(&g, w + pos, len, sn++, rec, &type);
+		if (n < 0)
 			return -1;
-		out += n;
 		pos += 5 + len;
+		if (type == 23) {
+			memcpy(plain + out, rec, n);
+			out += n;
+			continue;
+		}
+		if (type != 22 || rec[0] != 24 || ++gen >= nkeys)
+			return -1;
+		gcm_key_of(&keys[gen], &g);
+		sn = be64_at(g.rec_seq);
 	}
 	return pos == wlen ? (long)out : -1;
+}
+
+/* A capture socket on sb: it sees the segments as they come off the wire. */
+static int capture_open(void)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	int pfd, rcvbuf = 1 << 22;
+
+	pfd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP));
+	if (pfd < 0)
+		return -1;
+	setsockopt(pfd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	sll.sll_ifindex = if_nametoindex("sb");
+	if (bind(pfd, (struct sockaddr *)&sll, sizeof(sll))) {
+		close(pfd);
+		return -1;
+	}
+	return pfd;
 }
 
 /* What crossed the wire decrypts with OpenSSL to what was sent. */
@@ -1561,10 +1595,9 @@ TEST_F(sim, wire_capture)
 {
 	static const size_t sizes[] = { 1, 100, 5000, 16384, 20000 };
 	size_t total = 0, wire, i, off = 0;
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	unsigned char *sent, *got, *plain;
 	struct stream st = {};
-	int pfd, rcvbuf = 1 << 22;
+	int pfd;
 
 	if (variant->rx_dev)
 		SKIP(return, "the receiving NIC would show plaintext");
@@ -1578,13 +1611,9 @@ TEST_F(sim, wire_capture)
 	st.buf = calloc(1, wire);
 	ASSERT_TRUE(sent && got && plain && st.buf);
 
-	/* A capture socket on sb sees the segments as they come off the wire. */
 	in_ns(self->ns_b);
-	pfd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP));
+	pfd = capture_open();
 	ASSERT_GE(pfd, 0);
-	setsockopt(pfd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
-	sll.sll_ifindex = if_nametoindex("sb");
-	ASSERT_EQ(bind(pfd, (struct sockaddr *)&sll, sizeof(sll)), 0);
 	ASSERT_EQ(sim_keys(self), 0);
 	pattern(sent, total, 77);
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
@@ -1595,7 +1624,7 @@ TEST_F(sim, wire_capture)
 	ASSERT_EQ(memcmp(got, sent, total), 0);
 
 	ASSERT_EQ(capture_drain(pfd, &st), 0);
-	ASSERT_EQ(open_records(&self->key, st.buf, st.len, plain), (long)total);
+	ASSERT_EQ(open_stream(&self->key, 1, st.buf, st.len, plain), (long)total);
 	ASSERT_EQ(memcmp(plain, sent, total), 0);
 	in_ns(self->ns_a);
 	if (variant->tx_dev)
@@ -1877,48 +1906,6 @@ TEST_F_TIMEOUT(sim, rekey_fallback, 180)
 }
 
 /*
- * Decrypt a TLS 1.3 stream that changes key at each KeyUpdate: @keys[0]
- * first, the next one after each record that carries a KeyUpdate message.
- * Data records go to @plain; returns its length, or -1 if any record does
- * not open under the key it must be under. Independent of the module:
- * the key schedule is the test's own list.
- */
-static long open_rekeyed(const union ctrl_crypto *keys, int nkeys,
-			 const unsigned char *w, size_t wlen,
-			 unsigned char *plain)
-{
-	static unsigned char rec[16384 + 256];
-	size_t pos = 0, out = 0;
-	struct gcm_key g;
-	int gen = 0, type;
-	__u64 sn;
-	long n;
-
-	gcm_key_of(&keys[0], &g);
-	sn = be64_at(g.rec_seq);
-	while (pos + 5 <= wlen) {
-		size_t len = w[pos + 3] << 8 | w[pos + 4];
-
-		if (w[pos] != 23 || len > sizeof(rec) || pos + 5 + len > wlen)
-			return -1;
-		n = open_one(&g, w + pos, len, sn++, rec, &type);
-		if (n < 0)
-			return -1;
-		pos += 5 + len;
-		if (type == 23) {
-			memcpy(plain + out, rec, n);
-			out += n;
-			continue;
-		}
-		if (type != 22 || rec[0] != 24 || ++gen >= nkeys)
-			return -1;
-		gcm_key_of(&keys[gen], &g);
-		sn = be64_at(g.rec_seq);
-	}
-	return pos == wlen ? (long)out : -1;
-}
-
-/*
  * KeyUpdates seen on the wire: records before each KeyUpdate (device-
  * encrypted) open under the old key, those after it (software) under the
  * new one, every one with its own key's numbering -- decrypted by OpenSSL
@@ -1929,10 +1916,9 @@ TEST_F_TIMEOUT(sim, wire_capture_rekey, 120)
 	static const size_t lens[] = { 5000, 20000, 1, 17000 };
 	union ctrl_crypto keys[ARRAY_SIZE(lens) + 1];
 	size_t total = 0, wire, off = 0, g;
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	unsigned char *want, *plain;
 	struct stream st = {};
-	int pfd, rcvbuf = 1 << 22;
+	int pfd;
 
 	if (variant->version != TLS_1_3_VERSION)
 		SKIP(return, "TLS 1.2 has no KeyUpdate");
@@ -1957,18 +1943,15 @@ TEST_F_TIMEOUT(sim, wire_capture_rekey, 120)
 	}
 
 	in_ns(self->ns_b);
-	pfd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP));
+	pfd = capture_open();
 	ASSERT_GE(pfd, 0);
-	setsockopt(pfd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
-	sll.sll_ifindex = if_nametoindex("sb");
-	ASSERT_EQ(bind(pfd, (struct sockaddr *)&sll, sizeof(sll)), 0);
 	ASSERT_EQ(sim_keys(self), 0);
 	for (g = 0; g < ARRAY_SIZE(lens); g++)
 		ASSERT_EQ(rekey_round(self, variant, g, lens[g]), 0)
 			TH_LOG("KeyUpdate %zu", g);
 
 	ASSERT_EQ(capture_drain(pfd, &st), 0);
-	ASSERT_EQ(open_rekeyed(keys, ARRAY_SIZE(keys), st.buf, st.len, plain),
+	ASSERT_EQ(open_stream(keys, ARRAY_SIZE(keys), st.buf, st.len, plain),
 		  (long)total);
 	ASSERT_EQ(memcmp(plain, want, total), 0);
 	in_ns(self->ns_a);
