@@ -87,6 +87,9 @@ int ktls_dev_caps_set(struct net_device *dev, u32 caps)
 
 	if ((caps & ~KTLS_DEV_CAPS_ALL) || !dev->tlsdev_ops)
 		return -EINVAL;
+	/* KeyUpdate exists in TLS 1.3 only. */
+	if ((caps & KTLS_DEV_CAP_REKEY) && !(caps & KTLS_DEV_CAP_TLS13))
+		return -EINVAL;
 	if (!caps) {
 		ktls_dev_caps_drop(dev);
 		return 0;

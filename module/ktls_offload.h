@@ -33,7 +33,8 @@ struct net_device;
  *   place, checks the tag, and marks the skb decrypted only if it checked
  *   out; the core finds the content type and strips the padding itself.
  *
- * - KeyUpdate: a new TX key leaves TX in software from the next record.
+ * - KeyUpdate, without KTLS_DEV_CAP_REKEY (or when the driver refuses the
+ *   new key): a new TX key leaves TX in software from the next record.
  *   The driver keeps its key for the records it was given (and is told
  *   tls_dev_del(TX) at the socket's destructor, as always); the records
  *   after them come as ciphertext in skbs not marked decrypted, which it
@@ -46,7 +47,30 @@ struct net_device;
  */
 #define KTLS_DEV_CAP_TLS13	BIT(0)
 
-#define KTLS_DEV_CAPS_ALL	KTLS_DEV_CAP_TLS13
+/*
+ * KTLS_DEV_CAP_REKEY (with KTLS_DEV_CAP_TLS13): TX stays on the device
+ * across a KeyUpdate. The core calls tls_dev_add(TX) again on the socket
+ * the driver already encrypts for, with the new key's crypto_info and, as
+ * start sequence, the TCP sequence number where the first record under
+ * the new key starts.
+ *
+ * - From that sequence number on, segments are encrypted with the new key;
+ *   segments before it keep the key they had, retransmissions included.
+ *   No segment carries records under two keys.
+ * - tls_get_record() numbers records within their key: the first record
+ *   under the new key is the crypto_info's rec_seq (0 after a KeyUpdate).
+ * - The driver may forget a key once the peer has every record under it,
+ *   that is once tls_get_record() finds no record at the sequence number
+ *   just before the next key's start. A segment no kept key covers is a
+ *   retransmission of acknowledged data: it may be dropped.
+ * - If tls_dev_add() fails, the driver keeps every key it had, and TX goes
+ *   on in software as described above for a device without this bit.
+ *
+ * RX: a new RX key still takes RX back, as above.
+ */
+#define KTLS_DEV_CAP_REKEY	BIT(1)
+
+#define KTLS_DEV_CAPS_ALL	(KTLS_DEV_CAP_TLS13 | KTLS_DEV_CAP_REKEY)
 
 /**
  * ktls_dev_caps_set() - declare what @dev offers beyond TLS 1.2
@@ -58,7 +82,8 @@ struct net_device;
  * unregistration (or ktls_dev_caps_set(@dev, 0)), so a driver need not
  * undo it. May sleep.
  *
- * Return: 0, -EINVAL for an unknown bit, a device without tlsdev_ops or
+ * Return: 0, -EINVAL for an unknown bit, KTLS_DEV_CAP_REKEY without
+ * KTLS_DEV_CAP_TLS13, a device without tlsdev_ops or
  * not registered (call it after register_netdevice()), -ENOMEM.
  */
 int ktls_dev_caps_set(struct net_device *dev, u32 caps);
