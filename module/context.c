@@ -22,6 +22,7 @@ struct ktls_context *ktls_ctx_create(struct sock *sk)
 	kctx->base.tx_conf = TLS_BASE;
 	kctx->base.rx_conf = TLS_BASE;
 	kctx->tx_max_payload = TLS_MAX_PAYLOAD_SIZE;
+	INIT_LIST_HEAD(&kctx->dev_tx_keys);
 	ktls_tx_init(kctx);
 	ktls_rx_init(kctx);
 	return kctx;

@@ -75,7 +75,8 @@ ktls_dev_oldest_rec(struct tls_offload_context_tx *ctx, u32 seq)
 /*
  * The record holding TCP sequence @seq and, in *@p_record_sn, its TLS
  * sequence number: the first record on the list is number
- * @unacked_record_sn. The driver holds @context->lock, which keeps ACKed
+ * @unacked_record_sn, and each key's records are numbered from its
+ * marker on (device_tx_keys.c). The driver holds @context->lock, which keeps ACKed
  * records from being freed under us. A lookup remembers the furthest record
  * found, since a driver retransmits forward from there.
  */
@@ -94,12 +95,15 @@ struct tls_record_info *tls_get_record(struct tls_offload_context_tx *context,
 	/* The sender appends to the list with list_add_tail_rcu(). */
 	rcu_read_lock();
 	list_for_each_entry_from_rcu(rec, &context->records_list, list) {
+		/* A key's marker starts its records' numbering (rekey). */
+		sn = ktls_dev_rec_sn(rec, sn);
 		if (before(seq, rec->end_seq))
 			break;
 		sn++;
 	}
 	rcu_read_unlock();
-	if (list_entry_is_head(rec, &context->records_list, list))
+	if (list_entry_is_head(rec, &context->records_list, list) ||
+	    !ktls_dev_rec_for_driver(rec))
 		return NULL;
 	if (!context->retransmit_hint ||
 	    after(rec->end_seq, context->retransmit_hint->end_seq)) {
@@ -273,6 +277,42 @@ out:
 	return rc;
 }
 
+/**
+ * ktls_dev_attach_key() - give the device of @ctx a new key for @dir
+ * @sk: the socket, locked
+ * @ctx: its context, @dir offloaded, the new key installed
+ * @dir: the direction
+ * @start: TCP sequence number of the first record under the new key
+ *
+ * For a device that keeps offloading across a KeyUpdate (ktls_offload.h,
+ * KTLS_DEV_CAP_REKEY): the driver holds on to its earlier keys.
+ *
+ * Return: 0, or a negative errno: the device went down or never declared
+ * it, or its driver refused; it still has every key it had.
+ */
+int ktls_dev_attach_key(struct sock *sk, struct tls_context *ctx,
+			enum tls_offload_ctx_dir dir, u32 start)
+{
+	bool tx = dir == TLS_OFFLOAD_CTX_DIR_TX;
+	struct net_device *dev;
+	int rc = -ENODEV;
+
+	mutex_lock(&ktls_dev_mutex);
+	dev = rcu_dereference_protected(ctx->netdev,
+					lockdep_is_held(&ktls_dev_mutex));
+	if (!dev || !(ktls_ctx(ctx)->dev_dirs & BIT(dir)) ||
+	    !(dev->flags & IFF_UP) || dev->reg_state != NETREG_REGISTERED)
+		goto out;
+	rc = -EOPNOTSUPP;
+	if (ktls_dev_caps(dev) & KTLS_DEV_CAP_REKEY)
+		rc = dev->tlsdev_ops->tls_dev_add(dev, sk, dir,
+						  &ktls_dir_keys(ctx, tx)->info,
+						  start);
+out:
+	mutex_unlock(&ktls_dev_mutex);
+	return rc;
+}
+
 /* Tell the driver the directions of @ctx it holds are done with. */
 static void ktls_dev_del_dirs(struct ktls_context *kctx,
 			      struct net_device *dev, unsigned int dirs)
@@ -294,13 +334,14 @@ static void ktls_dev_release_netdev(struct tls_context *ctx,
 }
 
 /*
- * Free a TX offload context: its records (the start marker included),
- * their pages and the fallback's transform. Nothing reads them any more.
+ * Free a TX offload context: its records (the markers included), their
+ * pages and the fallback's keys. Nothing reads them any more.
  */
-void ktls_dev_tx_ctx_destroy(struct tls_offload_context_tx *off)
+void ktls_dev_tx_ctx_destroy(struct ktls_context *kctx,
+			     struct tls_offload_context_tx *off)
 {
 	ktls_dev_recs_destroy(off);
-	crypto_free_aead(off->aead_send);
+	ktls_dev_tx_keys_free(kctx);
 	kfree(off);
 }
 
@@ -327,7 +368,7 @@ static void ktls_dev_destruct_work(struct work_struct *work)
 	mutex_unlock(&ktls_dev_mutex);
 	/* Also after a rekey took a direction back to software. */
 	if (ctx->priv_ctx_tx)
-		ktls_dev_tx_ctx_destroy(tls_offload_ctx_tx(ctx));
+		ktls_dev_tx_ctx_destroy(kctx, tls_offload_ctx_tx(ctx));
 	kfree(ctx->priv_ctx_rx);
 	ktls_ctx_free(kctx);
 	module_put(THIS_MODULE);

@@ -70,9 +70,10 @@ out:
 	return fb;
 }
 
-/* Encrypt @fb in place, as the device would have. */
+/* Encrypt @fb in place under @aead and @key_iv, as the device would have. */
 static int ktls_fb_rec_encrypt(struct tls_context *ctx,
-			       struct crypto_aead *aead, struct ktls_fb_rec *fb)
+			       struct crypto_aead *aead, const u8 *key_iv,
+			       struct ktls_fb_rec *fb)
 {
 	struct tls_prot_info *prot = &ctx->prot_info;
 	/* TLS 1.3: the inner content type is encrypted with the payload. */
@@ -84,7 +85,7 @@ static int ktls_fb_rec_encrypt(struct tls_context *ctx,
 	int rc;
 
 	ktls_record_fill_aad(prot, fb->aad, fb->wire[0], plain, (u8 *)&rec_seq);
-	ktls_record_fill_iv(prot, fb->iv, ktls_ctx(ctx)->dev_tx_iv,
+	ktls_record_fill_iv(prot, fb->iv, key_iv,
 			    (u8 *)&rec_seq, fb->wire + TLS_HEADER_SIZE);
 	req = aead_request_alloc(aead, GFP_ATOMIC);
 	if (!req)
@@ -102,6 +103,25 @@ static int ktls_fb_rec_encrypt(struct tls_context *ctx,
 	return rc;
 }
 
+/*
+ * Encrypt @fb under the key it was sealed for (a rekey on a device that
+ * keeps TX, device_tx_keys.c). None kept: the peer has the record, and
+ * this segment is a retransmission nobody needs.
+ */
+static int ktls_fb_rec_seal(struct tls_context *ctx, struct ktls_fb_rec *fb)
+{
+	struct crypto_aead *aead;
+	const u8 *key_iv;
+	int rc = -ENOENT;
+
+	rcu_read_lock();
+	aead = ktls_dev_tx_key_of(ktls_ctx(ctx), fb->start, &key_iv);
+	if (aead)
+		rc = ktls_fb_rec_encrypt(ctx, aead, key_iv, fb);
+	rcu_read_unlock();
+	return rc;
+}
+
 /* Overwrite @len bytes at @payload, TCP sequence @seq, with ciphertext. */
 static int ktls_fb_fill(struct sock *sk, u8 *payload, u32 seq, u32 len)
 {
@@ -116,7 +136,7 @@ static int ktls_fb_fill(struct sock *sk, u8 *payload, u32 seq, u32 len)
 
 		if (!fb)
 			return -ENOENT;
-		rc = ktls_fb_rec_encrypt(ctx, off->aead_send, fb);
+		rc = ktls_fb_rec_seal(ctx, fb);
 		stop = before(end, fb->start + fb->len) ? end :
 							  fb->start + fb->len;
 		if (!rc)

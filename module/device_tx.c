@@ -20,6 +20,7 @@
 #include <crypto/aead.h>
 #include <linux/netdevice.h>
 #include <net/inet_connection_sock.h>
+#include <linux/unaligned.h>
 #include <net/tcp.h>
 
 #include "tls.h"
@@ -102,27 +103,33 @@ static int ktls_dev_tx_seal(struct sock *sk, struct ktls_context *kctx,
 	return 0;
 }
 
-/* TCP: the peer has everything before @acked_seq. Softirq, socket locked. */
+/*
+ * TCP: the peer has everything before @acked_seq. Softirq, socket locked.
+ * The records go, and the first one left is numbered as tls_get_record()
+ * numbers it (a key marker restarts the numbering).
+ */
 static void ktls_dev_tx_clean_acked(struct sock *sk, u32 acked_seq)
 {
 	struct tls_context *ctx = tls_get_ctx(sk);
 	struct tls_offload_context_tx *off = tls_offload_ctx_tx(ctx);
 	struct tls_record_info *rec, *tmp;
 	unsigned long flags;
-	u64 freed = 0;
+	u64 sn;
 
 	spin_lock_irqsave(&off->lock, flags);
 	rec = off->retransmit_hint;
 	if (rec && !before(acked_seq, rec->end_seq))
 		off->retransmit_hint = NULL;
+	sn = off->unacked_record_sn;
 	list_for_each_entry_safe(rec, tmp, &off->records_list, list) {
+		sn = ktls_dev_rec_sn(rec, sn);
 		if (before(acked_seq, rec->end_seq))
 			break;
 		list_del_rcu(&rec->list);
 		ktls_dev_rec_destroy(rec);
-		freed++;
+		sn++;
 	}
-	off->unacked_record_sn += freed;
+	off->unacked_record_sn = sn;
 	spin_unlock_irqrestore(&off->lock, flags);
 }
 
@@ -144,41 +151,42 @@ static const struct ktls_tx_ops ktls_tx_dev_ops = {
 	.push_flags	= MSG_SENDPAGE_DECRYPTED,
 };
 
+/* The number the next record sealed under the current TX key gets. */
+static u64 ktls_dev_tx_sn(struct ktls_context *kctx)
+{
+	return get_unaligned_be64(kctx->base.tx.rec_seq);
+}
+
 /*
  * A fresh offload context: the start marker stands for everything TCP
  * was given before offload, and is numbered one below the first record,
- * as drivers expect. The software fallback gets a synchronous transform:
- * it runs in the transmit path.
+ * as drivers expect. The software fallback gets its copy of the key.
  */
 static struct tls_offload_context_tx *
 ktls_dev_tx_ctx_new(struct sock *sk, struct ktls_context *kctx)
 {
-	const struct tls_crypto_info *info = &kctx->base.crypto_send.info;
+	u32 start = tcp_sk(sk)->write_seq;
 	struct tls_offload_context_tx *off;
 	struct tls_record_info *marker;
-	__be64 rec_seq;
+	struct ktls_dev_tx_key *key;
 
 	off = kzalloc(sizeof(*off), GFP_KERNEL);
-	marker = kzalloc(sizeof(*marker), GFP_KERNEL);
-	if (!off || !marker)
-		goto fail;
-	off->aead_send = ktls_aead_create(info, CRYPTO_ALG_ASYNC);
-	if (IS_ERR(off->aead_send))
-		goto fail;
-	/* The fallback's key and IV stay those of the device (rekey). */
-	memcpy(kctx->dev_tx_iv, kctx->base.tx.iv, sizeof(kctx->dev_tx_iv));
+	marker = ktls_dev_epoch_new(start, ktls_dev_tx_sn(kctx), true);
+	key = ktls_dev_tx_key_new(kctx, start);
+	if (!off || !marker || IS_ERR(key)) {
+		if (!IS_ERR(key))
+			ktls_dev_tx_key_free(key);
+		kfree(marker);
+		kfree(off);
+		return NULL;
+	}
+	ktls_dev_tx_key_publish(kctx, key);
 	spin_lock_init(&off->lock);
 	INIT_LIST_HEAD(&off->records_list);
 	sg_init_table(off->sg_tx_data, ARRAY_SIZE(off->sg_tx_data));
-	marker->end_seq = tcp_sk(sk)->write_seq;
 	list_add_tail(&marker->list, &off->records_list);
-	memcpy(&rec_seq, kctx->base.tx.rec_seq, sizeof(rec_seq));
-	off->unacked_record_sn = be64_to_cpu(rec_seq) - 1;
+	off->unacked_record_sn = ktls_dev_tx_sn(kctx) - 1;
 	return off;
-fail:
-	kfree(marker);
-	kfree(off);
-	return NULL;
 }
 
 /*
@@ -203,7 +211,7 @@ static int ktls_dev_tx_start(struct sock *sk, struct ktls_context *kctx,
 	if (rc) {
 		clean_acked_data_disable(inet_csk(sk));
 		kctx->base.priv_ctx_tx = NULL;
-		ktls_dev_tx_ctx_destroy(off);
+		ktls_dev_tx_ctx_destroy(kctx, off);
 		return rc;
 	}
 	ktls_dev_own(sk, &kctx->base);
@@ -235,10 +243,10 @@ const struct ktls_tx_ops *ktls_dev_tx_ops(struct sock *sk,
 	return rc ? NULL : &ktls_tx_dev_ops;
 }
 
-/**
- * ktls_dev_tx_leave() - TX of @sk goes on in software from the next record
- * @sk: the socket, locked, TX owned, no record open (a rekey)
- * @kctx: its context, TX offloaded, the new key installed
+/*
+ * TX of @sk goes on in software from the next record (a rekey the device
+ * cannot follow). @sk locked, TX owned, no record open; @kctx has TX
+ * offloaded and the new key installed.
  *
  * Records already sealed for the device keep their key, and the device
  * keeps it for them: those TCP has not taken yet still go out marked
@@ -254,7 +262,7 @@ const struct ktls_tx_ops *ktls_dev_tx_ops(struct sock *sk,
  * Return: 0, or -ENOMEM when software sealing could not be set up: as
  * for any rekey that cannot get its request, TX then fails for good.
  */
-int ktls_dev_tx_leave(struct sock *sk, struct ktls_context *kctx)
+static int ktls_dev_tx_leave(struct sock *sk, struct ktls_context *kctx)
 {
 	int rc = 0;
 
@@ -267,4 +275,57 @@ int ktls_dev_tx_leave(struct sock *sk, struct ktls_context *kctx)
 	if (rc)
 		kctx->txsw.err = rc;
 	return rc;
+}
+
+/*
+ * The device takes the new key from the next record on (KTLS_DEV_CAP_
+ * REKEY): the fallback gets its copy and the records list a marker there
+ * before any record under it is sealed. Keys the peer has every record
+ * of are let go.
+ */
+static int ktls_dev_tx_new_key(struct sock *sk, struct ktls_context *kctx)
+{
+	struct tls_offload_context_tx *off = tls_offload_ctx_tx(&kctx->base);
+	u32 start = ktls_dev_tx_next_seq(sk, kctx);
+	struct tls_record_info *marker;
+	struct ktls_dev_tx_key *key;
+	unsigned long flags;
+	int rc;
+
+	key = ktls_dev_tx_key_new(kctx, start);
+	if (IS_ERR(key))
+		return PTR_ERR(key);
+	marker = ktls_dev_epoch_new(start, ktls_dev_tx_sn(kctx), false);
+	rc = marker ? ktls_dev_attach_key(sk, &kctx->base,
+					  TLS_OFFLOAD_CTX_DIR_TX, start) :
+		      -ENOMEM;
+	if (rc) {
+		kfree(marker);
+		ktls_dev_tx_key_free(key);
+		return rc;
+	}
+	ktls_dev_tx_key_publish(kctx, key);
+	spin_lock_irqsave(&off->lock, flags);
+	list_add_tail_rcu(&marker->list, &off->records_list);
+	spin_unlock_irqrestore(&off->lock, flags);
+	ktls_dev_tx_keys_prune(sk, kctx);
+	return 0;
+}
+
+/**
+ * ktls_dev_tx_rekey() - a new TX key on an offloaded socket
+ * @sk: the socket, locked, TX owned, no record open
+ * @kctx: its context, TX offloaded, the new key installed
+ *
+ * A device that declared it keeps TX, under the new key from the next
+ * record; otherwise, or if its driver refuses the key, TX goes on in
+ * software (the gauges and sock_diag say so).
+ *
+ * Return: 0, or -ENOMEM when software sealing could not be set up.
+ */
+int ktls_dev_tx_rekey(struct sock *sk, struct ktls_context *kctx)
+{
+	if (!ktls_dev_tx_new_key(sk, kctx))
+		return 0;
+	return ktls_dev_tx_leave(sk, kctx);
 }

@@ -103,5 +103,4 @@ void ktls_keys_release(struct ktls_context *kctx)
 	memzero_explicit(&ctx->crypto_recv, sizeof(ctx->crypto_recv));
 	memzero_explicit(&ctx->tx, sizeof(ctx->tx));
 	memzero_explicit(&ctx->rx, sizeof(ctx->rx));
-	memzero_explicit(kctx->dev_tx_iv, sizeof(kctx->dev_tx_iv));
 }

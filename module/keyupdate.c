@@ -246,7 +246,8 @@ static int ktls_rekey_tx_request(struct ktls_context *kctx,
  * Swap in the new TX key. The caller owns TX, so no sender is
  * between records: the open record (bytes given before this call) is
  * encrypted under the old key before the switch. A device keeps the key
- * it has for the records it was given, and TX goes on in software.
+ * it has for the records it was given, and takes the new one for the
+ * records after them, or TX goes on in software (device_tx.c).
  */
 static int ktls_rekey_tx(struct sock *sk, struct ktls_context *kctx,
 			 const union tls_crypto_context *keys)
@@ -264,8 +265,9 @@ static int ktls_rekey_tx(struct sock *sk, struct ktls_context *kctx,
 	if (rc)
 		return rc;
 	crypto_free_aead(old);
+	kctx->txsw.key_gen++;
 	if (kctx->base.tx_conf == TLS_HW)
-		return ktls_dev_tx_leave(sk, kctx);
+		return ktls_dev_tx_rekey(sk, kctx);
 	return ktls_rekey_tx_request(kctx, old_reqsize);
 }
 

@@ -198,7 +198,8 @@ struct ktls_tx {
 	bool work_missed;		/* the worker found TX owned */
 	bool shutting;			/* a shutdown waits for TX: let go */
 	int push_flags;			/* MSG_DONTWAIT of the last sender */
-	int pushed_flags;		/* push flags of the last record to TCP */
+	u32 key_gen;			/* one more at each TX key (rekey) */
+	u32 pushed_gen;			/* key_gen of the last record to TCP */
 	int err;			/* sticky: no record may be sent */
 };
 
@@ -217,8 +218,8 @@ struct ktls_context {
 	bool dev_listed;		/* on the device list, holding netdev */
 	bool dev_release_due;		/* the device is going down */
 	u8 dev_dirs;			/* BIT(dir): the driver holds state */
-	/* The device TX key's salt and IV, for the fallback (rekey: old). */
-	u8 dev_tx_iv[TLS_MAX_IV_SIZE + TLS_MAX_SALT_SIZE];
+	/* The device's TX keys, for the fallback (device_tx_keys.c). */
+	struct list_head dev_tx_keys;
 	struct work_struct dev_destruct_work;
 	struct ktls_rx_sw rx_sw;	/* software RX, once TLS_RX is set */
 };
@@ -285,15 +286,34 @@ struct crypto_aead *ktls_aead_create(const struct tls_crypto_info *info,
 struct net_device *ktls_dev_for_offload(struct sock *sk, bool tx);
 int ktls_dev_attach(struct sock *sk, struct tls_context *ctx,
 		    struct net_device *dev, enum tls_offload_ctx_dir dir);
+int ktls_dev_attach_key(struct sock *sk, struct tls_context *ctx,
+			enum tls_offload_ctx_dir dir, u32 start);
 void ktls_dev_own(struct sock *sk, struct tls_context *ctx);
 void ktls_dev_detach_rx(struct tls_context *ctx);
-void ktls_dev_tx_ctx_destroy(struct tls_offload_context_tx *off);
-/* device_tx.c: a rekey moves TX back to software */
-int ktls_dev_tx_leave(struct sock *sk, struct ktls_context *kctx);
+void ktls_dev_tx_ctx_destroy(struct ktls_context *kctx,
+			     struct tls_offload_context_tx *off);
+/* device_tx.c: a rekey of an offloaded TX */
+int ktls_dev_tx_rekey(struct sock *sk, struct ktls_context *kctx);
 int ktls_dev_resync_tx(struct sock *sk, struct tls_context *ctx, u32 seq);
 void ktls_dev_rec_destroy(struct tls_record_info *rec);
 int ktls_dev_init(void);
 void ktls_dev_exit(void);
+
+/* the keys of an offloaded TX (device_tx_keys.c) */
+struct ktls_dev_tx_key;
+struct tls_record_info *ktls_dev_epoch_new(u32 seq, u64 first_sn,
+					   bool offload_start);
+u64 ktls_dev_rec_sn(struct tls_record_info *rec, u64 sn);
+bool ktls_dev_rec_for_driver(struct tls_record_info *rec);
+struct ktls_dev_tx_key *ktls_dev_tx_key_new(struct ktls_context *kctx,
+					    u32 start);
+void ktls_dev_tx_key_publish(struct ktls_context *kctx,
+			     struct ktls_dev_tx_key *key);
+void ktls_dev_tx_key_free(struct ktls_dev_tx_key *key);
+struct crypto_aead *ktls_dev_tx_key_of(struct ktls_context *kctx, u32 seq,
+				       const u8 **iv);
+void ktls_dev_tx_keys_prune(struct sock *sk, struct ktls_context *kctx);
+void ktls_dev_tx_keys_free(struct ktls_context *kctx);
 
 /* what drivers declared (device_caps.c; the API is in ktls_offload.h) */
 void ktls_dev_caps_forget(const struct net_device *dev);

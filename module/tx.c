@@ -53,8 +53,9 @@ int ktls_tx_close_open(struct sock *sk, struct ktls_context *kctx,
 		rc = kctx->tx_ops->seal(sk, kctx, rec);
 		if (rc == -ENOMEM)
 			return rc;
-		/* TX may change configuration before TCP has it all (rekey). */
+		/* TX may change key or configuration before TCP has it all. */
 		rec->push_flags = kctx->tx_ops->push_flags;
+		rec->key_gen = tx->key_gen;
 	} else {
 		rc = -ENODATA;
 	}

@@ -31,6 +31,7 @@ struct ktls_tx_rec {
 	u32 wire_len;		/* length once sealed, else 0 */
 	u32 sent;		/* bytes TCP has taken */
 	int push_flags;		/* of the configuration that sealed it */
+	u32 key_gen;		/* ktls_tx.key_gen it was sealed under */
 	u8 type;		/* content type */
 };
 

@@ -26,18 +26,20 @@ void ktls_tx_report(struct sock *sk, struct ktls_context *kctx)
 }
 
 /*
- * TCP appends to its last skb without looking at how it is marked: after
- * a rekey took TX off a device, the first record in software must start
- * an skb of its own, or it would travel as plaintext for the device (and
- * the fallback, finding no such record, would drop it for ever).
+ * TCP appends to its last skb without looking at how it is marked, so the
+ * first record under a new key starts an skb of its own. After a rekey
+ * took TX off a device, a software record would otherwise travel as
+ * plaintext for the device (and the fallback, finding no such record,
+ * would drop it for ever); on a device that keeps TX, no segment may
+ * carry records under two keys (ktls_offload.h).
  */
 static void ktls_tx_push_fence(struct sock *sk, struct ktls_tx *tx,
 			       const struct ktls_tx_rec *rec)
 {
-	if (rec->sent || rec->push_flags == tx->pushed_flags)
+	if (rec->sent || rec->key_gen == tx->pushed_gen)
 		return;
 	tcp_write_collapse_fence(sk);
-	tx->pushed_flags = rec->push_flags;
+	tx->pushed_gen = rec->key_gen;
 }
 
 /*
