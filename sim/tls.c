@@ -29,14 +29,28 @@
 #include "ktls_offload.h"
 #include "sim.h"
 
-/* TX state of one offloaded socket, hung off the core's driver_state. */
-struct ksim_tx_ctx {
+/*
+ * One TX key and the TCP sequence number where its records start. A
+ * socket starts with one; a KeyUpdate adds one (KTLS_DEV_CAP_REKEY).
+ */
+struct ksim_tx_key {
+	struct list_head list;	/* in ksim_tx_ctx.keys, oldest first */
+	u32 start_seq;
 	struct ksim_key key;
-	spinlock_t lock;	/* protects everything below */
 	struct ksim_aead aead;
+};
+
+/*
+ * TX state of one offloaded socket, hung off the core's driver_state.
+ * The keys are used, and taken off the list, under the lock only: a key
+ * off the list is nobody's and may be freed.
+ */
+struct ksim_tx_ctx {
+	spinlock_t lock;	/* protects everything below */
+	struct list_head keys;	/* struct ksim_tx_key; never empty */
 	u32 expected_seq;	/* next new byte; anything else is out of order */
-	bool cached;		/* rec holds the ciphertext of this record: */
-	u32 cache_start;
+	struct ksim_tx_key *cache_key;	/* non-NULL: rec holds the ciphertext */
+	u32 cache_start;		/* of this record under this key */
 	u32 cache_len;
 	u64 cache_sn;
 	u8 *rec;
@@ -96,10 +110,37 @@ static void **ksim_state(struct tls_context *tctx, enum tls_offload_ctx_dir dir)
 
 /* ------------------------------------------------------------------ TX */
 
+static struct ksim_tx_key *ksim_tx_key_new(const struct ksim_key *key,
+					   u32 start_seq)
+{
+	struct ksim_tx_key *k;
+	int err;
+
+	k = kzalloc(sizeof(*k), GFP_KERNEL);
+	if (!k)
+		return ERR_PTR(-ENOMEM);
+	k->start_seq = start_seq;
+	k->key = *key;
+	err = ksim_aead_init(&k->aead, key, GFP_KERNEL);
+	if (err) {
+		kfree_sensitive(k);
+		return ERR_PTR(err);
+	}
+	return k;
+}
+
+/* kfree_sensitive(): the key material does not outlive the key. */
+static void ksim_tx_key_free(struct ksim_tx_key *k)
+{
+	ksim_aead_free(&k->aead);
+	kfree_sensitive(k);
+}
+
 static int ksim_tx_add(struct ksim_priv *priv, struct sock *sk,
 		       const struct ksim_key *key, u32 start_seq)
 {
 	struct ksim_tx_ctx *ctx;
+	struct ksim_tx_key *k;
 	int err;
 
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
@@ -110,11 +151,14 @@ static int ksim_tx_add(struct ksim_priv *priv, struct sock *sk,
 		err = -ENOMEM;
 		goto free_ctx;
 	}
-	ctx->key = *key;
-	err = ksim_aead_init(&ctx->aead, key, GFP_KERNEL);
-	if (err)
+	k = ksim_tx_key_new(key, start_seq);
+	if (IS_ERR(k)) {
+		err = PTR_ERR(k);
 		goto free_rec;
+	}
 	spin_lock_init(&ctx->lock);
+	INIT_LIST_HEAD(&ctx->keys);
+	list_add_tail(&k->list, &ctx->keys);
 	ctx->expected_seq = start_seq;
 	*ksim_state(tls_get_ctx(sk), TLS_OFFLOAD_CTX_DIR_TX) = ctx;
 	ksim_stat_inc(priv, KSIM_TX_TLS_CTX);
@@ -135,11 +179,13 @@ static void ksim_tx_del(struct ksim_priv *priv, struct tls_context *tctx)
 {
 	void **state = ksim_state(tctx, TLS_OFFLOAD_CTX_DIR_TX);
 	struct ksim_tx_ctx *ctx = *state;
+	struct ksim_tx_key *k, *tmp;
 
 	*state = NULL;
 	if (!ctx)
 		return;
-	ksim_aead_free(&ctx->aead);
+	list_for_each_entry_safe(k, tmp, &ctx->keys, list)
+		ksim_tx_key_free(k);
 	kfree_sensitive(ctx->rec);
 	kfree_sensitive(ctx);
 	ksim_stat_inc(priv, KSIM_TX_TLS_DEL);
@@ -169,77 +215,135 @@ static void ksim_copy_record(u8 *dst, const struct tls_record_info *rec)
 }
 
 /*
- * Make ctx->rec hold the ciphertext of the record containing @seq and
- * return its first sequence number and length. 1: @seq is before the start
- * of offload (not TLS data, sent as it is, up to *start + *len).
+ * The key of a record starting at @seq: the newest one starting at or
+ * before it. NULL: the record is older than every key we kept.
  */
-static int ksim_tx_record(struct ksim_priv *priv, struct ksim_tx_ctx *ctx,
-			  struct tls_context *tctx, u32 seq, u32 *start, u32 *len)
+static struct ksim_tx_key *ksim_tx_key_at(struct ksim_tx_ctx *ctx, u32 seq)
 {
-	struct tls_offload_context_tx *octx = tls_offload_ctx_tx(tctx);
-	struct tls_record_info *rec;
-	unsigned long flags;
-	u64 rcd_sn;
-	int err;
+	struct ksim_tx_key *k;
 
-	spin_lock_irqsave(&octx->lock, flags);
-	rec = tls_get_record(octx, seq, &rcd_sn);
-	if (!rec) {
-		spin_unlock_irqrestore(&octx->lock, flags);
-		ksim_stat_inc(priv, KSIM_TX_TLS_DROP_NO_SYNC_DATA);
-		return -ENOENT;
-	}
+	list_for_each_entry_reverse(k, &ctx->keys, list)
+		if (!after(k->start_seq, seq))
+			return k;
+	return NULL;
+}
+
+/* One record of the stream as tls_get_record() describes it. */
+struct ksim_tx_rec {
+	u32 start;
+	u32 len;
+	u64 sn;			/* its number under its key */
+	struct ksim_tx_key *key;
+};
+
+/* What ksim_tx_fetch() found. */
+enum ksim_tx_found {
+	KSIM_TX_CIPHER,		/* ctx->rec holds the record's ciphertext */
+	KSIM_TX_PLAIN,		/* not TLS data: sent as it is */
+	KSIM_TX_COPIED,		/* ctx->rec holds its plaintext */
+};
+
+static bool ksim_tx_cached(const struct ksim_tx_ctx *ctx,
+			   const struct ksim_tx_rec *r)
+{
+	return ctx->cache_key == r->key && ctx->cache_start == r->start &&
+	       ctx->cache_len == r->len && ctx->cache_sn == r->sn;
+}
+
+/*
+ * Find the record holding @seq and its key, and copy its bytes unless
+ * they are cached. Under the core's lock, which keeps its pages. Data
+ * before the start of offload is not TLS: *r then spans it, up to the
+ * first record.
+ */
+static int ksim_tx_fetch(struct ksim_priv *priv, struct ksim_tx_ctx *ctx,
+			 struct tls_offload_context_tx *octx, u32 seq,
+			 struct ksim_tx_rec *r)
+{
+	struct tls_record_info *rec;
+
+	rec = tls_get_record(octx, seq, &r->sn);
+	if (!rec)
+		goto no_sync;
 	if (tls_record_is_start_marker(rec)) {
-		*start = seq;
-		*len = rec->end_seq - seq;
-		spin_unlock_irqrestore(&octx->lock, flags);
+		r->start = seq;
+		r->len = rec->end_seq - seq;
 		ksim_stat_inc(priv, KSIM_TX_TLS_SKIP_NO_SYNC_DATA);
-		return 1;
+		return KSIM_TX_PLAIN;
 	}
-	*start = tls_record_start_seq(rec);
-	*len = rec->len;
-	if (ctx->cached && ctx->cache_start == *start &&
-	    ctx->cache_len == *len && ctx->cache_sn == rcd_sn) {
-		spin_unlock_irqrestore(&octx->lock, flags);
-		return 0;
-	}
+	r->start = tls_record_start_seq(rec);
+	r->len = rec->len;
+	r->key = ksim_tx_key_at(ctx, r->start);
+	/* A key is forgotten once the peer has all of it: acked data. */
+	if (!r->key)
+		goto no_sync;
+	if (ksim_tx_cached(ctx, r))
+		return KSIM_TX_CIPHER;
 	if (rec->len > KSIM_MAX_RECORD) {
-		spin_unlock_irqrestore(&octx->lock, flags);
 		ksim_stat_inc(priv, KSIM_TX_TLS_DROP_ERR);
 		return -EMSGSIZE;
 	}
 	ksim_copy_record(ctx->rec, rec);
-	spin_unlock_irqrestore(&octx->lock, flags);
-
-	ctx->cached = false;
-	err = ksim_seal_record(&ctx->aead, &ctx->key, ctx->rec, *len, rcd_sn);
-	if (err) {
-		ksim_stat_inc(priv, KSIM_TX_TLS_DROP_ERR);
-		return err;
-	}
-	ctx->cached = true;
-	ctx->cache_start = *start;
-	ctx->cache_len = *len;
-	ctx->cache_sn = rcd_sn;
-	return 0;
+	return KSIM_TX_COPIED;
+no_sync:
+	ksim_stat_inc(priv, KSIM_TX_TLS_DROP_NO_SYNC_DATA);
+	return -ENOENT;
 }
 
-/* Replace the plaintext payload @buf (TCP sequence @seq) by ciphertext. */
+/*
+ * Describe in *@r the record containing @seq and make ctx->rec hold its
+ * ciphertext (KSIM_TX_CIPHER), or say it is not TLS data (KSIM_TX_PLAIN).
+ * Under ctx->lock.
+ */
+static int ksim_tx_record(struct ksim_priv *priv, struct ksim_tx_ctx *ctx,
+			  struct tls_context *tctx, u32 seq,
+			  struct ksim_tx_rec *r)
+{
+	struct tls_offload_context_tx *octx = tls_offload_ctx_tx(tctx);
+	unsigned long flags;
+	int ret;
+
+	spin_lock_irqsave(&octx->lock, flags);
+	ret = ksim_tx_fetch(priv, ctx, octx, seq, r);
+	spin_unlock_irqrestore(&octx->lock, flags);
+	if (ret != KSIM_TX_COPIED)
+		return ret;
+
+	ctx->cache_key = NULL;
+	ret = ksim_seal_record(&r->key->aead, &r->key->key, ctx->rec, r->len,
+			       r->sn);
+	if (ret) {
+		ksim_stat_inc(priv, KSIM_TX_TLS_DROP_ERR);
+		return ret;
+	}
+	ctx->cache_key = r->key;
+	ctx->cache_start = r->start;
+	ctx->cache_len = r->len;
+	ctx->cache_sn = r->sn;
+	return KSIM_TX_CIPHER;
+}
+
+/*
+ * Replace the plaintext payload @buf (TCP sequence @seq) by ciphertext,
+ * record by record, each with its own key. Under ctx->lock.
+ */
 static int ksim_tx_encrypt(struct ksim_priv *priv, struct ksim_tx_ctx *ctx,
 			   struct tls_context *tctx, u32 seq, u8 *buf, u32 len)
 {
 	u32 pos = seq, end = seq + len;
 
 	while (before(pos, end)) {
-		u32 start, rlen, to;
-		int err;
+		struct ksim_tx_rec r;
+		u32 to;
+		int ret;
 
-		err = ksim_tx_record(priv, ctx, tctx, pos, &start, &rlen);
-		if (err < 0)
-			return err;
-		to = before(start + rlen, end) ? start + rlen : end;
-		if (!err)
-			memcpy(buf + (pos - seq), ctx->rec + (pos - start), to - pos);
+		ret = ksim_tx_record(priv, ctx, tctx, pos, &r);
+		if (ret < 0)
+			return ret;
+		to = before(r.start + r.len, end) ? r.start + r.len : end;
+		if (ret == KSIM_TX_CIPHER)
+			memcpy(buf + (pos - seq), ctx->rec + (pos - r.start),
+			       to - pos);
 		pos = to;
 	}
 	return 0;
