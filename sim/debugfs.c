@@ -4,6 +4,10 @@
  * /sys/kernel/debug/ktls_sim/<name at creation>/ (or <name>-<id> when a
  * device of that name exists in another namespace). "id" tells which
  * device a directory is for (ethtool -i shows bus-info ktls_sim:<id>).
+ * Documentation/device.rst lists them; most are plain debugfs numbers and
+ * bools, read by the datapath as they are. tls13 and rekey (what the
+ * device declares to the core: TLS 1.3, KeyUpdate on TX) are files of
+ * their own, as writing them tells the core.
  */
 #include <linux/debugfs.h>
 #include <linux/kstrtox.h>
@@ -55,24 +59,41 @@ static const struct file_operations ksim_unplug_fops = {
 	.llseek = noop_llseek,
 };
 
-static ssize_t ksim_tls13_read(struct file *file, char __user *buf,
-			       size_t count, loff_t *ppos)
+static ssize_t ksim_bool_read(char __user *buf, size_t count, loff_t *ppos,
+			      bool on)
 {
-	struct ksim_priv *priv = file->private_data;
-	char val[2] = { READ_ONCE(priv->knobs.tls13) ? 'Y' : 'N', '\n' };
+	char val[2] = { on ? 'Y' : 'N', '\n' };
 
 	return simple_read_from_buffer(buf, count, ppos, val, sizeof(val));
 }
 
-/*
- * tls13: a bool as debugfs has them, but writing it declares TLS 1.3 to
- * the core or takes it back. Unregistering the device holds RTNL while it
- * removes this file, which waits for writers: never wait for RTNL here.
- */
-static ssize_t ksim_tls13_write(struct file *file, const char __user *buf,
-				size_t count, loff_t *ppos)
+static ssize_t ksim_tls13_read(struct file *file, char __user *buf,
+			       size_t count, loff_t *ppos)
 {
 	struct ksim_priv *priv = file->private_data;
+
+	return ksim_bool_read(buf, count, ppos, READ_ONCE(priv->knobs.tls13));
+}
+
+static ssize_t ksim_rekey_read(struct file *file, char __user *buf,
+			       size_t count, loff_t *ppos)
+{
+	struct ksim_priv *priv = file->private_data;
+
+	return ksim_bool_read(buf, count, ppos, READ_ONCE(priv->knobs.rekey));
+}
+
+/*
+ * tls13 and rekey: bools as debugfs has them, but writing one declares to
+ * the core anew what the pair of them says. Unregistering the device
+ * holds RTNL while it removes these files, which waits for writers: never
+ * wait for RTNL here.
+ */
+static ssize_t ksim_caps_write(struct file *file, const char __user *buf,
+			       size_t count, bool is_rekey)
+{
+	struct ksim_priv *priv = file->private_data;
+	struct ksim_knobs *k = &priv->knobs;
 	bool on;
 	int err;
 
@@ -83,9 +104,22 @@ static ssize_t ksim_tls13_write(struct file *file, const char __user *buf,
 		return restart_syscall();
 	err = -ENODEV;
 	if (priv->dev->reg_state == NETREG_REGISTERED)
-		err = ksim_tls13_set(priv, on);
+		err = ksim_caps_set(priv, is_rekey ? k->tls13 : on,
+				    is_rekey ? on : k->rekey);
 	rtnl_unlock();
 	return err ?: count;
+}
+
+static ssize_t ksim_tls13_write(struct file *file, const char __user *buf,
+				size_t count, loff_t *ppos)
+{
+	return ksim_caps_write(file, buf, count, false);
+}
+
+static ssize_t ksim_rekey_write(struct file *file, const char __user *buf,
+				size_t count, loff_t *ppos)
+{
+	return ksim_caps_write(file, buf, count, true);
 }
 
 static const struct file_operations ksim_tls13_fops = {
@@ -93,6 +127,14 @@ static const struct file_operations ksim_tls13_fops = {
 	.open = simple_open,
 	.read = ksim_tls13_read,
 	.write = ksim_tls13_write,
+	.llseek = default_llseek,
+};
+
+static const struct file_operations ksim_rekey_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = ksim_rekey_read,
+	.write = ksim_rekey_write,
 	.llseek = default_llseek,
 };
 
@@ -123,6 +165,7 @@ void ksim_debugfs_add(struct ksim_priv *priv)
 	debugfs_create_bool("trust_hook", 0600, d, &k->trust_hook);
 	debugfs_create_u32("rx_resync", 0600, d, &k->rx_resync);
 	debugfs_create_file("tls13", 0600, d, priv, &ksim_tls13_fops);
+	debugfs_create_file("rekey", 0600, d, priv, &ksim_rekey_fops);
 	debugfs_create_file("unplug", 0200, d, priv, &ksim_unplug_fops);
 }
 

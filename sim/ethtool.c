@@ -14,6 +14,7 @@ static const char ksim_stat_names[KSIM_NUM_STATS][ETH_GSTRING_LEN] = {
 	[KSIM_TX_TLS_ENCRYPTED_BYTES]	= "tx_tls_encrypted_bytes",
 	[KSIM_TX_TLS_CTX]		= "tx_tls_ctx",
 	[KSIM_TX_TLS_DEL]		= "tx_tls_del",
+	[KSIM_TX_TLS_REKEY]		= "tx_tls_rekey",
 	[KSIM_TX_TLS_OOO]		= "tx_tls_ooo",
 	[KSIM_TX_TLS_SKIP_NO_SYNC_DATA]	= "tx_tls_skip_no_sync_data",
 	[KSIM_TX_TLS_DROP_NO_SYNC_DATA]	= "tx_tls_drop_no_sync_data",

@@ -354,7 +354,7 @@ static struct net_device *ksim_new_peer(struct net *src_net,
 	netif_carrier_off(peer);
 	err = rtnl_configure_link(peer, ifm, 0, NULL);
 	if (!err)
-		err = ksim_tls13_set(netdev_priv(peer), true);
+		err = ksim_caps_set(netdev_priv(peer), true, true);
 	if (err) {
 		unregister_netdevice(peer);
 		peer = ERR_PTR(err);
@@ -400,7 +400,7 @@ static int ksim_newlink(struct net *src_net, struct net_device *dev,
 		unregister_netdevice(peer);
 		return err;
 	}
-	err = ksim_tls13_set(netdev_priv(dev), true);
+	err = ksim_caps_set(netdev_priv(dev), true, true);
 	if (err) {
 		unregister_netdevice(dev);
 		unregister_netdevice(peer);

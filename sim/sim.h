@@ -25,6 +25,7 @@ enum ksim_stat {
 	KSIM_TX_TLS_ENCRYPTED_BYTES,
 	KSIM_TX_TLS_CTX,
 	KSIM_TX_TLS_DEL,
+	KSIM_TX_TLS_REKEY,
 	KSIM_TX_TLS_OOO,
 	KSIM_TX_TLS_SKIP_NO_SYNC_DATA,
 	KSIM_TX_TLS_DROP_NO_SYNC_DATA,
@@ -64,11 +65,12 @@ struct ksim_knobs {
 	u32 corrupt_every;	/* flip one payload byte after encryption */
 	u32 reorder_every;	/* deliver it after the next segment */
 	u32 rx_skip_every;	/* receiver: leave it encrypted (mixed records) */
-	bool refuse_add;	/* tls_dev_add() fails: the socket stays in software */
+	bool refuse_add;	/* tls_dev_add() fails: software (TX after a rekey too) */
 	bool tx_fallback;	/* hand offloaded segments to tls_encrypt_skb() */
 	bool trust_hook;	/* as mlx5/nfp: take the socket hook's word alone */
 	u32 rx_resync;		/* RX resync mode of new flows (tls_offload_sync_type) */
-	bool tls13;		/* TLS 1.3 declared to the core: ksim_tls13_set() */
+	bool tls13;		/* TLS 1.3 declared to the core: ksim_caps_set() */
+	bool rekey;		/* with tls13, KeyUpdate on TX declared too */
 };
 
 struct ksim_priv {
@@ -118,7 +120,7 @@ struct ksim_priv *ksim_priv_of(struct net_device *dev);
 extern const struct tlsdev_ops ksim_tlsdev_ops;
 struct sk_buff *ksim_tls_tx(struct ksim_priv *priv, struct sk_buff *skb);
 void ksim_tls_rx(struct ksim_priv *priv, struct sk_buff *skb);
-int ksim_tls13_set(struct ksim_priv *priv, bool on);
+int ksim_caps_set(struct ksim_priv *priv, bool tls13, bool rekey);
 
 /* ethtool.c */
 extern const struct ethtool_ops ksim_ethtool_ops;

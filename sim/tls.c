@@ -7,7 +7,9 @@
  * record list the core keeps for retransmission (tls_get_record()), so a
  * segment in order, out of order or retransmitted takes the same path.
  * The last record encrypted is kept, as consecutive segments usually
- * belong to the same record.
+ * belong to the same record. After a KeyUpdate (KTLS_DEV_CAP_REKEY) a
+ * socket has several keys, each from the sequence number where its first
+ * record starts: a record is sealed with the key it starts under.
  *
  * RX follows the stream in TCP order, as hardware does: it parses record
  * headers, decrypts each segment's share of a record as it passes (CTR)
@@ -29,14 +31,29 @@
 #include "ktls_offload.h"
 #include "sim.h"
 
-/* TX state of one offloaded socket, hung off the core's driver_state. */
-struct ksim_tx_ctx {
+/*
+ * One TX key and the TCP sequence number where its records start. A
+ * socket starts with one; a KeyUpdate adds one (KTLS_DEV_CAP_REKEY).
+ */
+struct ksim_tx_key {
+	struct list_head list;	/* in ksim_tx_ctx.keys, oldest first */
+	u32 start_seq;
 	struct ksim_key key;
-	spinlock_t lock;	/* protects everything below */
 	struct ksim_aead aead;
+};
+
+/*
+ * TX state of one offloaded socket, hung off the core's driver_state.
+ * The keys are used, and taken off the list, under the lock only: a key
+ * off the list is nobody's and may be freed.
+ */
+struct ksim_tx_ctx {
+	spinlock_t lock;	/* protects everything below */
+	struct list_head keys;	/* struct ksim_tx_key; never empty */
+	bool rekey;		/* KeyUpdate declared when the socket came */
 	u32 expected_seq;	/* next new byte; anything else is out of order */
-	bool cached;		/* rec holds the ciphertext of this record: */
-	u32 cache_start;
+	struct ksim_tx_key *cache_key;	/* non-NULL: rec holds the ciphertext */
+	u32 cache_start;		/* of this record under this key */
 	u32 cache_len;
 	u64 cache_sn;
 	u8 *rec;
@@ -96,10 +113,37 @@ static void **ksim_state(struct tls_context *tctx, enum tls_offload_ctx_dir dir)
 
 /* ------------------------------------------------------------------ TX */
 
+static struct ksim_tx_key *ksim_tx_key_new(const struct ksim_key *key,
+					   u32 start_seq)
+{
+	struct ksim_tx_key *k;
+	int err;
+
+	k = kzalloc(sizeof(*k), GFP_KERNEL);
+	if (!k)
+		return ERR_PTR(-ENOMEM);
+	k->start_seq = start_seq;
+	k->key = *key;
+	err = ksim_aead_init(&k->aead, key, GFP_KERNEL);
+	if (err) {
+		kfree_sensitive(k);
+		return ERR_PTR(err);
+	}
+	return k;
+}
+
+/* kfree_sensitive(): the key material does not outlive the key. */
+static void ksim_tx_key_free(struct ksim_tx_key *k)
+{
+	ksim_aead_free(&k->aead);
+	kfree_sensitive(k);
+}
+
 static int ksim_tx_add(struct ksim_priv *priv, struct sock *sk,
 		       const struct ksim_key *key, u32 start_seq)
 {
 	struct ksim_tx_ctx *ctx;
+	struct ksim_tx_key *k;
 	int err;
 
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
@@ -110,11 +154,17 @@ static int ksim_tx_add(struct ksim_priv *priv, struct sock *sk,
 		err = -ENOMEM;
 		goto free_ctx;
 	}
-	ctx->key = *key;
-	err = ksim_aead_init(&ctx->aead, key, GFP_KERNEL);
-	if (err)
+	k = ksim_tx_key_new(key, start_seq);
+	if (IS_ERR(k)) {
+		err = PTR_ERR(k);
 		goto free_rec;
+	}
 	spin_lock_init(&ctx->lock);
+	INIT_LIST_HEAD(&ctx->keys);
+	list_add_tail(&k->list, &ctx->keys);
+	/* What the core was told then is what it holds us to (ktls_offload.h). */
+	ctx->rekey = key->version == TLS_1_3_VERSION &&
+		     READ_ONCE(priv->knobs.rekey);
 	ctx->expected_seq = start_seq;
 	*ksim_state(tls_get_ctx(sk), TLS_OFFLOAD_CTX_DIR_TX) = ctx;
 	ksim_stat_inc(priv, KSIM_TX_TLS_CTX);
@@ -127,6 +177,102 @@ free_ctx:
 }
 
 /*
+ * Forget the keys the peer has every record of: those whose successor
+ * starts where tls_get_record() finds nothing any more, as it was
+ * acknowledged. Later keys follow in the stream, so the first one still
+ * needed ends the walk. Under ctx->lock; the keys go to @gone, to be freed
+ * once it is released.
+ */
+static void ksim_tx_prune(struct ksim_tx_ctx *ctx,
+			  struct tls_offload_context_tx *octx,
+			  struct list_head *gone)
+{
+	struct ksim_tx_key *k, *next;
+	unsigned long flags;
+	u64 sn;
+
+	spin_lock_irqsave(&octx->lock, flags);
+	list_for_each_entry_safe(k, next, &ctx->keys, list) {
+		if (list_entry_is_head(next, &ctx->keys, list) ||
+		    tls_get_record(octx, next->start_seq - 1, &sn))
+			break;
+		list_move_tail(&k->list, gone);
+	}
+	spin_unlock_irqrestore(&octx->lock, flags);
+}
+
+/*
+ * Under ctx->lock: may @k, whose records start at its start_seq, follow
+ * the newest key? A newest key starting there too has no record: @k
+ * replaces it (a rekey with nothing sent in between), so it goes to @gone.
+ */
+static bool ksim_tx_key_next(struct ksim_tx_ctx *ctx, struct ksim_tx_key *k,
+			     struct list_head *gone)
+{
+	struct ksim_tx_key *last;
+
+	last = list_last_entry(&ctx->keys, struct ksim_tx_key, list);
+	if (before(k->start_seq, last->start_seq) ||
+	    k->key.version != last->key.version ||
+	    k->key.cipher_type != last->key.cipher_type)
+		return false;
+	if (k->start_seq == last->start_seq)
+		list_move_tail(&last->list, gone);
+	return true;
+}
+
+/*
+ * KeyUpdate (KTLS_DEV_CAP_REKEY, ksim_declared()): tls_dev_add(TX) again,
+ * records from @start_seq on are under @key. Process context, socket
+ * locked; segments of the socket may be encrypted meanwhile on any CPU,
+ * so the list changes under ctx->lock and keys leaving it are freed
+ * after. On failure every key stays: TX goes on in software, and our keys
+ * still serve the records they were given.
+ */
+static int ksim_tx_rekey(struct ksim_priv *priv, struct sock *sk,
+			 struct ksim_tx_ctx *ctx, const struct ksim_key *key,
+			 u32 start_seq)
+{
+	struct ksim_tx_key *k, *tmp;
+	LIST_HEAD(gone);
+	bool ok;
+
+	k = ksim_tx_key_new(key, start_seq);
+	if (IS_ERR(k))
+		return PTR_ERR(k);
+	spin_lock_bh(&ctx->lock);
+	ok = ksim_tx_key_next(ctx, k, &gone);
+	if (ok) {
+		list_add_tail(&k->list, &ctx->keys);
+		ksim_tx_prune(ctx, tls_offload_ctx_tx(tls_get_ctx(sk)), &gone);
+		/* The cached key may be gone, and its memory reused. */
+		ctx->cache_key = NULL;
+	}
+	spin_unlock_bh(&ctx->lock);
+	if (!ok) {
+		ksim_tx_key_free(k);
+		ksim_stat_inc(priv, KSIM_TLS_ADD_UNSUPPORTED);
+		return -EINVAL;
+	}
+	list_for_each_entry_safe(k, tmp, &gone, list)
+		ksim_tx_key_free(k);
+	ksim_stat_inc(priv, KSIM_TX_TLS_REKEY);
+	return 0;
+}
+
+/* A socket's first TX key, or a new one after a KeyUpdate. */
+static int ksim_tx_add_key(struct ksim_priv *priv, struct sock *sk,
+			   const struct ksim_key *key, u32 start_seq)
+{
+	struct ksim_tx_ctx *ctx = *ksim_state(tls_get_ctx(sk),
+					      TLS_OFFLOAD_CTX_DIR_TX);
+
+	if (ctx)
+		return ksim_tx_rekey(priv, sk, ctx, key, start_seq);
+	return ksim_tx_add(priv, sk, key, start_seq);
+}
+
+/*
  * Called at socket destruction (no segment of it can be in flight) or by
  * the core's NETDEV_DOWN handling after it has switched the socket to the
  * software fallback and waited for in-flight transmits (synchronize_net).
@@ -135,11 +281,13 @@ static void ksim_tx_del(struct ksim_priv *priv, struct tls_context *tctx)
 {
 	void **state = ksim_state(tctx, TLS_OFFLOAD_CTX_DIR_TX);
 	struct ksim_tx_ctx *ctx = *state;
+	struct ksim_tx_key *k, *tmp;
 
 	*state = NULL;
 	if (!ctx)
 		return;
-	ksim_aead_free(&ctx->aead);
+	list_for_each_entry_safe(k, tmp, &ctx->keys, list)
+		ksim_tx_key_free(k);
 	kfree_sensitive(ctx->rec);
 	kfree_sensitive(ctx);
 	ksim_stat_inc(priv, KSIM_TX_TLS_DEL);
@@ -169,77 +317,135 @@ static void ksim_copy_record(u8 *dst, const struct tls_record_info *rec)
 }
 
 /*
- * Make ctx->rec hold the ciphertext of the record containing @seq and
- * return its first sequence number and length. 1: @seq is before the start
- * of offload (not TLS data, sent as it is, up to *start + *len).
+ * The key of a record starting at @seq: the newest one starting at or
+ * before it. NULL: the record is older than every key we kept.
  */
-static int ksim_tx_record(struct ksim_priv *priv, struct ksim_tx_ctx *ctx,
-			  struct tls_context *tctx, u32 seq, u32 *start, u32 *len)
+static struct ksim_tx_key *ksim_tx_key_at(struct ksim_tx_ctx *ctx, u32 seq)
 {
-	struct tls_offload_context_tx *octx = tls_offload_ctx_tx(tctx);
-	struct tls_record_info *rec;
-	unsigned long flags;
-	u64 rcd_sn;
-	int err;
+	struct ksim_tx_key *k;
 
-	spin_lock_irqsave(&octx->lock, flags);
-	rec = tls_get_record(octx, seq, &rcd_sn);
-	if (!rec) {
-		spin_unlock_irqrestore(&octx->lock, flags);
-		ksim_stat_inc(priv, KSIM_TX_TLS_DROP_NO_SYNC_DATA);
-		return -ENOENT;
-	}
+	list_for_each_entry_reverse(k, &ctx->keys, list)
+		if (!after(k->start_seq, seq))
+			return k;
+	return NULL;
+}
+
+/* One record of the stream as tls_get_record() describes it. */
+struct ksim_tx_rec {
+	u32 start;
+	u32 len;
+	u64 sn;			/* its number under its key */
+	struct ksim_tx_key *key;
+};
+
+/* What ksim_tx_fetch() found. */
+enum ksim_tx_found {
+	KSIM_TX_CIPHER,		/* ctx->rec holds the record's ciphertext */
+	KSIM_TX_PLAIN,		/* not TLS data: sent as it is */
+	KSIM_TX_COPIED,		/* ctx->rec holds its plaintext */
+};
+
+static bool ksim_tx_cached(const struct ksim_tx_ctx *ctx,
+			   const struct ksim_tx_rec *r)
+{
+	return ctx->cache_key == r->key && ctx->cache_start == r->start &&
+	       ctx->cache_len == r->len && ctx->cache_sn == r->sn;
+}
+
+/*
+ * Find the record holding @seq and its key, and copy its bytes unless
+ * they are cached. Under the core's lock, which keeps its pages. Data
+ * before the start of offload is not TLS: *r then spans it, up to the
+ * first record.
+ */
+static int ksim_tx_fetch(struct ksim_priv *priv, struct ksim_tx_ctx *ctx,
+			 struct tls_offload_context_tx *octx, u32 seq,
+			 struct ksim_tx_rec *r)
+{
+	struct tls_record_info *rec;
+
+	rec = tls_get_record(octx, seq, &r->sn);
+	if (!rec)
+		goto no_sync;
 	if (tls_record_is_start_marker(rec)) {
-		*start = seq;
-		*len = rec->end_seq - seq;
-		spin_unlock_irqrestore(&octx->lock, flags);
+		r->start = seq;
+		r->len = rec->end_seq - seq;
 		ksim_stat_inc(priv, KSIM_TX_TLS_SKIP_NO_SYNC_DATA);
-		return 1;
+		return KSIM_TX_PLAIN;
 	}
-	*start = tls_record_start_seq(rec);
-	*len = rec->len;
-	if (ctx->cached && ctx->cache_start == *start &&
-	    ctx->cache_len == *len && ctx->cache_sn == rcd_sn) {
-		spin_unlock_irqrestore(&octx->lock, flags);
-		return 0;
-	}
+	r->start = tls_record_start_seq(rec);
+	r->len = rec->len;
+	r->key = ksim_tx_key_at(ctx, r->start);
+	/* A key is forgotten once the peer has all of it: acked data. */
+	if (!r->key)
+		goto no_sync;
+	if (ksim_tx_cached(ctx, r))
+		return KSIM_TX_CIPHER;
 	if (rec->len > KSIM_MAX_RECORD) {
-		spin_unlock_irqrestore(&octx->lock, flags);
 		ksim_stat_inc(priv, KSIM_TX_TLS_DROP_ERR);
 		return -EMSGSIZE;
 	}
 	ksim_copy_record(ctx->rec, rec);
-	spin_unlock_irqrestore(&octx->lock, flags);
-
-	ctx->cached = false;
-	err = ksim_seal_record(&ctx->aead, &ctx->key, ctx->rec, *len, rcd_sn);
-	if (err) {
-		ksim_stat_inc(priv, KSIM_TX_TLS_DROP_ERR);
-		return err;
-	}
-	ctx->cached = true;
-	ctx->cache_start = *start;
-	ctx->cache_len = *len;
-	ctx->cache_sn = rcd_sn;
-	return 0;
+	return KSIM_TX_COPIED;
+no_sync:
+	ksim_stat_inc(priv, KSIM_TX_TLS_DROP_NO_SYNC_DATA);
+	return -ENOENT;
 }
 
-/* Replace the plaintext payload @buf (TCP sequence @seq) by ciphertext. */
+/*
+ * Describe in *@r the record containing @seq and make ctx->rec hold its
+ * ciphertext (KSIM_TX_CIPHER), or say it is not TLS data (KSIM_TX_PLAIN).
+ * Under ctx->lock.
+ */
+static int ksim_tx_record(struct ksim_priv *priv, struct ksim_tx_ctx *ctx,
+			  struct tls_context *tctx, u32 seq,
+			  struct ksim_tx_rec *r)
+{
+	struct tls_offload_context_tx *octx = tls_offload_ctx_tx(tctx);
+	unsigned long flags;
+	int ret;
+
+	spin_lock_irqsave(&octx->lock, flags);
+	ret = ksim_tx_fetch(priv, ctx, octx, seq, r);
+	spin_unlock_irqrestore(&octx->lock, flags);
+	if (ret != KSIM_TX_COPIED)
+		return ret;
+
+	ctx->cache_key = NULL;
+	ret = ksim_seal_record(&r->key->aead, &r->key->key, ctx->rec, r->len,
+			       r->sn);
+	if (ret) {
+		ksim_stat_inc(priv, KSIM_TX_TLS_DROP_ERR);
+		return ret;
+	}
+	ctx->cache_key = r->key;
+	ctx->cache_start = r->start;
+	ctx->cache_len = r->len;
+	ctx->cache_sn = r->sn;
+	return KSIM_TX_CIPHER;
+}
+
+/*
+ * Replace the plaintext payload @buf (TCP sequence @seq) by ciphertext,
+ * record by record, each with its own key. Under ctx->lock.
+ */
 static int ksim_tx_encrypt(struct ksim_priv *priv, struct ksim_tx_ctx *ctx,
 			   struct tls_context *tctx, u32 seq, u8 *buf, u32 len)
 {
 	u32 pos = seq, end = seq + len;
 
 	while (before(pos, end)) {
-		u32 start, rlen, to;
-		int err;
+		struct ksim_tx_rec r;
+		u32 to;
+		int ret;
 
-		err = ksim_tx_record(priv, ctx, tctx, pos, &start, &rlen);
-		if (err < 0)
-			return err;
-		to = before(start + rlen, end) ? start + rlen : end;
-		if (!err)
-			memcpy(buf + (pos - seq), ctx->rec + (pos - start), to - pos);
+		ret = ksim_tx_record(priv, ctx, tctx, pos, &r);
+		if (ret < 0)
+			return ret;
+		to = before(r.start + r.len, end) ? r.start + r.len : end;
+		if (ret == KSIM_TX_CIPHER)
+			memcpy(buf + (pos - seq), ctx->rec + (pos - r.start),
+			       to - pos);
 		pos = to;
 	}
 	return 0;
@@ -909,32 +1115,50 @@ static void ksim_rx_resync(struct ksim_priv *priv, struct sock *sk, u32 seq,
 
 /*
  * TLS 1.2 is every driver's; TLS 1.3 is ours only while we have declared
- * it (ktls_offload.h). A core that offers what we did not declare is
- * refused: its record layout may not be the one we were promised.
+ * it (ktls_offload.h). A TX key for a socket we encrypt for is a KeyUpdate:
+ * ours if we declared it when the socket came (the core holds us to what
+ * it was told then) or have since. A core that offers what we did not
+ * declare is refused: it may not keep the contract we were promised.
  */
-static bool ksim_version_declared(struct ksim_priv *priv, u16 version)
+static bool ksim_declared(struct ksim_priv *priv, struct sock *sk,
+			  enum tls_offload_ctx_dir dir, u16 version)
 {
+	struct ksim_knobs *k = &priv->knobs;
+	struct ksim_tx_ctx *ctx = NULL;
+
+	if (dir == TLS_OFFLOAD_CTX_DIR_TX)
+		ctx = *ksim_state(tls_get_ctx(sk), dir);
+	if (ctx)
+		return version == TLS_1_3_VERSION &&
+		       (ctx->rekey ||
+			(READ_ONCE(k->tls13) && READ_ONCE(k->rekey)));
 	return version == TLS_1_2_VERSION ||
-	       (version == TLS_1_3_VERSION && READ_ONCE(priv->knobs.tls13));
+	       (version == TLS_1_3_VERSION && READ_ONCE(k->tls13));
 }
 
 /*
- * Declare TLS 1.3 to the core (knob tls13, on at registration), or take
- * it back. We take 1.3 contexts before the core may offer them, and still
- * take those it offered before it heard it was taken back, so a core
- * keeping to the declaration is never refused. RTNL held: the device
- * stays registered meanwhile.
+ * Declare to the core what knobs tls13 and rekey say (KeyUpdate only with
+ * TLS 1.3), or take it back. We take what we are about to declare before
+ * the core may offer it, and still take what it offered before it heard
+ * it was taken back, so a core keeping to the declaration is never
+ * refused; if the core refuses the change, the old declaration and knobs
+ * stand. RTNL held: the device stays registered, writers are serialized.
  */
-int ksim_tls13_set(struct ksim_priv *priv, bool on)
+int ksim_caps_set(struct ksim_priv *priv, bool tls13, bool rekey)
 {
+	struct ksim_knobs *k = &priv->knobs;
+	bool old13 = k->tls13, old_rekey = k->rekey;
+	u32 caps = 0;
 	int err;
 
 	ASSERT_RTNL();
-	if (on)
-		WRITE_ONCE(priv->knobs.tls13, true);
-	err = ktls_dev_caps_set(priv->dev, on ? KTLS_DEV_CAP_TLS13 : 0);
-	if (!on || err)
-		WRITE_ONCE(priv->knobs.tls13, false);
+	WRITE_ONCE(k->tls13, tls13 || old13);
+	WRITE_ONCE(k->rekey, rekey || old_rekey);
+	if (tls13)
+		caps = KTLS_DEV_CAP_TLS13 | (rekey ? KTLS_DEV_CAP_REKEY : 0);
+	err = ktls_dev_caps_set(priv->dev, caps);
+	WRITE_ONCE(k->tls13, err ? old13 : tls13);
+	WRITE_ONCE(k->rekey, err ? old_rekey : rekey);
 	return err;
 }
 
@@ -951,7 +1175,7 @@ static int ksim_tls_dev_add(struct net_device *dev, struct sock *sk,
 		return -EOPNOTSUPP;
 	}
 	/* Before any key material is copied: nothing to wipe if refused. */
-	if (!ksim_version_declared(priv, info->version))
+	if (!ksim_declared(priv, sk, dir, info->version))
 		err = -EOPNOTSUPP;
 	else
 		err = ksim_key_from_info(info, &key);
@@ -960,7 +1184,7 @@ static int ksim_tls_dev_add(struct net_device *dev, struct sock *sk,
 		return err;
 	}
 	if (dir == TLS_OFFLOAD_CTX_DIR_TX)
-		err = ksim_tx_add(priv, sk, &key, start_seq);
+		err = ksim_tx_add_key(priv, sk, &key, start_seq);
 	else
 		err = ksim_rx_add(priv, sk, &key, start_seq);
 	memzero_explicit(&key, sizeof(key));
