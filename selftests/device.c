@@ -1805,27 +1805,41 @@ static int rekey_round(struct _test_data_sim *self,
 	return 0;
 }
 
+/* What rekey_many() sets up and expects. */
+struct rekey_opts {
+	const char *knob, *val;	/* set on sa before offload, 0 at the end */
+	bool refuse;		/* sa's driver refuses every key after the first */
+	bool tx_kept;		/* sa's device keeps TX across the KeyUpdates */
+};
+
+#define REKEY_ROUNDS 8
+
 /*
- * After a rekey each direction is in software, and says so: the gauges
- * moved from device to software, sock_diag reports sw, the server's NIC
- * let go of RX at once, the client's NIC keeps TX (for the records it
- * was given) until the socket goes.
+ * After the KeyUpdates each direction says where it is: the gauges,
+ * sock_diag and the devices' counters. TX stayed on a device that
+ * declared it can (@o->tx_kept), with every new key given to it, or moved
+ * to software (the NIC keeps TX state for the records it was given until
+ * the socket goes). RX is in software: the server's NIC let go of it at
+ * once.
  */
 static void check_rekeyed(struct __test_metadata *_metadata,
 			  struct _test_data_sim *self,
-			  const struct _fixture_variant_sim *variant)
+			  const struct _fixture_variant_sim *variant,
+			  const struct rekey_opts *o)
 {
+	bool kept = o->tx_kept && variant->tx_dev;
 	struct ulp_report r;
 
 	in_ns(self->ns_a);
 	EXPECT_EQ(tls_counter("TlsTxDevice"), variant->tx_dev);
-	EXPECT_EQ(tls_counter("TlsCurrTxDevice"), 0);
-	EXPECT_EQ(tls_counter("TlsTxSw"), 1);
-	EXPECT_EQ(tls_counter("TlsCurrTxSw"), 1);
+	EXPECT_EQ(tls_counter("TlsCurrTxDevice"), kept);
+	EXPECT_EQ(tls_counter("TlsTxSw"), !kept);
+	EXPECT_EQ(tls_counter("TlsCurrTxSw"), !kept);
+	EXPECT_EQ(eth_stat("sa", "tx_tls_rekey"), kept ? REKEY_ROUNDS : 0);
 	EXPECT_EQ(eth_stat("sa", "tx_tls_del"), 0);
 	EXPECT_EQ(eth_stat("sa", "tx_tls_drop_err"), 0);
 	ASSERT_EQ(diag_query(self->c, AF_INET, &r), 0);
-	EXPECT_EQ(r.u16v[TLS_INFO_TXCONF], TLS_CONF_SW);
+	EXPECT_EQ(r.u16v[TLS_INFO_TXCONF], kept ? TLS_CONF_HW : TLS_CONF_SW);
 	in_ns(self->ns_b);
 	EXPECT_EQ(tls_counter("TlsRxDevice"), variant->rx_dev);
 	EXPECT_EQ(tls_counter("TlsCurrRxDevice"), 0);
@@ -1838,49 +1852,57 @@ static void check_rekeyed(struct __test_metadata *_metadata,
 	in_ns(self->ns_a);
 }
 
-/* Many KeyUpdates over an offloaded connection, with @knob set on sa. */
+/* Many KeyUpdates over an offloaded connection, as @o says. */
 static void rekey_many(struct __test_metadata *_metadata,
 		       struct _test_data_sim *self,
 		       const struct _fixture_variant_sim *variant,
-		       const char *knob, const char *val)
+		       const struct rekey_opts *o)
 {
 	int gen, rc;
 
 	if (variant->version != TLS_1_3_VERSION)
 		SKIP(return, "TLS 1.2 has no KeyUpdate");
 	in_ns(self->ns_a);
-	if (knob)
-		ASSERT_EQ(knob_set("sa", knob, val), 0);
+	if (o->knob)
+		ASSERT_EQ(knob_set("sa", o->knob, o->val), 0);
 	ASSERT_EQ(sim_keys(self), 0);
+	if (o->refuse)
+		ASSERT_EQ(knob_set("sa", "refuse_add", "Y"), 0);
 	ASSERT_EQ(sim_roundtrip(self, 20000, 1, 0), 0);
-	for (gen = 0; gen < 8; gen++) {
+	for (gen = 0; gen < REKEY_ROUNDS; gen++) {
 		rc = rekey_round(self, variant, gen, 7000 + gen * 3000);
 		ASSERT_EQ(rc, 0)
 			TH_LOG("KeyUpdate %d failed at step %d", gen, -rc);
 	}
 	in_ns(self->ns_a);
-	if (knob)
-		ASSERT_EQ(knob_set("sa", knob, "0"), 0);
+	if (o->knob)
+		ASSERT_EQ(knob_set("sa", o->knob, "0"), 0);
 	ASSERT_EQ(sim_roundtrip(self, 30000, 2, 0), 0);
-	check_rekeyed(_metadata, self, variant);
+	check_rekeyed(_metadata, self, variant, o);
+	if (o->refuse && variant->tx_dev)
+		EXPECT_EQ(eth_stat("sa", "tls_add_refused"), 1);
 }
 
 /*
- * KeyUpdates over a clean wire: TX leaves the device at the record after
- * the KeyUpdate, RX at the new key, and nothing is lost or misread.
+ * KeyUpdates over a clean wire: the device takes each new TX key at the
+ * record after the KeyUpdate, RX goes to software at the new key, and
+ * nothing is lost or misread.
  */
 TEST_F_TIMEOUT(sim, rekey, 180)
 {
-	rekey_many(_metadata, self, variant, NULL, NULL);
+	rekey_many(_metadata, self, variant,
+		   &(struct rekey_opts){ .tx_kept = true });
 }
 
 /*
- * With segments lost: old-key records are retransmitted after the switch
- * (the device still encrypts them with the old key), under new-key ones.
+ * With segments lost: old-key records are retransmitted after the switch,
+ * and the device still encrypts them with the old key, among new-key ones.
  */
 TEST_F_TIMEOUT(sim, rekey_drop, 180)
 {
-	rekey_many(_metadata, self, variant, "drop_every", "5");
+	rekey_many(_metadata, self, variant,
+		   &(struct rekey_opts){ .knob = "drop_every", .val = "5",
+					 .tx_kept = true });
 	in_ns(self->ns_a);
 	if (variant->version == TLS_1_3_VERSION)
 		EXPECT_GT(eth_stat("sa", "wire_dropped"), 0);
@@ -1888,28 +1910,50 @@ TEST_F_TIMEOUT(sim, rekey_drop, 180)
 
 TEST_F_TIMEOUT(sim, rekey_reorder, 180)
 {
-	rekey_many(_metadata, self, variant, "reorder_every", "4");
+	rekey_many(_metadata, self, variant,
+		   &(struct rekey_opts){ .knob = "reorder_every", .val = "4",
+					 .tx_kept = true });
 }
 
 /*
- * Every offloaded segment through the core's fallback: old-key records
- * must be encrypted with the device's key and IV, not the new ones.
+ * Every offloaded segment through the core's fallback: each record must
+ * be encrypted with the key and IV it was sealed for, old or new.
  */
 TEST_F_TIMEOUT(sim, rekey_fallback, 180)
 {
 	if (!variant->tx_dev)
 		SKIP(return, "TX is not offloaded in this variant");
-	rekey_many(_metadata, self, variant, "tx_fallback", "Y");
+	rekey_many(_metadata, self, variant,
+		   &(struct rekey_opts){ .knob = "tx_fallback", .val = "Y",
+					 .tx_kept = true });
 	in_ns(self->ns_a);
 	if (variant->version == TLS_1_3_VERSION)
 		EXPECT_GT(eth_stat("sa", "tx_tls_fallback"), 0);
 }
 
 /*
- * KeyUpdates seen on the wire: records before each KeyUpdate (device-
- * encrypted) open under the old key, those after it (software) under the
- * new one, every one with its own key's numbering -- decrypted by OpenSSL
- * from a capture on the receiving end, with the key list of the test.
+ * The driver refuses the first new key: TX goes on in software from the
+ * record after the KeyUpdate, and the connection with it.
+ */
+TEST_F_TIMEOUT(sim, rekey_refused, 180)
+{
+	rekey_many(_metadata, self, variant,
+		   &(struct rekey_opts){ .refuse = true });
+}
+
+/* A device that did not declare KeyUpdate: TX to software, as refused. */
+TEST_F_TIMEOUT(sim, rekey_undeclared, 180)
+{
+	rekey_many(_metadata, self, variant,
+		   &(struct rekey_opts){ .knob = "rekey", .val = "N" });
+}
+
+/*
+ * KeyUpdates seen on the wire: records before each KeyUpdate open under
+ * the old key, those after it under the new one -- all encrypted by the
+ * device, which took every new key -- every one with its own key's
+ * numbering: decrypted by OpenSSL from a capture on the receiving end,
+ * with the key list of the test.
  */
 TEST_F_TIMEOUT(sim, wire_capture_rekey, 120)
 {
@@ -1957,6 +2001,8 @@ TEST_F_TIMEOUT(sim, wire_capture_rekey, 120)
 	in_ns(self->ns_a);
 	if (variant->tx_dev)
 		EXPECT_GT(eth_stat("sa", "tx_tls_encrypted_packets"), 0);
+	EXPECT_EQ(eth_stat("sa", "tx_tls_rekey"),
+		  variant->tx_dev ? ARRAY_SIZE(lens) : 0);
 	close(pfd);
 	free(want);
 	free(plain);
