@@ -136,6 +136,12 @@ static LIST_HEAD(ktls_dev_list);		/* under ktls_dev_mutex */
 static DEFINE_SPINLOCK(ktls_dev_sk_lock);
 static struct workqueue_struct *ktls_dev_wq;
 
+/* For what must wait for a grace period, then may sleep. */
+void ktls_dev_queue_rcu_work(struct rcu_work *work)
+{
+	queue_rcu_work(ktls_dev_wq, work);
+}
+
 /* Free a record and drop its references on the record's pages. */
 void ktls_dev_rec_destroy(struct tls_record_info *rec)
 {
@@ -271,43 +277,66 @@ int ktls_dev_attach(struct sock *sk, struct tls_context *ctx,
 	if (rc)
 		goto out;
 	kctx->dev_dirs |= BIT(dir);
+	/* What the driver was told when it took the socket holds for it. */
+	if (ktls_dev_caps(dev) & KTLS_DEV_CAP_REKEY)
+		kctx->dev_rekey |= BIT(dir);
 	ktls_dev_enlist(kctx, dev);
 out:
 	mutex_unlock(&ktls_dev_mutex);
 	return rc;
 }
 
+/* Drop the device of @ctx once the driver holds no direction of it. */
+static void ktls_dev_put_unused(struct ktls_context *kctx,
+				struct net_device *dev)
+{
+	lockdep_assert_held(&ktls_dev_mutex);
+	if (!dev || kctx->dev_dirs)
+		return;
+	RCU_INIT_POINTER(kctx->base.netdev, NULL);
+	dev_put(dev);
+}
+
 /**
  * ktls_dev_attach_key() - give the device of @ctx a new key for @dir
  * @sk: the socket, locked
- * @ctx: its context, @dir offloaded, the new key installed
+ * @ctx: its context, @dir offloaded (TX) or waiting to be again (RX)
  * @dir: the direction
+ * @info: the new key; its rec_seq is the number of the record at @start
  * @start: TCP sequence number of the first record under the new key
  *
  * For a device that keeps offloading across a KeyUpdate (ktls_offload.h,
- * KTLS_DEV_CAP_REKEY): the driver holds on to its earlier keys.
+ * KTLS_DEV_CAP_REKEY, declared when it took @dir): the driver holds on to
+ * its earlier TX keys.
  *
  * Return: 0, or a negative errno: the device went down or never declared
- * it, or its driver refused; it still has every key it had.
+ * it, or its driver refused; it still has every key it had. Then the
+ * device is let go of if the driver holds nothing for @ctx any more.
  */
 int ktls_dev_attach_key(struct sock *sk, struct tls_context *ctx,
-			enum tls_offload_ctx_dir dir, u32 start)
+			enum tls_offload_ctx_dir dir,
+			struct tls_crypto_info *info, u32 start)
 {
-	bool tx = dir == TLS_OFFLOAD_CTX_DIR_TX;
 	struct net_device *dev;
 	int rc = -ENODEV;
 
 	mutex_lock(&ktls_dev_mutex);
 	dev = rcu_dereference_protected(ctx->netdev,
 					lockdep_is_held(&ktls_dev_mutex));
-	if (!dev || !(ktls_ctx(ctx)->dev_dirs & BIT(dir)) ||
-	    !(dev->flags & IFF_UP) || dev->reg_state != NETREG_REGISTERED)
+	if (!dev || !(dev->flags & IFF_UP) ||
+	    dev->reg_state != NETREG_REGISTERED)
+		goto out;
+	/* TX: a key on top of those the driver holds, never a first one. */
+	if (dir == TLS_OFFLOAD_CTX_DIR_TX &&
+	    !(ktls_ctx(ctx)->dev_dirs & BIT(dir)))
 		goto out;
 	rc = -EOPNOTSUPP;
-	if (ktls_dev_caps(dev) & KTLS_DEV_CAP_REKEY)
-		rc = dev->tlsdev_ops->tls_dev_add(dev, sk, dir,
-						  &ktls_dir_keys(ctx, tx)->info,
-						  start);
+	if (ktls_ctx(ctx)->dev_rekey & BIT(dir))
+		rc = dev->tlsdev_ops->tls_dev_add(dev, sk, dir, info, start);
+	if (!rc)
+		ktls_ctx(ctx)->dev_dirs |= BIT(dir);
+	else
+		ktls_dev_put_unused(ktls_ctx(ctx), dev);
 out:
 	mutex_unlock(&ktls_dev_mutex);
 	return rc;
@@ -432,6 +461,26 @@ void ktls_dev_own(struct sock *sk, struct tls_context *ctx)
 	smp_store_release(&sk->sk_destruct, tls_device_sk_destruct);
 }
 
+/* tls_dev_del(RX), and the device goes unless @rekey keeps it. */
+static bool ktls_dev_del_rx(struct tls_context *ctx, bool rekey)
+{
+	struct ktls_context *kctx = ktls_ctx(ctx);
+	struct net_device *dev;
+	bool keep;
+
+	mutex_lock(&ktls_dev_mutex);
+	dev = rcu_dereference_protected(ctx->netdev,
+					lockdep_is_held(&ktls_dev_mutex));
+	keep = rekey && dev &&
+	       (kctx->dev_rekey & BIT(TLS_OFFLOAD_CTX_DIR_RX));
+	if (dev)
+		ktls_dev_del_dirs(kctx, dev, BIT(TLS_OFFLOAD_CTX_DIR_RX));
+	if (!keep)
+		ktls_dev_put_unused(kctx, dev);
+	mutex_unlock(&ktls_dev_mutex);
+	return keep;
+}
+
 /**
  * ktls_dev_detach_rx() - the driver lets go of @ctx's RX
  * @ctx: the context; its socket is locked and no record is being
@@ -446,19 +495,22 @@ void ktls_dev_own(struct sock *sk, struct tls_context *ctx)
  */
 void ktls_dev_detach_rx(struct tls_context *ctx)
 {
-	struct ktls_context *kctx = ktls_ctx(ctx);
-	struct net_device *dev;
+	ktls_dev_del_rx(ctx, false);
+}
 
-	mutex_lock(&ktls_dev_mutex);
-	dev = rcu_dereference_protected(ctx->netdev,
-					lockdep_is_held(&ktls_dev_mutex));
-	if (dev)
-		ktls_dev_del_dirs(kctx, dev, BIT(TLS_OFFLOAD_CTX_DIR_RX));
-	if (dev && !kctx->dev_dirs) {
-		RCU_INIT_POINTER(ctx->netdev, NULL);
-		dev_put(dev);
-	}
-	mutex_unlock(&ktls_dev_mutex);
+/**
+ * ktls_dev_rekey_rx() - the driver lets go of @ctx's RX, for a new key
+ * @ctx: as for ktls_dev_detach_rx()
+ *
+ * A device that takes new keys (KTLS_DEV_CAP_REKEY) stays held, for
+ * ktls_dev_attach_key() to give RX back to it; it goes at close, with the
+ * destructor, or when it goes down, if that never happens.
+ *
+ * Return: whether the device stays held for that.
+ */
+bool ktls_dev_rekey_rx(struct tls_context *ctx)
+{
+	return ktls_dev_del_rx(ctx, true);
 }
 
 /*
@@ -574,6 +626,8 @@ void ktls_dev_exit(void)
 {
 	unregister_netdevice_notifier(&ktls_dev_notifier);
 	ktls_dev_caps_exit();
+	/* Work queued from RCU callbacks is queued by now. */
+	rcu_barrier();
 	destroy_workqueue(ktls_dev_wq);
 	clean_acked_data_flush();
 }

@@ -26,6 +26,7 @@
 
 /* One record in the clear, and what the AEAD needs around it. */
 struct ktls_fb_rec {
+	struct ktls_dev_tx_key *key;	/* it was sealed under (RCU) */
 	u8 aad[TLS_MAX_AAD_SIZE];
 	u8 iv[KTLS_AEAD_IV_MAX];
 	u32 start;			/* TCP sequence of its first byte */
@@ -36,9 +37,11 @@ struct ktls_fb_rec {
 
 /*
  * Copy the record holding @seq out of the records list, under the lock
- * drivers take too: once the lock is dropped TCP may free it (ACK).
+ * drivers take too: once the lock is dropped TCP may free it (ACK). Its
+ * key stays until the caller's RCU read-side section ends.
  */
-static struct ktls_fb_rec *ktls_fb_rec_get(struct tls_offload_context_tx *off,
+static struct ktls_fb_rec *ktls_fb_rec_get(struct ktls_context *kctx,
+					   struct tls_offload_context_tx *off,
 					   u32 seq)
 {
 	struct tls_record_info *info;
@@ -65,15 +68,14 @@ static struct ktls_fb_rec *ktls_fb_rec_get(struct tls_offload_context_tx *off,
 	fb->start = tls_record_start_seq(info);
 	fb->len = info->len;
 	fb->sn = sn;
+	fb->key = ktls_dev_tx_key_of(kctx, off, info);
 out:
 	spin_unlock_irqrestore(&off->lock, flags);
 	return fb;
 }
 
-/* Encrypt @fb in place under @aead and @key_iv, as the device would have. */
-static int ktls_fb_rec_encrypt(struct tls_context *ctx,
-			       struct crypto_aead *aead, const u8 *key_iv,
-			       struct ktls_fb_rec *fb)
+/* Encrypt @fb in place under its key, as the device would have. */
+static int ktls_fb_rec_encrypt(struct tls_context *ctx, struct ktls_fb_rec *fb)
 {
 	struct tls_prot_info *prot = &ctx->prot_info;
 	/* TLS 1.3: the inner content type is encrypted with the payload. */
@@ -85,9 +87,9 @@ static int ktls_fb_rec_encrypt(struct tls_context *ctx,
 	int rc;
 
 	ktls_record_fill_aad(prot, fb->aad, fb->wire[0], plain, (u8 *)&rec_seq);
-	ktls_record_fill_iv(prot, fb->iv, key_iv,
+	ktls_record_fill_iv(prot, fb->iv, fb->key->iv,
 			    (u8 *)&rec_seq, fb->wire + TLS_HEADER_SIZE);
-	req = aead_request_alloc(aead, GFP_ATOMIC);
+	req = aead_request_alloc(fb->key->aead, GFP_ATOMIC);
 	if (!req)
 		return -ENOMEM;
 	sg_init_table(sg, 2);
@@ -103,25 +105,6 @@ static int ktls_fb_rec_encrypt(struct tls_context *ctx,
 	return rc;
 }
 
-/*
- * Encrypt @fb under the key it was sealed for (a rekey on a device that
- * keeps TX, device_tx_keys.c). None kept: the peer has the record, and
- * this segment is a retransmission nobody needs.
- */
-static int ktls_fb_rec_seal(struct tls_context *ctx, struct ktls_fb_rec *fb)
-{
-	struct crypto_aead *aead;
-	const u8 *key_iv;
-	int rc = -ENOENT;
-
-	rcu_read_lock();
-	aead = ktls_dev_tx_key_of(ktls_ctx(ctx), fb->start, &key_iv);
-	if (aead)
-		rc = ktls_fb_rec_encrypt(ctx, aead, key_iv, fb);
-	rcu_read_unlock();
-	return rc;
-}
-
 /* Overwrite @len bytes at @payload, TCP sequence @seq, with ciphertext. */
 static int ktls_fb_fill(struct sock *sk, u8 *payload, u32 seq, u32 len)
 {
@@ -131,12 +114,16 @@ static int ktls_fb_fill(struct sock *sk, u8 *payload, u32 seq, u32 len)
 	int rc = 0;
 
 	while (!rc && before(seq, end)) {
-		struct ktls_fb_rec *fb = ktls_fb_rec_get(off, seq);
+		struct ktls_fb_rec *fb;
 		u32 stop;
 
+		/* The record's key, after a rekey (device_tx_keys.c). */
+		rcu_read_lock();
+		fb = ktls_fb_rec_get(ktls_ctx(ctx), off, seq);
+		rc = fb ? ktls_fb_rec_encrypt(ctx, fb) : -ENOENT;
+		rcu_read_unlock();
 		if (!fb)
-			return -ENOENT;
-		rc = ktls_fb_rec_seal(ctx, fb);
+			return rc;
 		stop = before(end, fb->start + fb->len) ? end :
 							  fb->start + fb->len;
 		if (!rc)

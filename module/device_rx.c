@@ -32,6 +32,7 @@
 #include <linux/bitmap.h>
 #include <linux/netdevice.h>
 #include <linux/scatterlist.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/unaligned.h>
 #include <net/tcp.h>
@@ -51,7 +52,15 @@ struct ktls_dev_rx_old {
 	struct crypto_aead *aead;
 	u8 iv[TLS_MAX_IV_SIZE + TLS_MAX_SALT_SIZE];	/* salt, IV */
 	u64 sn;			/* the number it gives the next record */
+	bool ends;		/* the device took RX back with a new key: */
+	u32 end;		/* records from here on are its new flow's */
 };
+
+/*
+ * A segment may start inside the receive window and end past it; none is
+ * longer than this.
+ */
+#define KTLS_DEV_RX_EDGE_SLACK	SZ_64K
 
 /* The record number of the record being parsed, plus @delta. */
 static u64 ktls_dev_rx_sn(const struct tls_context *ctx, s64 delta)
@@ -368,6 +377,49 @@ static int ktls_dev_rx_record_old(struct ktls_context *kctx,
 	return 0;
 }
 
+/* Offload state as a fresh tls_dev_add() expects it: the driver's went. */
+static void ktls_dev_rx_off_reset(struct tls_offload_context_rx *off)
+{
+	memset(off, 0, sizeof(*off));
+	off->resync_nh_reset = 1;
+}
+
+/**
+ * ktls_dev_rx_rejoin() - give RX back to its device, under the new key
+ * @sk: the socket, locked by a reader, the parser holding a record
+ * @kctx: its context, ktls_dev_rx_rejoin_note() having found where
+ *
+ * One attempt: if the device went down or its driver refuses, RX stays in
+ * software for good. The records before the hand-over keep the old key
+ * for what the old flow marked.
+ */
+static void ktls_dev_rx_rejoin(struct sock *sk, struct ktls_context *kctx)
+{
+	const struct ktls_cipher_desc *desc;
+	struct ktls_rx_sw *rx = &kctx->rx_sw;
+	struct ktls_dev_rx_rejoin *rj = &rx->dev_rejoin;
+	union tls_crypto_context keys;
+	int rc;
+
+	rj->state = KTLS_DEV_REJOIN_NONE;
+	ktls_dev_rx_off_reset(tls_offload_ctx_rx(&kctx->base));
+	keys = kctx->base.crypto_recv;
+	desc = ktls_cipher_desc_get(keys.info.cipher_type);
+	put_unaligned_be64(rj->sn, ktls_info_field(&keys.info,
+						   desc->rec_seq_offset));
+	rc = ktls_dev_attach_key(sk, &kctx->base, TLS_OFFLOAD_CTX_DIR_RX,
+				 &keys.info, rj->seq);
+	memzero_explicit(&keys, sizeof(keys));
+	if (rc)
+		return;
+	if (rx->dev_old) {
+		rx->dev_old->end = rj->seq;
+		rx->dev_old->ends = true;
+	}
+	kctx->base.rx_conf = TLS_HW;
+	ktls_stat_conf_move(sock_net(sk), false, TLS_HW);
+}
+
 /**
  * ktls_dev_rx_record() - what the NIC did with the complete current record
  * @sk: the socket, locked by a reader
@@ -391,6 +443,11 @@ int ktls_dev_rx_record(struct sock *sk, struct ktls_context *kctx,
 
 	if (seen & KTLS_RX_DEV_CHECKED)
 		return ktls_dev_rx_verdict(kctx, rec);
+	if (rx->dev_rejoin.state == KTLS_DEV_REJOIN_DUE)
+		ktls_dev_rx_rejoin(sk, kctx);
+	if (rx->dev_old && rx->dev_old->ends &&
+	    !before(rx->cur_seq, rx->dev_old->end))
+		ktls_dev_rx_old_free(rx);
 	if (rx->dev_old)
 		return ktls_dev_rx_record_old(kctx, rec);
 	if (seen == KTLS_RX_DEV_PLAIN) {
@@ -478,6 +535,22 @@ struct ktls_dev_rx_old *ktls_dev_rx_old_save(struct ktls_context *kctx)
 	return old;
 }
 
+/*
+ * Past anything the flow of the old key can have seen, once the driver
+ * forgot it and the receive path ran a grace period: the peer never sends
+ * beyond the right edge of the window we offered, and no edge offered so
+ * far lies beyond the larger of the current one and rcv_nxt plus the
+ * window clamp.
+ */
+static u32 ktls_dev_rx_edge(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 wnd = tp->rcv_wup + tp->rcv_wnd;
+	u32 clamp = tp->rcv_nxt + tp->window_clamp;
+
+	return (after(clamp, wnd) ? clamp : wnd) + KTLS_DEV_RX_EDGE_SLACK;
+}
+
 /**
  * ktls_dev_rx_leave() - RX of @sk goes on in software (a new key)
  * @sk: the socket, locked
@@ -485,15 +558,59 @@ struct ktls_dev_rx_old *ktls_dev_rx_old_save(struct ktls_context *kctx)
  * @old: from ktls_dev_rx_old_save(), now RX's
  *
  * The driver forgets the flow; bytes it decrypted before it did are
- * still noted by the parser and restored with @old.
+ * still noted by the parser and restored with @old. An old key kept from
+ * an earlier rekey covered records before this KeyUpdate only: it goes.
+ * A device that takes new keys is given RX back at the first record
+ * boundary the old flow cannot have reached (ktls_dev_rx_rejoin()).
  */
 void ktls_dev_rx_leave(struct sock *sk, struct ktls_context *kctx,
 		       struct ktls_dev_rx_old *old)
 {
-	ktls_dev_detach_rx(&kctx->base);
-	kctx->rx_sw.dev_old = old;
+	struct ktls_rx_sw *rx = &kctx->rx_sw;
+
+	ktls_dev_rx_old_free(rx);
+	rx->dev_old = old;
+	if (ktls_dev_rekey_rx(&kctx->base)) {
+		/* A NAPI poll may still run the old flow: let it finish. */
+		synchronize_net();
+		rx->dev_rejoin.edge = ktls_dev_rx_edge(sk);
+		rx->dev_rejoin.state = KTLS_DEV_REJOIN_WAIT;
+	}
 	kctx->base.rx_conf = TLS_SW;
-	ktls_stat_conf_to_sw(sock_net(sk), false);
+	ktls_stat_conf_move(sock_net(sk), false, TLS_SW);
+}
+
+/*
+ * A new RX key while RX waits for its device: a record start noted under
+ * the previous key has that key's numbering, and the record before it may
+ * be the KeyUpdate. Wait for a header under this key.
+ */
+void ktls_dev_rx_new_key(struct ktls_context *kctx)
+{
+	struct ktls_dev_rx_rejoin *rj = &kctx->rx_sw.dev_rejoin;
+
+	if (rj->state == KTLS_DEV_REJOIN_DUE)
+		rj->state = KTLS_DEV_REJOIN_WAIT;
+}
+
+/**
+ * ktls_dev_rx_rejoin_note() - the parser found a header, RX in software
+ * @kctx: the context
+ * @seq: TCP sequence number of the header's first byte
+ * @len: the whole record's length
+ *
+ * The record after this one starts at a boundary the device may take: if
+ * it starts at or past the edge, the next reader hands RX over there.
+ */
+void ktls_dev_rx_rejoin_note(struct ktls_context *kctx, u32 seq, u32 len)
+{
+	struct ktls_dev_rx_rejoin *rj = &kctx->rx_sw.dev_rejoin;
+
+	if (rj->state != KTLS_DEV_REJOIN_WAIT || before(seq + len, rj->edge))
+		return;
+	rj->seq = seq + len;
+	rj->sn = ktls_dev_rx_sn(&kctx->base, 1);
+	rj->state = KTLS_DEV_REJOIN_DUE;
 }
 
 void ktls_dev_rx_old_free(struct ktls_rx_sw *rx)

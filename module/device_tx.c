@@ -125,6 +125,7 @@ static void ktls_dev_tx_clean_acked(struct sock *sk, u32 acked_seq)
 		sn = ktls_dev_rec_sn(rec, sn);
 		if (before(acked_seq, rec->end_seq))
 			break;
+		ktls_dev_rec_acked(ktls_ctx(ctx), rec);
 		list_del_rcu(&rec->list);
 		ktls_dev_rec_destroy(rec);
 		sn++;
@@ -170,17 +171,21 @@ ktls_dev_tx_ctx_new(struct sock *sk, struct ktls_context *kctx)
 	struct tls_record_info *marker;
 	struct ktls_dev_tx_key *key;
 
+	key = ktls_dev_tx_key_new(kctx);
+	if (IS_ERR(key))
+		return NULL;
 	off = kzalloc(sizeof(*off), GFP_KERNEL);
-	marker = ktls_dev_epoch_new(start, ktls_dev_tx_sn(kctx), true);
-	key = ktls_dev_tx_key_new(kctx, start);
-	if (!off || !marker || IS_ERR(key)) {
-		if (!IS_ERR(key))
-			ktls_dev_tx_key_free(key);
+	marker = ktls_dev_epoch_new(start, ktls_dev_tx_sn(kctx), key, true);
+	if (!off || !marker) {
+		ktls_dev_tx_key_free(key);
 		kfree(marker);
 		kfree(off);
 		return NULL;
 	}
-	ktls_dev_tx_key_publish(kctx, key);
+	ktls_dev_tx_key_add(kctx, key);
+	kctx->dev_tx_head_key = key;
+	/* Ours (ktls_offload.h); upstream sets it too. */
+	off->ctx = &kctx->base;
 	spin_lock_init(&off->lock);
 	INIT_LIST_HEAD(&off->records_list);
 	sg_init_table(off->sg_tx_data, ARRAY_SIZE(off->sg_tx_data));
@@ -269,7 +274,7 @@ static int ktls_dev_tx_leave(struct sock *sk, struct ktls_context *kctx)
 	kctx->tx_ops->teardown(sk, kctx);
 	kctx->tx_ops = &ktls_tx_sw_ops;
 	kctx->base.tx_conf = TLS_SW;
-	ktls_stat_conf_to_sw(sock_net(sk), true);
+	ktls_stat_conf_move(sock_net(sk), true, TLS_SW);
 	if (kctx->txsw.started)
 		rc = kctx->tx_ops->setup(sk, kctx);
 	if (rc)
@@ -279,9 +284,10 @@ static int ktls_dev_tx_leave(struct sock *sk, struct ktls_context *kctx)
 
 /*
  * The device takes the new key from the next record on (KTLS_DEV_CAP_
- * REKEY): the fallback gets its copy and the records list a marker there
- * before any record under it is sealed. Keys the peer has every record
- * of are let go.
+ * REKEY, declared when it took the socket): the fallback gets its copy,
+ * and the records list a marker there before any record under it is
+ * sealed. Keys the peer has every record of are let go first; a socket
+ * still holding the most a device may hold goes on in software.
  */
 static int ktls_dev_tx_new_key(struct sock *sk, struct ktls_context *kctx)
 {
@@ -292,23 +298,28 @@ static int ktls_dev_tx_new_key(struct sock *sk, struct ktls_context *kctx)
 	unsigned long flags;
 	int rc;
 
-	key = ktls_dev_tx_key_new(kctx, start);
+	if (!(kctx->dev_rekey & BIT(TLS_OFFLOAD_CTX_DIR_TX)))
+		return -EOPNOTSUPP;
+	ktls_dev_tx_keys_prune(kctx, off);
+	if (kctx->dev_tx_nkeys >= KTLS_DEV_TX_KEYS_MAX)
+		return -EBUSY;
+	key = ktls_dev_tx_key_new(kctx);
 	if (IS_ERR(key))
 		return PTR_ERR(key);
-	marker = ktls_dev_epoch_new(start, ktls_dev_tx_sn(kctx), false);
+	marker = ktls_dev_epoch_new(start, ktls_dev_tx_sn(kctx), key, false);
 	rc = marker ? ktls_dev_attach_key(sk, &kctx->base,
-					  TLS_OFFLOAD_CTX_DIR_TX, start) :
+					  TLS_OFFLOAD_CTX_DIR_TX,
+					  &kctx->base.crypto_send.info, start) :
 		      -ENOMEM;
 	if (rc) {
 		kfree(marker);
 		ktls_dev_tx_key_free(key);
 		return rc;
 	}
-	ktls_dev_tx_key_publish(kctx, key);
+	ktls_dev_tx_key_add(kctx, key);
 	spin_lock_irqsave(&off->lock, flags);
 	list_add_tail_rcu(&marker->list, &off->records_list);
 	spin_unlock_irqrestore(&off->lock, flags);
-	ktls_dev_tx_keys_prune(sk, kctx);
 	return 0;
 }
 

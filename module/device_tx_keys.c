@@ -2,63 +2,58 @@
 /*
  * The keys of an offloaded TX direction. A device that declared
  * KTLS_DEV_CAP_REKEY (ktls_offload.h) keeps TX across a KeyUpdate: each
- * key covers the records from its start sequence number to the next
+ * key covers the records after it on the records list up to the next
  * key's, and a record keeps its key for every retransmission.
  *
- * Two things follow a key:
+ * A key has a marker on the records list, a record of length 0 where its
+ * first record starts (the first marker is the start marker upstream
+ * has). Markers tell tls_get_record() to number records within their key,
+ * and the software fallback which key a record is under: the key of the
+ * last marker before it on the list or, if none is left (TCP freed it
+ * with the records the peer has), kctx->dev_tx_head_key. Sequence numbers
+ * are never compared with a key's start: the stream wraps every 4 GiB.
  *
- *  - an epoch marker on the records list, a record of length 0 where the
- *    key's first record starts, so tls_get_record() numbers records
- *    within their key (the first marker is the start marker upstream
- *    has);
- *  - a ktls_dev_tx_key on kctx->dev_tx_keys, with the transform and IV
- *    the software fallback encrypts that key's records with.
- *
- * Lifetimes: markers are freed with the records, when TCP says the peer
- * has them (under off->lock). Keys are added and pruned under the socket
- * lock (at offload and at a rekey) and read by the fallback in the
- * transmit path under RCU (BH is off there): a pruned key is freed after
- * a grace period, and only once the peer has every record under it, so a
- * segment that still needs it can only be a retransmission of
- * acknowledged data, which the fallback drops.
+ * Lifetimes: markers are freed with the records, under off->lock, which
+ * also covers dev_tx_head_key. The keys are on kctx->dev_tx_keys, oldest
+ * first, added and pruned under the socket lock: the keys before the head
+ * key cover nothing the peer lacks. The fallback uses a key after
+ * dropping off->lock, in the transmit path (BH off, an RCU read-side
+ * section): a pruned key is freed after a grace period, by a work item.
  */
 #include <crypto/aead.h>
-#include <linux/rculist.h>
+#include <kunit/visibility.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include <net/tcp.h>
 
+#include "ktls_offload.h"
 #include "tls.h"
 
 /* A zero-length entry of the records list: where a key's records start. */
 struct ktls_dev_epoch {
 	struct tls_record_info rec;	/* first: freed as a record */
+	struct ktls_dev_tx_key *key;	/* of the records after it */
 	u64 first_sn;			/* number of the key's first record */
 	bool offload_start;		/* stands for the bytes before offload */
 };
 
-struct ktls_dev_tx_key {
-	struct list_head node;		/* kctx->dev_tx_keys, oldest first */
-	u32 start;			/* TCP sequence of its first record */
-	struct crypto_aead *aead;	/* synchronous: the transmit path */
-	u8 iv[TLS_MAX_IV_SIZE + TLS_MAX_SALT_SIZE];	/* salt, IV */
-};
-
-static const struct ktls_dev_epoch *
-ktls_dev_epoch(const struct tls_record_info *r)
+static struct ktls_dev_epoch *ktls_dev_epoch(struct tls_record_info *r)
 {
-	return container_of(r, const struct ktls_dev_epoch, rec);
+	return container_of(r, struct ktls_dev_epoch, rec);
 }
 
 /**
  * ktls_dev_epoch_new() - a marker for a key whose records start at @seq
  * @seq: TCP sequence number of the key's first record
  * @first_sn: that record's number
+ * @key: the key, or NULL (KUnit)
  * @offload_start: the first key: the marker also stands for what TCP was
  *	given before offload
  *
  * Return: the marker, to go on the records list, or NULL.
  */
 struct tls_record_info *ktls_dev_epoch_new(u32 seq, u64 first_sn,
+					   struct ktls_dev_tx_key *key,
 					   bool offload_start)
 {
 	struct ktls_dev_epoch *ep = kzalloc(sizeof(*ep), GFP_KERNEL);
@@ -66,10 +61,12 @@ struct tls_record_info *ktls_dev_epoch_new(u32 seq, u64 first_sn,
 	if (!ep)
 		return NULL;
 	ep->rec.end_seq = seq;
+	ep->key = key;
 	ep->first_sn = first_sn;
 	ep->offload_start = offload_start;
 	return &ep->rec;
 }
+EXPORT_SYMBOL_IF_KUNIT(ktls_dev_epoch_new);
 
 /*
  * The number of @rec, the entry after one numbered @sn: a marker is
@@ -92,20 +89,55 @@ bool ktls_dev_rec_for_driver(struct tls_record_info *rec)
 	       ktls_dev_epoch(rec)->offload_start;
 }
 
+/*
+ * TCP frees @rec, the peer has it (off->lock held): past a marker, the
+ * records at the head of the list are under the marker's key.
+ */
+void ktls_dev_rec_acked(struct ktls_context *kctx, struct tls_record_info *rec)
+{
+	if (tls_record_is_start_marker(rec))
+		kctx->dev_tx_head_key = ktls_dev_epoch(rec)->key;
+}
+
+/**
+ * ktls_dev_tx_key_of() - the key @rec was sealed under
+ * @kctx: the context
+ * @off: its offload context, off->lock held
+ * @rec: a record on the records list
+ *
+ * Return: the key; it stays valid until the caller's RCU read-side
+ * section ends.
+ */
+struct ktls_dev_tx_key *ktls_dev_tx_key_of(struct ktls_context *kctx,
+					   struct tls_offload_context_tx *off,
+					   struct tls_record_info *rec)
+{
+	struct ktls_dev_tx_key *key = kctx->dev_tx_head_key;
+	struct tls_record_info *r;
+
+	list_for_each_entry(r, &off->records_list, list) {
+		if (r == rec)
+			break;
+		if (tls_record_is_start_marker(r))
+			key = ktls_dev_epoch(r)->key;
+	}
+	return key;
+}
+EXPORT_SYMBOL_IF_KUNIT(ktls_dev_tx_key_of);
+
 /**
  * ktls_dev_tx_key_new() - the fallback's copy of the TX key just installed
  * @kctx: the context, socket locked, its TX keys those of the new key
- * @start: TCP sequence number of the key's first record
  *
- * Return: the key, for ktls_dev_tx_key_publish() or ktls_dev_tx_key_free(),
+ * Return: the key, for ktls_dev_tx_key_add() or ktls_dev_tx_key_free(),
  * or an ERR_PTR().
  */
-struct ktls_dev_tx_key *ktls_dev_tx_key_new(struct ktls_context *kctx,
-					    u32 start)
+struct ktls_dev_tx_key *ktls_dev_tx_key_new(struct ktls_context *kctx)
 {
-	struct ktls_dev_tx_key *key = kzalloc(sizeof(*key), GFP_KERNEL);
+	struct ktls_dev_tx_key *key;
 	struct crypto_aead *aead;
 
+	key = kzalloc(sizeof(*key), GFP_KERNEL_ACCOUNT);
 	if (!key)
 		return ERR_PTR(-ENOMEM);
 	aead = ktls_aead_create(&kctx->base.crypto_send.info,
@@ -115,74 +147,74 @@ struct ktls_dev_tx_key *ktls_dev_tx_key_new(struct ktls_context *kctx,
 		return ERR_CAST(aead);
 	}
 	key->aead = aead;
-	key->start = start;
 	memcpy(key->iv, kctx->base.tx.iv, sizeof(key->iv));
 	return key;
 }
 
-/* From now on the fallback encrypts records from @key's start with it. */
-void ktls_dev_tx_key_publish(struct ktls_context *kctx,
-			     struct ktls_dev_tx_key *key)
+/*
+ * @key is the socket's until the destructor or ktls_dev_tx_keys_prune(),
+ * the driver's key number ktls_dev_tx_rec_key() gives for its records.
+ */
+void ktls_dev_tx_key_add(struct ktls_context *kctx, struct ktls_dev_tx_key *key)
 {
-	list_add_tail_rcu(&key->node, &kctx->dev_tx_keys);
+	if (!list_empty(&kctx->dev_tx_keys))
+		kctx->dev_tx_gen++;
+	key->gen = kctx->dev_tx_gen;
+	list_add_tail(&key->node, &kctx->dev_tx_keys);
+	kctx->dev_tx_nkeys++;
 }
 
-/* A key never published, or one no reader can find any more. */
+/* ktls_offload.h: for drivers, under off->lock. */
+u32 ktls_dev_tx_rec_key(struct tls_offload_context_tx *off,
+			struct tls_record_info *rec)
+{
+	struct ktls_context *kctx = ktls_ctx(off->ctx);
+
+	return ktls_dev_tx_key_of(kctx, off, rec)->gen;
+}
+EXPORT_SYMBOL_GPL(ktls_dev_tx_rec_key);
+
+u32 ktls_dev_tx_oldest_key(struct tls_offload_context_tx *off)
+{
+	return ktls_ctx(off->ctx)->dev_tx_head_key->gen;
+}
+EXPORT_SYMBOL_GPL(ktls_dev_tx_oldest_key);
+
+/* A key no reader can find any more. */
 void ktls_dev_tx_key_free(struct ktls_dev_tx_key *key)
 {
 	crypto_free_aead(key->aead);
 	kfree_sensitive(key);
 }
 
-/**
- * ktls_dev_tx_key_of() - the key of the record starting at @seq
- * @kctx: the context; the caller is in an RCU read-side section
- * @seq: TCP sequence number of a record's first byte
- * @iv: set to the key's salt and IV
- *
- * Return: the fallback's transform for that key, valid until the section
- * ends, or NULL: no key kept covers @seq (the peer has that record).
- */
-struct crypto_aead *ktls_dev_tx_key_of(struct ktls_context *kctx, u32 seq,
-				       const u8 **iv)
+static void ktls_dev_tx_key_free_work(struct work_struct *work)
 {
-	struct ktls_dev_tx_key *key, *found = NULL;
-
-	list_for_each_entry_rcu(key, &kctx->dev_tx_keys, node) {
-		if (before(seq, key->start))
-			break;
-		found = key;
-	}
-	if (!found)
-		return NULL;
-	*iv = found->iv;
-	return found->aead;
+	ktls_dev_tx_key_free(container_of(to_rcu_work(work),
+					  struct ktls_dev_tx_key, free_work));
 }
 
 /*
- * Free the keys the peer has every record of: those whose successor
- * starts at or before snd_una. The last key always stays. Socket locked
- * (TCP's ACK processing, which frees records, is held off).
+ * Let go of the keys before the head key: the peer has every record under
+ * them. A fallback that found one before TCP moved the head on may still
+ * use it: each is freed after a grace period. Socket locked.
  */
-void ktls_dev_tx_keys_prune(struct sock *sk, struct ktls_context *kctx)
+void ktls_dev_tx_keys_prune(struct ktls_context *kctx,
+			    struct tls_offload_context_tx *off)
 {
-	u32 una = tcp_sk(sk)->snd_una;
-	struct ktls_dev_tx_key *key, *next;
-	LIST_HEAD(gone);
+	struct ktls_dev_tx_key *key, *next, *head;
+	unsigned long flags;
 
+	spin_lock_irqsave(&off->lock, flags);
+	head = kctx->dev_tx_head_key;
+	spin_unlock_irqrestore(&off->lock, flags);
 	list_for_each_entry_safe(key, next, &kctx->dev_tx_keys, node) {
-		if (list_is_last(&key->node, &kctx->dev_tx_keys) ||
-		    before(una, next->start))
+		if (key == head)
 			break;
-		list_del_rcu(&key->node);
-		list_add_tail(&key->node, &gone);
+		list_del(&key->node);
+		kctx->dev_tx_nkeys--;
+		INIT_RCU_WORK(&key->free_work, ktls_dev_tx_key_free_work);
+		ktls_dev_queue_rcu_work(&key->free_work);
 	}
-	if (list_empty(&gone))
-		return;
-	/* The fallback may have found one just before. */
-	synchronize_rcu();
-	list_for_each_entry_safe(key, next, &gone, node)
-		ktls_dev_tx_key_free(key);
 }
 
 /* Every key, once nothing transmits for the socket any more. */
@@ -194,4 +226,7 @@ void ktls_dev_tx_keys_free(struct ktls_context *kctx)
 		list_del(&key->node);
 		ktls_dev_tx_key_free(key);
 	}
+	kctx->dev_tx_nkeys = 0;
+	kctx->dev_tx_gen = 0;
+	kctx->dev_tx_head_key = NULL;
 }

@@ -206,10 +206,12 @@ static int ktls_rekey_rx(struct sock *sk, struct ktls_context *kctx,
 		kfree_sensitive(dev_old);
 		return rc;
 	}
-	if (dev_old)
+	if (dev_old) {
 		ktls_dev_rx_leave(sk, kctx, dev_old);
-	else
+	} else {
 		crypto_free_aead(old);
+		ktls_dev_rx_new_key(kctx);
+	}
 	ktls_ku_rx_start(kctx);
 
 	ktls_parser_advance(sk, kctx, GFP_KERNEL);

@@ -14,6 +14,8 @@
 #include <linux/types.h>
 
 struct net_device;
+struct tls_offload_context_tx;
+struct tls_record_info;
 
 /*
  * KTLS_DEV_CAP_TLS13: tls_dev_add() may be given a TLS 1.3 AES-GCM
@@ -48,25 +50,44 @@ struct net_device;
 #define KTLS_DEV_CAP_TLS13	BIT(0)
 
 /*
- * KTLS_DEV_CAP_REKEY (with KTLS_DEV_CAP_TLS13): TX stays on the device
- * across a KeyUpdate. The core calls tls_dev_add(TX) again on the socket
- * the driver already encrypts for, with the new key's crypto_info and, as
- * start sequence, the TCP sequence number where the first record under
- * the new key starts.
+ * KTLS_DEV_CAP_REKEY (with KTLS_DEV_CAP_TLS13): offload goes on across a
+ * KeyUpdate. What a socket was told when it was offloaded holds for it: a
+ * declaration made later is not applied to sockets offloaded before.
  *
- * - From that sequence number on, segments are encrypted with the new key;
- *   segments before it keep the key they had, retransmissions included.
- *   No segment carries records under two keys.
- * - tls_get_record() numbers records within their key: the first record
- *   under the new key is the crypto_info's rec_seq (0 after a KeyUpdate).
- * - The driver may forget a key once the peer has every record under it,
- *   that is once tls_get_record() finds no record at the sequence number
- *   just before the next key's start. A segment no kept key covers is a
- *   retransmission of acknowledged data: it may be dropped.
- * - If tls_dev_add() fails, the driver keeps every key it had, and TX goes
- *   on in software as described above for a device without this bit.
- *
- * RX: a new RX key still takes RX back, as above.
+ * - TX: the core calls tls_dev_add(TX) again on the socket the driver
+ *   already encrypts for, with the new key's crypto_info and, as start
+ *   sequence, the TCP sequence number where the first record under the
+ *   new key starts. It runs in process context (it may sleep) while
+ *   segments under older keys are encrypted on other CPUs: the driver
+ *   locks its own key list. Keys are numbered as they come: 0 for the
+ *   first tls_dev_add(TX), then 1, 2...
+ *   - A record keeps its key for every (re)transmission:
+ *     ktls_dev_tx_rec_key() tells which, for a record tls_get_record()
+ *     returned. Never compare sequence numbers with a key's start to find
+ *     out: the stream wraps every 4 GiB.
+ *   - tls_get_record() numbers records within their key: the first record
+ *     under the new key is the crypto_info's rec_seq (0 after a
+ *     KeyUpdate).
+ *   - No segment carries records under two keys; a segment the driver
+ *     cannot encrypt goes to tls_encrypt_skb(), as always.
+ *   - Keys numbered below ktls_dev_tx_oldest_key() cover no record the
+ *     peer lacks: the driver may forget them (no event says so: look when
+ *     a new key comes). A segment whose record tls_get_record() does not
+ *     find is a retransmission of acknowledged data: drop it, never send
+ *     it as it is.
+ *   - The core gives a socket at most 8 keys at a time; past that, and if
+ *     tls_dev_add() fails, TX goes on in software as described above for
+ *     a device without this bit, and the driver keeps every key it had
+ *     until tls_dev_del(TX), which frees them all.
+ * - RX: at a new RX key the core calls tls_dev_del(RX), as at close,
+ *   and later tls_dev_add(RX) again with the new key, a crypto_info whose
+ *   rec_seq is the number of the record at the start sequence number, and
+ *   as start a record boundary past anything the old flow can have seen
+ *   (the right edge of the receive window when it was deleted, plus one
+ *   segment). No segment before the start may be marked decrypted. The
+ *   driver may be past the start by then: it finds the stream again as
+ *   after losing it (resync). If tls_dev_add() fails, RX stays in
+ *   software.
  */
 #define KTLS_DEV_CAP_REKEY	BIT(1)
 
@@ -90,5 +111,15 @@ int ktls_dev_caps_set(struct net_device *dev, u32 caps);
 
 /* The KTLS_DEV_CAP_* bits @dev declared; 0 if none. */
 u32 ktls_dev_caps(const struct net_device *dev);
+
+/*
+ * KTLS_DEV_CAP_REKEY, TX: the number of the key @rec is under (0 for the
+ * first key), and the oldest key a record the peer lacks may be under.
+ * @off is tls_offload_ctx_tx() of the socket, off->lock held; @rec was
+ * returned by tls_get_record() under that lock.
+ */
+u32 ktls_dev_tx_rec_key(struct tls_offload_context_tx *off,
+			struct tls_record_info *rec);
+u32 ktls_dev_tx_oldest_key(struct tls_offload_context_tx *off);
 
 #endif /* _KTLS_OFFLOAD_H */

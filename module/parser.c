@@ -192,15 +192,19 @@ static int ktls_parser_start_record(struct ktls_context *kctx, gfp_t gfp)
 }
 
 /*
- * A record begins: the device path may have a resync to answer with it.
- * The header's five bytes are the last TCP gave us.
+ * A record begins: the device path may have a resync to answer with it,
+ * or, after a rekey, a place to take RX back at. The header's five bytes
+ * are the last TCP gave us.
  */
 static void ktls_parser_new_rec(struct sock *sk, struct ktls_context *kctx)
 {
+	struct ktls_rx_sw *rx = &kctx->rx_sw;
+
+	rx->cur_seq = tcp_sk(sk)->copied_seq - TLS_HEADER_SIZE;
 	if (ktls_rx_offloaded(kctx))
-		ktls_dev_rx_new_rec(sk, kctx,
-				    tcp_sk(sk)->copied_seq - TLS_HEADER_SIZE,
-				    kctx->rx_sw.cur->len);
+		ktls_dev_rx_new_rec(sk, kctx, rx->cur_seq, rx->cur->len);
+	else if (rx->dev_rejoin.state)
+		ktls_dev_rx_rejoin_note(kctx, rx->cur_seq, rx->cur->len);
 }
 
 /*

@@ -819,6 +819,6 @@ void ktls_rx_stop(struct sock *sk, struct ktls_context *kctx)
 	list_for_each_entry_safe(rec, tmp, &rx->plain, list)
 		ktls_rx_free_rec(rx, rec);
 	/* The NIC stops looking at our packets: nothing is parsed now. */
-	if (ktls_rx_offloaded(kctx))
+	if (ktls_rx_offloaded(kctx) || rx->dev_rejoin.state)
 		ktls_dev_detach_rx(&kctx->base);
 }

@@ -93,11 +93,14 @@ void ktls_stat_conf_start(struct net *net, bool tx, u8 conf)
 	ktls_stat_inc(net, ktls_stat_curr(tx, conf));
 }
 
-/* A rekey took a direction off its device: it counts as software now. */
-void ktls_stat_conf_to_sw(struct net *net, bool tx)
+/*
+ * A rekey moved a direction off its device, or back onto it: it counts
+ * as @conf now.
+ */
+void ktls_stat_conf_move(struct net *net, bool tx, u8 conf)
 {
-	ktls_stat_dec(net, ktls_stat_curr(tx, TLS_HW));
-	ktls_stat_conf_start(net, tx, TLS_SW);
+	ktls_stat_dec(net, ktls_stat_curr(tx, conf == TLS_HW ? TLS_SW : TLS_HW));
+	ktls_stat_conf_start(net, tx, conf);
 }
 
 static unsigned long ktls_stat_sum(struct ktls_mib __percpu *mib,

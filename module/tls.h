@@ -138,6 +138,23 @@ struct ktls_hs_scan {
 struct ktls_dev_rx_old;
 
 /*
+ * Device RX between a rekey and the device taking the new key
+ * (KTLS_DEV_CAP_REKEY, device_rx.c). Parser and readers, socket locked.
+ */
+struct ktls_dev_rx_rejoin {
+	u8 state;		/* enum ktls_dev_rejoin */
+	u32 edge;		/* the old key's flow saw nothing from here on */
+	u32 seq;		/* DUE: where the device takes over, a record start */
+	u64 sn;			/* DUE: that record's number */
+};
+
+enum ktls_dev_rejoin {
+	KTLS_DEV_REJOIN_NONE,
+	KTLS_DEV_REJOIN_WAIT,	/* for a record ending at or past @edge */
+	KTLS_DEV_REJOIN_DUE,	/* the next reader hands RX over at @seq */
+};
+
+/*
  * RX state. Changed only by the socket lock owner or by the parser in
  * softirq while nobody owns the socket, so the two never race; poll looks
  * at @ready alone, a sleeping reader at @parsed. @plain and the records on
@@ -158,6 +175,8 @@ struct ktls_rx_sw {
 	bool parsed;			/* the parser holds a record to decrypt */
 	bool started;			/* our data_ready is installed */
 	u8 dev_seen;			/* device RX: what came of @cur (parser) */
+	u32 cur_seq;			/* TCP sequence of @cur's header (parser) */
+	struct ktls_dev_rx_rejoin dev_rejoin;	/* device RX after a rekey */
 	/* Device RX, also once a rekey took RX back: @cur's bytes it decrypted */
 	unsigned long *dev_map;
 	struct ktls_dev_rx_old *dev_old;	/* the device's key, after a rekey */
@@ -218,8 +237,12 @@ struct ktls_context {
 	bool dev_listed;		/* on the device list, holding netdev */
 	bool dev_release_due;		/* the device is going down */
 	u8 dev_dirs;			/* BIT(dir): the driver holds state */
-	/* The device's TX keys, for the fallback (device_tx_keys.c). */
-	struct list_head dev_tx_keys;
+	u8 dev_rekey;			/* BIT(dir): the device takes new keys */
+	/* The device's TX keys, for the fallback (device_tx_keys.c): */
+	struct list_head dev_tx_keys;	/* socket lock */
+	u8 dev_tx_nkeys;		/* on dev_tx_keys */
+	u32 dev_tx_gen;			/* of the newest key */
+	struct ktls_dev_tx_key *dev_tx_head_key;	/* off->lock */
 	struct work_struct dev_destruct_work;
 	struct ktls_rx_sw rx_sw;	/* software RX, once TLS_RX is set */
 };
@@ -287,32 +310,49 @@ struct net_device *ktls_dev_for_offload(struct sock *sk, bool tx);
 int ktls_dev_attach(struct sock *sk, struct tls_context *ctx,
 		    struct net_device *dev, enum tls_offload_ctx_dir dir);
 int ktls_dev_attach_key(struct sock *sk, struct tls_context *ctx,
-			enum tls_offload_ctx_dir dir, u32 start);
+			enum tls_offload_ctx_dir dir,
+			struct tls_crypto_info *info, u32 start);
 void ktls_dev_own(struct sock *sk, struct tls_context *ctx);
 void ktls_dev_detach_rx(struct tls_context *ctx);
+bool ktls_dev_rekey_rx(struct tls_context *ctx);
 void ktls_dev_tx_ctx_destroy(struct ktls_context *kctx,
 			     struct tls_offload_context_tx *off);
 /* device_tx.c: a rekey of an offloaded TX */
 int ktls_dev_tx_rekey(struct sock *sk, struct ktls_context *kctx);
 int ktls_dev_resync_tx(struct sock *sk, struct tls_context *ctx, u32 seq);
 void ktls_dev_rec_destroy(struct tls_record_info *rec);
+void ktls_dev_queue_rcu_work(struct rcu_work *work);
 int ktls_dev_init(void);
 void ktls_dev_exit(void);
 
 /* the keys of an offloaded TX (device_tx_keys.c) */
-struct ktls_dev_tx_key;
+
+/* One TX key a device has, as the software fallback encrypts with it. */
+struct ktls_dev_tx_key {
+	struct list_head node;		/* kctx->dev_tx_keys, oldest first */
+	struct rcu_work free_work;	/* once pruned */
+	struct crypto_aead *aead;	/* synchronous: the transmit path */
+	u8 iv[TLS_MAX_IV_SIZE + TLS_MAX_SALT_SIZE];	/* salt, IV */
+	u32 gen;			/* 0, then one more at each rekey */
+};
+
+/* Keys a device may hold for one socket's TX: beyond, TX goes to software. */
+#define KTLS_DEV_TX_KEYS_MAX	8
+
 struct tls_record_info *ktls_dev_epoch_new(u32 seq, u64 first_sn,
+					   struct ktls_dev_tx_key *key,
 					   bool offload_start);
 u64 ktls_dev_rec_sn(struct tls_record_info *rec, u64 sn);
 bool ktls_dev_rec_for_driver(struct tls_record_info *rec);
-struct ktls_dev_tx_key *ktls_dev_tx_key_new(struct ktls_context *kctx,
-					    u32 start);
-void ktls_dev_tx_key_publish(struct ktls_context *kctx,
-			     struct ktls_dev_tx_key *key);
+void ktls_dev_rec_acked(struct ktls_context *kctx, struct tls_record_info *rec);
+struct ktls_dev_tx_key *ktls_dev_tx_key_of(struct ktls_context *kctx,
+					   struct tls_offload_context_tx *off,
+					   struct tls_record_info *rec);
+struct ktls_dev_tx_key *ktls_dev_tx_key_new(struct ktls_context *kctx);
+void ktls_dev_tx_key_add(struct ktls_context *kctx, struct ktls_dev_tx_key *key);
 void ktls_dev_tx_key_free(struct ktls_dev_tx_key *key);
-struct crypto_aead *ktls_dev_tx_key_of(struct ktls_context *kctx, u32 seq,
-				       const u8 **iv);
-void ktls_dev_tx_keys_prune(struct sock *sk, struct ktls_context *kctx);
+void ktls_dev_tx_keys_prune(struct ktls_context *kctx,
+			    struct tls_offload_context_tx *off);
 void ktls_dev_tx_keys_free(struct ktls_context *kctx);
 
 /* what drivers declared (device_caps.c; the API is in ktls_offload.h) */
@@ -337,6 +377,8 @@ struct ktls_dev_rx_old *ktls_dev_rx_old_save(struct ktls_context *kctx);
 void ktls_dev_rx_leave(struct sock *sk, struct ktls_context *kctx,
 		       struct ktls_dev_rx_old *old);
 void ktls_dev_rx_old_free(struct ktls_rx_sw *rx);
+void ktls_dev_rx_new_key(struct ktls_context *kctx);
+void ktls_dev_rx_rejoin_note(struct ktls_context *kctx, u32 seq, u32 len);
 bool ktls_dev_rx_async_step(struct tls_offload_resync_async *as, u32 *seq,
 			    s64 *back);
 void ktls_dev_rx_restore(struct ktls_rx_rec *rec, const unsigned long *map,
@@ -511,7 +553,7 @@ void ktls_stat_inc(struct net *net, enum ktls_stat item);
 void ktls_stat_dec(struct net *net, enum ktls_stat item);
 enum ktls_stat ktls_stat_curr(bool tx, u8 conf);
 void ktls_stat_conf_start(struct net *net, bool tx, u8 conf);
-void ktls_stat_conf_to_sw(struct net *net, bool tx);
+void ktls_stat_conf_move(struct net *net, bool tx, u8 conf);
 int ktls_stats_register(void);
 void ktls_stats_unregister(void);
 

@@ -1808,48 +1808,120 @@ static int rekey_round(struct _test_data_sim *self,
 /* What rekey_many() sets up and expects. */
 struct rekey_opts {
 	const char *knob, *val;	/* set on sa before offload, 0 at the end */
-	bool refuse;		/* sa's driver refuses every key after the first */
-	bool tx_kept;		/* sa's device keeps TX across the KeyUpdates */
+	bool refuse;		/* both drivers refuse every key after the first */
+	bool undeclared;	/* both devices declare TLS 1.3 but not KeyUpdate */
+	bool kept;		/* offload goes on across the KeyUpdates */
 };
 
 #define REKEY_ROUNDS 8
+/* After the KeyUpdates: enough to take the receiver past its NIC's edge. */
+#define REKEY_TAIL_CHUNKS 64
+#define REKEY_TAIL_CHUNK 16384
+
+/*
+ * The receiver, after the KeyUpdates. RX goes to software at a KeyUpdate
+ * and, on a device that takes new keys, back to the device once the
+ * stream is past what it saw under the old key -- which may happen
+ * between two KeyUpdates, as data flows: each move is counted, and RX
+ * ends on the device.
+ */
+static void check_rx_rekeyed(struct __test_metadata *_metadata,
+			     const struct _fixture_variant_sim *variant,
+			     bool rx_back)
+{
+	long long dev = tls_counter("TlsRxDevice"), sw = tls_counter("TlsRxSw");
+
+	EXPECT_EQ(tls_counter("TlsCurrRxDevice"), rx_back);
+	EXPECT_EQ(tls_counter("TlsCurrRxSw"), !rx_back);
+	EXPECT_EQ(tls_counter("TlsDecryptError"), 0);
+	if (rx_back) {
+		EXPECT_GE(sw, 1);
+		EXPECT_EQ(dev, sw + 1);
+	} else {
+		EXPECT_EQ(dev, variant->rx_dev);
+		EXPECT_EQ(sw, 1);
+	}
+	/* Every RX context the NIC was given, it was told to drop but one. */
+	EXPECT_EQ(eth_stat("sb", "rx_tls_ctx"), dev);
+	EXPECT_EQ(eth_stat("sb", "rx_tls_del"), dev - rx_back);
+}
 
 /*
  * After the KeyUpdates each direction says where it is: the gauges,
- * sock_diag and the devices' counters. TX stayed on a device that
- * declared it can (@o->tx_kept), with every new key given to it, or moved
- * to software (the NIC keeps TX state for the records it was given until
- * the socket goes). RX is in software: the server's NIC let go of it at
- * once.
+ * sock_diag and the devices' counters. With @o->kept, TX stayed on the
+ * device, which was given every new key, and RX went to software at the
+ * first new key, then back to the device once the stream was past what
+ * the NIC saw under the old key. Otherwise both are in software; the
+ * sender's NIC keeps TX state for the records it was given until the
+ * socket goes, the receiver's let go of RX at once.
  */
 static void check_rekeyed(struct __test_metadata *_metadata,
 			  struct _test_data_sim *self,
 			  const struct _fixture_variant_sim *variant,
 			  const struct rekey_opts *o)
 {
-	bool kept = o->tx_kept && variant->tx_dev;
+	bool tx_kept = o->kept && variant->tx_dev;
+	bool rx_back = o->kept && variant->rx_dev;
 	struct ulp_report r;
 
 	in_ns(self->ns_a);
 	EXPECT_EQ(tls_counter("TlsTxDevice"), variant->tx_dev);
-	EXPECT_EQ(tls_counter("TlsCurrTxDevice"), kept);
-	EXPECT_EQ(tls_counter("TlsTxSw"), !kept);
-	EXPECT_EQ(tls_counter("TlsCurrTxSw"), !kept);
-	EXPECT_EQ(eth_stat("sa", "tx_tls_rekey"), kept ? REKEY_ROUNDS : 0);
+	EXPECT_EQ(tls_counter("TlsCurrTxDevice"), tx_kept);
+	EXPECT_EQ(tls_counter("TlsTxSw"), !tx_kept);
+	EXPECT_EQ(tls_counter("TlsCurrTxSw"), !tx_kept);
+	EXPECT_EQ(eth_stat("sa", "tx_tls_rekey"), tx_kept ? REKEY_ROUNDS : 0);
 	EXPECT_EQ(eth_stat("sa", "tx_tls_del"), 0);
 	EXPECT_EQ(eth_stat("sa", "tx_tls_drop_err"), 0);
 	ASSERT_EQ(diag_query(self->c, AF_INET, &r), 0);
-	EXPECT_EQ(r.u16v[TLS_INFO_TXCONF], kept ? TLS_CONF_HW : TLS_CONF_SW);
+	EXPECT_EQ(r.u16v[TLS_INFO_TXCONF], tx_kept ? TLS_CONF_HW : TLS_CONF_SW);
 	in_ns(self->ns_b);
-	EXPECT_EQ(tls_counter("TlsRxDevice"), variant->rx_dev);
-	EXPECT_EQ(tls_counter("TlsCurrRxDevice"), 0);
-	EXPECT_EQ(tls_counter("TlsRxSw"), 1);
-	EXPECT_EQ(tls_counter("TlsCurrRxSw"), 1);
-	EXPECT_EQ(tls_counter("TlsDecryptError"), 0);
-	EXPECT_EQ(eth_stat("sb", "rx_tls_del"), variant->rx_dev);
+	check_rx_rekeyed(_metadata, variant, rx_back);
 	ASSERT_EQ(diag_query(self->s, AF_INET, &r), 0);
-	EXPECT_EQ(r.u16v[TLS_INFO_RXCONF], TLS_CONF_SW);
+	EXPECT_EQ(r.u16v[TLS_INFO_RXCONF], rx_back ? TLS_CONF_HW : TLS_CONF_SW);
 	in_ns(self->ns_a);
+}
+
+/* Both devices: @knob to @val. */
+static int knob_set_both(struct _test_data_sim *self, const char *knob,
+			 const char *val)
+{
+	int rc;
+
+	in_ns(self->ns_a);
+	rc = knob_set("sa", knob, val);
+	in_ns(self->ns_b);
+	rc = rc ?: knob_set("sb", knob, val);
+	in_ns(self->ns_a);
+	return rc;
+}
+
+/*
+ * The stream after the KeyUpdates, in chunks the receiver reads as they
+ * come: where its NIC takes RX back (or is refused), and data it decrypts
+ * under the last key if it does.
+ */
+static void rekey_tail(struct __test_metadata *_metadata,
+		       struct _test_data_sim *self,
+		       const struct _fixture_variant_sim *variant,
+		       const struct rekey_opts *o)
+{
+	long long before;
+	int i;
+
+	in_ns(self->ns_b);
+	before = eth_stat("sb", "rx_tls_decrypted_packets");
+	in_ns(self->ns_a);
+	for (i = 0; i < REKEY_TAIL_CHUNKS; i++)
+		ASSERT_EQ(sim_roundtrip(self, REKEY_TAIL_CHUNK, 100 + i, 0), 0)
+			TH_LOG("chunk %d", i);
+	in_ns(self->ns_b);
+	if (o->kept && variant->rx_dev)
+		EXPECT_GT(eth_stat("sb", "rx_tls_decrypted_packets"), before);
+	if (o->refuse && variant->rx_dev)
+		EXPECT_EQ(eth_stat("sb", "tls_add_refused"), 1);
+	in_ns(self->ns_a);
+	if (o->refuse && variant->tx_dev)
+		EXPECT_EQ(eth_stat("sa", "tls_add_refused"), 1);
 }
 
 /* Many KeyUpdates over an offloaded connection, as @o says. */
@@ -1862,12 +1934,14 @@ static void rekey_many(struct __test_metadata *_metadata,
 
 	if (variant->version != TLS_1_3_VERSION)
 		SKIP(return, "TLS 1.2 has no KeyUpdate");
+	if (o->undeclared)
+		ASSERT_EQ(knob_set_both(self, "rekey", "N"), 0);
 	in_ns(self->ns_a);
 	if (o->knob)
 		ASSERT_EQ(knob_set("sa", o->knob, o->val), 0);
 	ASSERT_EQ(sim_keys(self), 0);
 	if (o->refuse)
-		ASSERT_EQ(knob_set("sa", "refuse_add", "Y"), 0);
+		ASSERT_EQ(knob_set_both(self, "refuse_add", "Y"), 0);
 	ASSERT_EQ(sim_roundtrip(self, 20000, 1, 0), 0);
 	for (gen = 0; gen < REKEY_ROUNDS; gen++) {
 		rc = rekey_round(self, variant, gen, 7000 + gen * 3000);
@@ -1878,20 +1952,19 @@ static void rekey_many(struct __test_metadata *_metadata,
 	if (o->knob)
 		ASSERT_EQ(knob_set("sa", o->knob, "0"), 0);
 	ASSERT_EQ(sim_roundtrip(self, 30000, 2, 0), 0);
+	rekey_tail(_metadata, self, variant, o);
 	check_rekeyed(_metadata, self, variant, o);
-	if (o->refuse && variant->tx_dev)
-		EXPECT_EQ(eth_stat("sa", "tls_add_refused"), 1);
 }
 
 /*
- * KeyUpdates over a clean wire: the device takes each new TX key at the
- * record after the KeyUpdate, RX goes to software at the new key, and
- * nothing is lost or misread.
+ * KeyUpdates over a clean wire: the sender's device takes each new TX key
+ * at the record after the KeyUpdate, the receiver's gives RX back at the
+ * new key and takes it again further on, and nothing is lost or misread.
  */
 TEST_F_TIMEOUT(sim, rekey, 180)
 {
 	rekey_many(_metadata, self, variant,
-		   &(struct rekey_opts){ .tx_kept = true });
+		   &(struct rekey_opts){ .kept = true });
 }
 
 /*
@@ -1902,7 +1975,7 @@ TEST_F_TIMEOUT(sim, rekey_drop, 180)
 {
 	rekey_many(_metadata, self, variant,
 		   &(struct rekey_opts){ .knob = "drop_every", .val = "5",
-					 .tx_kept = true });
+					 .kept = true });
 	in_ns(self->ns_a);
 	if (variant->version == TLS_1_3_VERSION)
 		EXPECT_GT(eth_stat("sa", "wire_dropped"), 0);
@@ -1912,7 +1985,7 @@ TEST_F_TIMEOUT(sim, rekey_reorder, 180)
 {
 	rekey_many(_metadata, self, variant,
 		   &(struct rekey_opts){ .knob = "reorder_every", .val = "4",
-					 .tx_kept = true });
+					 .kept = true });
 }
 
 /*
@@ -1925,15 +1998,16 @@ TEST_F_TIMEOUT(sim, rekey_fallback, 180)
 		SKIP(return, "TX is not offloaded in this variant");
 	rekey_many(_metadata, self, variant,
 		   &(struct rekey_opts){ .knob = "tx_fallback", .val = "Y",
-					 .tx_kept = true });
+					 .kept = true });
 	in_ns(self->ns_a);
 	if (variant->version == TLS_1_3_VERSION)
 		EXPECT_GT(eth_stat("sa", "tx_tls_fallback"), 0);
 }
 
 /*
- * The driver refuses the first new key: TX goes on in software from the
- * record after the KeyUpdate, and the connection with it.
+ * Both drivers refuse the first new key: TX goes on in software from the
+ * record after the KeyUpdate, RX stays there, and the connection with
+ * them.
  */
 TEST_F_TIMEOUT(sim, rekey_refused, 180)
 {
@@ -1941,11 +2015,11 @@ TEST_F_TIMEOUT(sim, rekey_refused, 180)
 		   &(struct rekey_opts){ .refuse = true });
 }
 
-/* A device that did not declare KeyUpdate: TX to software, as refused. */
+/* Devices that did not declare KeyUpdate: to software, as refused. */
 TEST_F_TIMEOUT(sim, rekey_undeclared, 180)
 {
 	rekey_many(_metadata, self, variant,
-		   &(struct rekey_opts){ .knob = "rekey", .val = "N" });
+		   &(struct rekey_opts){ .undeclared = true });
 }
 
 /*
@@ -2002,7 +2076,7 @@ TEST_F_TIMEOUT(sim, wire_capture_rekey, 120)
 	if (variant->tx_dev)
 		EXPECT_GT(eth_stat("sa", "tx_tls_encrypted_packets"), 0);
 	EXPECT_EQ(eth_stat("sa", "tx_tls_rekey"),
-		  variant->tx_dev ? ARRAY_SIZE(lens) : 0);
+		  variant->tx_dev ? (long long)ARRAY_SIZE(lens) : 0);
 	close(pfd);
 	free(want);
 	free(plain);
