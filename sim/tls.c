@@ -8,8 +8,9 @@
  * segment in order, out of order or retransmitted takes the same path.
  * The last record encrypted is kept, as consecutive segments usually
  * belong to the same record. After a KeyUpdate (KTLS_DEV_CAP_REKEY) a
- * socket has several keys, each from the sequence number where its first
- * record starts: a record is sealed with the key it starts under.
+ * socket has several keys, numbered as the core numbers them: a record is
+ * sealed with the key ktls_dev_tx_rec_key() names for it. Sequence numbers
+ * wrap every 4 GiB, so they never pick or prune a key.
  *
  * RX follows the stream in TCP order, as hardware does: it parses record
  * headers, decrypts each segment's share of a record as it passes (CTR)
@@ -32,12 +33,14 @@
 #include "sim.h"
 
 /*
- * One TX key and the TCP sequence number where its records start. A
- * socket starts with one; a KeyUpdate adds one (KTLS_DEV_CAP_REKEY).
+ * One TX key. A socket starts with one; a KeyUpdate adds one
+ * (KTLS_DEV_CAP_REKEY). @no is the core's number for it
+ * (ktls_offload.h): 0 for the first tls_dev_add(TX), one more for each
+ * one we accept after it -- a refused one the core does not count either.
  */
 struct ksim_tx_key {
 	struct list_head list;	/* in ksim_tx_ctx.keys, oldest first */
-	u32 start_seq;
+	u32 no;
 	struct ksim_key key;
 	struct ksim_aead aead;
 };
@@ -113,8 +116,8 @@ static void **ksim_state(struct tls_context *tctx, enum tls_offload_ctx_dir dir)
 
 /* ------------------------------------------------------------------ TX */
 
-static struct ksim_tx_key *ksim_tx_key_new(const struct ksim_key *key,
-					   u32 start_seq)
+/* Numbered only once on the list: a key we fail to take has no number. */
+static struct ksim_tx_key *ksim_tx_key_new(const struct ksim_key *key)
 {
 	struct ksim_tx_key *k;
 	int err;
@@ -122,7 +125,6 @@ static struct ksim_tx_key *ksim_tx_key_new(const struct ksim_key *key,
 	k = kzalloc(sizeof(*k), GFP_KERNEL);
 	if (!k)
 		return ERR_PTR(-ENOMEM);
-	k->start_seq = start_seq;
 	k->key = *key;
 	err = ksim_aead_init(&k->aead, key, GFP_KERNEL);
 	if (err) {
@@ -154,11 +156,12 @@ static int ksim_tx_add(struct ksim_priv *priv, struct sock *sk,
 		err = -ENOMEM;
 		goto free_ctx;
 	}
-	k = ksim_tx_key_new(key, start_seq);
+	k = ksim_tx_key_new(key);
 	if (IS_ERR(k)) {
 		err = PTR_ERR(k);
 		goto free_rec;
 	}
+	k->no = 0;
 	spin_lock_init(&ctx->lock);
 	INIT_LIST_HEAD(&ctx->keys);
 	list_add_tail(&k->list, &ctx->keys);
@@ -177,11 +180,12 @@ free_ctx:
 }
 
 /*
- * Forget the keys the peer has every record of: those whose successor
- * starts where tls_get_record() finds nothing any more, as it was
- * acknowledged. Later keys follow in the stream, so the first one still
- * needed ends the walk. Under ctx->lock; the keys go to @gone, to be freed
- * once it is released.
+ * Forget the keys the core says cover no record the peer lacks: those
+ * numbered below ktls_dev_tx_oldest_key(). The list is in number order,
+ * so the first key still needed ends the walk; the newest always stays,
+ * the list is never empty. Under ctx->lock (then the core's lock, in the
+ * transmit path's order); the keys go to @gone, to be freed once it is
+ * released.
  */
 static void ksim_tx_prune(struct ksim_tx_ctx *ctx,
 			  struct tls_offload_context_tx *octx,
@@ -189,61 +193,58 @@ static void ksim_tx_prune(struct ksim_tx_ctx *ctx,
 {
 	struct ksim_tx_key *k, *next;
 	unsigned long flags;
-	u64 sn;
+	u32 oldest;
 
 	spin_lock_irqsave(&octx->lock, flags);
+	oldest = ktls_dev_tx_oldest_key(octx);
+	spin_unlock_irqrestore(&octx->lock, flags);
 	list_for_each_entry_safe(k, next, &ctx->keys, list) {
-		if (list_entry_is_head(next, &ctx->keys, list) ||
-		    tls_get_record(octx, next->start_seq - 1, &sn))
+		if (k->no >= oldest || list_is_last(&k->list, &ctx->keys))
 			break;
 		list_move_tail(&k->list, gone);
 	}
-	spin_unlock_irqrestore(&octx->lock, flags);
 }
 
 /*
- * Under ctx->lock: may @k, whose records start at its start_seq, follow
- * the newest key? A newest key starting there too has no record: @k
- * replaces it (a rekey with nothing sent in between), so it goes to @gone.
+ * Under ctx->lock: take @k as the newest key, numbered one past the
+ * newest we have, as the core numbers the key it just gave us. A
+ * KeyUpdate keeps the cipher suite: a key of another one is refused, and
+ * then has no number, on our side as on the core's.
  */
-static bool ksim_tx_key_next(struct ksim_tx_ctx *ctx, struct ksim_tx_key *k,
-			     struct list_head *gone)
+static bool ksim_tx_key_append(struct ksim_tx_ctx *ctx, struct ksim_tx_key *k)
 {
 	struct ksim_tx_key *last;
 
 	last = list_last_entry(&ctx->keys, struct ksim_tx_key, list);
-	if (before(k->start_seq, last->start_seq) ||
-	    k->key.version != last->key.version ||
+	if (k->key.version != last->key.version ||
 	    k->key.cipher_type != last->key.cipher_type)
 		return false;
-	if (k->start_seq == last->start_seq)
-		list_move_tail(&last->list, gone);
+	k->no = last->no + 1;
+	list_add_tail(&k->list, &ctx->keys);
 	return true;
 }
 
 /*
  * KeyUpdate (KTLS_DEV_CAP_REKEY, ksim_declared()): tls_dev_add(TX) again,
- * records from @start_seq on are under @key. Process context, socket
- * locked; segments of the socket may be encrypted meanwhile on any CPU,
- * so the list changes under ctx->lock and keys leaving it are freed
- * after. On failure every key stays: TX goes on in software, and our keys
- * still serve the records they were given.
+ * the records the core puts on its list from now on are under @key.
+ * Process context, socket locked; segments of the socket may be
+ * encrypted meanwhile on any CPU, so the list changes under ctx->lock and
+ * keys leaving it are freed after. On failure every key stays: TX goes on
+ * in software, and our keys still serve the records they were given.
  */
 static int ksim_tx_rekey(struct ksim_priv *priv, struct sock *sk,
-			 struct ksim_tx_ctx *ctx, const struct ksim_key *key,
-			 u32 start_seq)
+			 struct ksim_tx_ctx *ctx, const struct ksim_key *key)
 {
 	struct ksim_tx_key *k, *tmp;
 	LIST_HEAD(gone);
 	bool ok;
 
-	k = ksim_tx_key_new(key, start_seq);
+	k = ksim_tx_key_new(key);
 	if (IS_ERR(k))
 		return PTR_ERR(k);
 	spin_lock_bh(&ctx->lock);
-	ok = ksim_tx_key_next(ctx, k, &gone);
+	ok = ksim_tx_key_append(ctx, k);
 	if (ok) {
-		list_add_tail(&k->list, &ctx->keys);
 		ksim_tx_prune(ctx, tls_offload_ctx_tx(tls_get_ctx(sk)), &gone);
 		/* The cached key may be gone, and its memory reused. */
 		ctx->cache_key = NULL;
@@ -267,8 +268,9 @@ static int ksim_tx_add_key(struct ksim_priv *priv, struct sock *sk,
 	struct ksim_tx_ctx *ctx = *ksim_state(tls_get_ctx(sk),
 					      TLS_OFFLOAD_CTX_DIR_TX);
 
+	/* The start sequence number only matters to the first key. */
 	if (ctx)
-		return ksim_tx_rekey(priv, sk, ctx, key, start_seq);
+		return ksim_tx_rekey(priv, sk, ctx, key);
 	return ksim_tx_add(priv, sk, key, start_seq);
 }
 
@@ -317,15 +319,15 @@ static void ksim_copy_record(u8 *dst, const struct tls_record_info *rec)
 }
 
 /*
- * The key of a record starting at @seq: the newest one starting at or
- * before it. NULL: the record is older than every key we kept.
+ * The kept key numbered @no. Newest first: most segments are new data.
+ * NULL: we forgot it, the peer has every record under it.
  */
-static struct ksim_tx_key *ksim_tx_key_at(struct ksim_tx_ctx *ctx, u32 seq)
+static struct ksim_tx_key *ksim_tx_key_no(struct ksim_tx_ctx *ctx, u32 no)
 {
 	struct ksim_tx_key *k;
 
 	list_for_each_entry_reverse(k, &ctx->keys, list)
-		if (!after(k->start_seq, seq))
+		if (k->no == no)
 			return k;
 	return NULL;
 }
@@ -375,7 +377,8 @@ static int ksim_tx_fetch(struct ksim_priv *priv, struct ksim_tx_ctx *ctx,
 	}
 	r->start = tls_record_start_seq(rec);
 	r->len = rec->len;
-	r->key = ksim_tx_key_at(ctx, r->start);
+	/* Asked under the lock tls_get_record() ran under: @rec is valid. */
+	r->key = ksim_tx_key_no(ctx, ktls_dev_tx_rec_key(octx, rec));
 	/* A key is forgotten once the peer has all of it: acked data. */
 	if (!r->key)
 		goto no_sync;
