@@ -525,7 +525,7 @@ int ktls_dev_rx_start(struct sock *sk, struct ktls_context *kctx)
  */
 struct ktls_dev_rx_old *ktls_dev_rx_old_save(struct ktls_context *kctx)
 {
-	struct ktls_dev_rx_old *old = kmalloc(sizeof(*old), GFP_KERNEL);
+	struct ktls_dev_rx_old *old = kzalloc(sizeof(*old), GFP_KERNEL);
 
 	if (!old)
 		return NULL;
