@@ -297,6 +297,23 @@ static void ktls_dev_put_unused(struct ktls_context *kctx,
 	dev_put(dev);
 }
 
+/*
+ * Whether @dev may be given a new key for @dir of @kctx: it declared
+ * KeyUpdate when it took the socket and still does, and still offers the
+ * direction (a driver may tear down what offload needs when it is turned
+ * off).
+ */
+static bool ktls_dev_takes_key(const struct ktls_context *kctx,
+			       const struct net_device *dev,
+			       enum tls_offload_ctx_dir dir)
+{
+	netdev_features_t want = dir == TLS_OFFLOAD_CTX_DIR_TX ?
+				 NETIF_F_HW_TLS_TX : NETIF_F_HW_TLS_RX;
+
+	return (kctx->dev_rekey & BIT(dir)) && (dev->features & want) &&
+	       (ktls_dev_caps(dev) & KTLS_DEV_CAP_REKEY);
+}
+
 /**
  * ktls_dev_attach_key() - give the device of @ctx a new key for @dir
  * @sk: the socket, locked
@@ -331,7 +348,7 @@ int ktls_dev_attach_key(struct sock *sk, struct tls_context *ctx,
 	    !(ktls_ctx(ctx)->dev_dirs & BIT(dir)))
 		goto out;
 	rc = -EOPNOTSUPP;
-	if (ktls_ctx(ctx)->dev_rekey & BIT(dir))
+	if (ktls_dev_takes_key(ktls_ctx(ctx), dev, dir))
 		rc = dev->tlsdev_ops->tls_dev_add(dev, sk, dir, info, start);
 	if (!rc)
 		ktls_ctx(ctx)->dev_dirs |= BIT(dir);

@@ -57,8 +57,8 @@ struct ktls_dev_rx_old {
 };
 
 /*
- * A segment may start inside the receive window and end past it; none is
- * longer than this.
+ * A segment may start inside the receive window and end past it; none a
+ * NIC sees is longer than this (GRO comes after it).
  */
 #define KTLS_DEV_RX_EDGE_SLACK	SZ_64K
 
@@ -386,14 +386,16 @@ static void ktls_dev_rx_off_reset(struct tls_offload_context_rx *off)
 
 /**
  * ktls_dev_rx_rejoin() - give RX back to its device, under the new key
- * @sk: the socket, locked by a reader, the parser holding a record
- * @kctx: its context, ktls_dev_rx_rejoin_note() having found where
+ * @sk: the socket, locked by a reader
+ * @kctx: its context, ktls_dev_rx_rejoin_note() having found where, and
+ *	the record before that point decrypted: had it been a KeyUpdate, RX
+ *	would be paused, and the key about to change
  *
  * One attempt: if the device went down or its driver refuses, RX stays in
  * software for good. The records before the hand-over keep the old key
  * for what the old flow marked.
  */
-static void ktls_dev_rx_rejoin(struct sock *sk, struct ktls_context *kctx)
+void ktls_dev_rx_rejoin(struct sock *sk, struct ktls_context *kctx)
 {
 	const struct ktls_cipher_desc *desc;
 	struct ktls_rx_sw *rx = &kctx->rx_sw;
@@ -443,8 +445,6 @@ int ktls_dev_rx_record(struct sock *sk, struct ktls_context *kctx,
 
 	if (seen & KTLS_RX_DEV_CHECKED)
 		return ktls_dev_rx_verdict(kctx, rec);
-	if (rx->dev_rejoin.state == KTLS_DEV_REJOIN_DUE)
-		ktls_dev_rx_rejoin(sk, kctx);
 	if (rx->dev_old && rx->dev_old->ends &&
 	    !before(rx->cur_seq, rx->dev_old->end))
 		ktls_dev_rx_old_free(rx);
@@ -537,16 +537,20 @@ struct ktls_dev_rx_old *ktls_dev_rx_old_save(struct ktls_context *kctx)
 
 /*
  * Past anything the flow of the old key can have seen, once the driver
- * forgot it and the receive path ran a grace period: the peer never sends
- * beyond the right edge of the window we offered, and no edge offered so
- * far lies beyond the larger of the current one and rcv_nxt plus the
- * window clamp.
+ * forgot it and the receive path ran a grace period: a peer keeping to
+ * TCP never sends beyond the right edge of the window we offered, and,
+ * as long as windows are not shrunk (tcp_shrink_window, off by default),
+ * no edge offered so far lies beyond the larger of the current one and
+ * rcv_nxt plus the window clamp.
  */
 static u32 ktls_dev_rx_edge(const struct sock *sk)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
+	/* No window offered is larger than the header can say. */
+	u32 most = min_t(u32, tp->window_clamp,
+			 U16_MAX << tp->rx_opt.rcv_wscale);
 	u32 wnd = tp->rcv_wup + tp->rcv_wnd;
-	u32 clamp = tp->rcv_nxt + tp->window_clamp;
+	u32 clamp = tp->rcv_nxt + most;
 
 	return (after(clamp, wnd) ? clamp : wnd) + KTLS_DEV_RX_EDGE_SLACK;
 }

@@ -32,8 +32,11 @@ struct tls_record_info;
  *   application data alike) and 16 zero bytes for the tag. The driver
  *   encrypts inner plaintext and content type and writes the tag.
  * - RX: the driver decrypts inner plaintext, content type and padding in
- *   place, checks the tag, and marks the skb decrypted only if it checked
- *   out; the core finds the content type and strips the padding itself.
+ *   place and checks the tag; a segment holding a record's tag is marked
+ *   decrypted only if the tag checked out (as for TLS 1.2, segments before
+ *   it may be marked as they pass: the core trusts a record's plaintext
+ *   only if all of it came marked). The core finds the content type and
+ *   strips the padding itself.
  *
  * - KeyUpdate, without KTLS_DEV_CAP_REKEY (or when the driver refuses the
  *   new key): a new TX key leaves TX in software from the next record.
@@ -51,15 +54,19 @@ struct tls_record_info;
 
 /*
  * KTLS_DEV_CAP_REKEY (with KTLS_DEV_CAP_TLS13): offload goes on across a
- * KeyUpdate. What a socket was told when it was offloaded holds for it: a
- * declaration made later is not applied to sockets offloaded before.
+ * KeyUpdate. A new key goes to a direction only if the device declared
+ * this when it took the socket and still declares it, and the direction's
+ * NETIF_F_HW_TLS_* feature is still on. The crypto_info given to
+ * tls_dev_add() is valid during the call only.
  *
  * - TX: the core calls tls_dev_add(TX) again on the socket the driver
  *   already encrypts for, with the new key's crypto_info and, as start
  *   sequence, the TCP sequence number where the first record under the
- *   new key starts. It runs in process context (it may sleep) while
- *   segments under older keys are encrypted on other CPUs: the driver
- *   locks its own key list. Keys are numbered as they come: 0 for the
+ *   new key starts (the driver tells it from a first add by the state it
+ *   already holds for the socket). It runs in process context (it may
+ *   sleep) while segments under older keys are encrypted on other CPUs:
+ *   the driver locks its own key list, across finding a record's key
+ *   number and using the key. Keys are numbered as they come: 0 for the
  *   first tls_dev_add(TX), then 1, 2...
  *   - A record keeps its key for every (re)transmission:
  *     ktls_dev_tx_rec_key() tells which, for a record tls_get_record()
@@ -71,23 +78,28 @@ struct tls_record_info;
  *   - No segment carries records under two keys; a segment the driver
  *     cannot encrypt goes to tls_encrypt_skb(), as always.
  *   - Keys numbered below ktls_dev_tx_oldest_key() cover no record the
- *     peer lacks: the driver may forget them (no event says so: look when
- *     a new key comes). A segment whose record tls_get_record() does not
- *     find is a retransmission of acknowledged data: drop it, never send
- *     it as it is.
+ *     peer lacks: the driver may forget them once no descriptor of its
+ *     own still uses them (no event says so: look when a new key comes).
+ *     A segment whose record tls_get_record() does not find, or whose key
+ *     it forgot, is a retransmission of acknowledged data: drop it, never
+ *     send it as it is.
+ *   - tls_dev_resync(TX) names a record under the newest key.
  *   - The core gives a socket at most 8 keys at a time; past that, and if
  *     tls_dev_add() fails, TX goes on in software as described above for
  *     a device without this bit, and the driver keeps every key it had
  *     until tls_dev_del(TX), which frees them all.
- * - RX: at a new RX key the core calls tls_dev_del(RX), as at close,
- *   and later tls_dev_add(RX) again with the new key, a crypto_info whose
- *   rec_seq is the number of the record at the start sequence number, and
- *   as start a record boundary past anything the old flow can have seen
- *   (the right edge of the receive window when it was deleted, plus one
- *   segment). No segment before the start may be marked decrypted. The
- *   driver may be past the start by then: it finds the stream again as
- *   after losing it (resync). If tls_dev_add() fails, RX stays in
- *   software.
+ * - RX: at a new RX key the core calls tls_dev_del(RX), as at close;
+ *   once that returns, the old context decrypts no segment that arrives
+ *   later. Later the core calls tls_dev_add(RX) again with the new key, a
+ *   crypto_info whose rec_seq is the number of the record at the start
+ *   sequence number, and as start a record boundary past anything the old
+ *   context can have seen (the right edge of the largest receive window
+ *   offered, plus 64 KiB). The offload context, driver_state included,
+ *   is zeroed before: the resync type (and async state) is set again in
+ *   tls_dev_add(). No segment that starts before the start may be marked
+ *   decrypted. The driver may be past the start by then: it finds the
+ *   stream again as after losing it (resync). If tls_dev_add() fails, RX
+ *   stays in software for good.
  */
 #define KTLS_DEV_CAP_REKEY	BIT(1)
 

@@ -214,6 +214,7 @@ static int ktls_rx_decrypt_cur(struct sock *sk, struct ktls_context *kctx)
 	}
 	ktls_rx_plain_add(rx, rec);
 	ktls_ku_rx_record(sk, kctx, rec);	/* KeyUpdate hook */
+	ktls_rx_dev_rejoin_check(sk, kctx);
 	return 0;
 }
 
@@ -474,6 +475,7 @@ static int ktls_rx_zc_read(struct sock *sk, struct ktls_context *kctx,
 	}
 	iov_iter_advance(&msg->msg_iter, n);
 	call->copied += n;
+	ktls_rx_dev_rejoin_check(sk, kctx);
 	return n;
 }
 

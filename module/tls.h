@@ -379,6 +379,8 @@ void ktls_dev_rx_leave(struct sock *sk, struct ktls_context *kctx,
 void ktls_dev_rx_old_free(struct ktls_rx_sw *rx);
 void ktls_dev_rx_new_key(struct ktls_context *kctx);
 void ktls_dev_rx_rejoin_note(struct ktls_context *kctx, u32 seq, u32 len);
+void ktls_dev_rx_rejoin(struct sock *sk, struct ktls_context *kctx);
+
 bool ktls_dev_rx_async_step(struct tls_offload_resync_async *as, u32 *seq,
 			    s64 *back);
 void ktls_dev_rx_restore(struct ktls_rx_rec *rec, const unsigned long *map,
@@ -520,6 +522,16 @@ int ktls_rekey_check(const struct tls_crypto_info *cur,
 		     const struct tls_crypto_info *next);
 void ktls_ku_rx_start(struct ktls_context *kctx);
 bool ktls_ku_rx_paused(const struct ktls_rx_sw *rx);
+
+/* A record was read: RX may go back to its device now (device_rx.c). */
+static inline void ktls_rx_dev_rejoin_check(struct sock *sk,
+					    struct ktls_context *kctx)
+{
+	if (kctx->rx_sw.dev_rejoin.state == KTLS_DEV_REJOIN_DUE &&
+	    !ktls_ku_rx_paused(&kctx->rx_sw))
+		ktls_dev_rx_rejoin(sk, kctx);
+}
+
 void ktls_ku_rx_record(struct sock *sk, struct ktls_context *kctx,
 		       const struct ktls_rx_rec *rec);
 int ktls_rekey(struct sock *sk, struct ktls_context *kctx, sockptr_t optval,
