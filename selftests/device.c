@@ -2015,11 +2015,17 @@ TEST_F_TIMEOUT(sim, rekey_refused, 180)
 		   &(struct rekey_opts){ .refuse = true });
 }
 
-/* Devices that did not declare KeyUpdate: to software, as refused. */
+/*
+ * Devices that did not declare KeyUpdate: to software, as refused, and
+ * the core never offers them a new key.
+ */
 TEST_F_TIMEOUT(sim, rekey_undeclared, 180)
 {
 	rekey_many(_metadata, self, variant,
 		   &(struct rekey_opts){ .undeclared = true });
+	in_ns(self->ns_a);
+	EXPECT_EQ(eth_stat("sa", "tls_add_unsupported"), 0);
+	EXPECT_EQ(eth_stat("sa", "tx_tls_rekey"), 0);
 }
 
 /*
