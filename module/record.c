@@ -143,6 +143,24 @@ static void ktls_be_increment(u8 *num, unsigned int len)
 }
 
 /**
+ * ktls_record_seq_last() - whether a direction is at its last sequence number
+ * @prot: record layout of the connection
+ * @cc: the direction's IV and sequence number
+ *
+ * A sequence number never wraps, and past this one it would. TX refuses
+ * to seal a record here at all, as upstream does (its selftest checks
+ * that send() fails with EBADMSG); RX reads it and fails at the next.
+ *
+ * Return: true at 2^64 - 1.
+ */
+bool ktls_record_seq_last(const struct tls_prot_info *prot,
+			  const struct cipher_context *cc)
+{
+	return !memchr_inv(cc->rec_seq, 0xff, prot->rec_seq_size);
+}
+EXPORT_SYMBOL_IF_KUNIT(ktls_record_seq_last);
+
+/**
  * ktls_record_advance() - move a direction on to its next record
  * @prot: record layout of the connection
  * @cc: the direction's IV and sequence number
@@ -157,7 +175,7 @@ static void ktls_be_increment(u8 *num, unsigned int len)
 int ktls_record_advance(const struct tls_prot_info *prot,
 			struct cipher_context *cc)
 {
-	if (!memchr_inv(cc->rec_seq, 0xff, prot->rec_seq_size))
+	if (ktls_record_seq_last(prot, cc))
 		return -EBADMSG;
 	ktls_be_increment(cc->rec_seq, prot->rec_seq_size);
 	if (ktls_has_explicit_nonce(prot))

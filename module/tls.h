@@ -98,6 +98,8 @@ void ktls_record_fill_aad(const struct tls_prot_info *prot, u8 *aad,
 void ktls_record_fill_iv(const struct tls_prot_info *prot, u8 *aead_iv,
 			 const u8 *salt_iv, const u8 *rec_seq,
 			 const u8 *explicit_nonce);
+bool ktls_record_seq_last(const struct tls_prot_info *prot,
+			  const struct cipher_context *cc);
 int ktls_record_advance(const struct tls_prot_info *prot,
 			struct cipher_context *cc);
 int ktls_record_check_header(const struct tls_prot_info *prot, const u8 *hdr);

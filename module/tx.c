@@ -27,6 +27,21 @@
 				 MSG_EOR | MSG_SENDPAGE_NOPOLICY)
 
 /*
+ * The record takes the current sequence number: never the last one (the
+ * connection fails instead, ktls_record_seq_last()), so that no nonce is
+ * used twice under one key.
+ */
+static int ktls_tx_seal(struct sock *sk, struct ktls_context *kctx,
+			struct ktls_tx_rec *rec)
+{
+	if (ktls_record_seq_last(&kctx->base.prot_info, &kctx->base.tx)) {
+		kctx->txsw.err = -EBADMSG;
+		return -EBADMSG;
+	}
+	return kctx->tx_ops->seal(sk, kctx, rec);
+}
+
+/*
  * Seal the open record (kctx->tx_ops) and queue it for TCP. An empty
  * record is simply dropped (CVE-2023-52767 class). Without memory the
  * record stays open; if sealing failed otherwise it is freed, never sent.
@@ -50,7 +65,7 @@ int ktls_tx_close_open(struct sock *sk, struct ktls_context *kctx,
 					  timeo);
 		if (rc)
 			return rc;
-		rc = kctx->tx_ops->seal(sk, kctx, rec);
+		rc = ktls_tx_seal(sk, kctx, rec);
 		if (rc == -ENOMEM)
 			return rc;
 		/* TX may change key or configuration before TCP has it all. */
@@ -185,6 +200,25 @@ static int ktls_tx_fill(struct sock *sk, struct ktls_context *kctx,
 }
 
 /*
+ * End the open record. If it could not be sealed it is gone, and so is
+ * what this call put in it (its last bytes): those are not counted as
+ * sent, as upstream does not count them.
+ */
+static int ktls_tx_end_rec(struct sock *sk, struct ktls_context *kctx,
+			   int flags, long *timeo, size_t *copied)
+{
+	struct ktls_tx_rec *rec = kctx->txsw.open;
+	u32 len = rec ? rec->plain_len : 0;
+	bool failed = kctx->txsw.err;
+	int rc;
+
+	rc = ktls_tx_close_push(sk, kctx, flags, timeo);
+	if (rec && !kctx->txsw.open && !failed && kctx->txsw.err)
+		*copied -= min_t(size_t, *copied, len);
+	return rc;
+}
+
+/*
  * Cut @msg into records of @type; full ones are encrypted and pushed.
  * @timeo is what is left of the call's SO_SNDTIMEO, shared by its waits.
  */
@@ -202,14 +236,14 @@ static int ktls_tx_copy_loop(struct sock *sk, struct ktls_context *kctx,
 		if (!rc)
 			rc = ktls_tx_fill(sk, kctx, msg, timeo, copied);
 		if (!rc && !ktls_tx_room(kctx))
-			rc = ktls_tx_close_push(sk, kctx, flags, timeo);
+			rc = ktls_tx_end_rec(sk, kctx, flags, timeo, copied);
 	}
 	/*
 	 * Without MSG_MORE the record ends here, even after an error, and
 	 * what is queued is pushed (a zero-length send() included).
 	 */
 	if (!(msg->msg_flags & MSG_MORE) || type != TLS_RECORD_TYPE_DATA) {
-		int rc2 = ktls_tx_close_push(sk, kctx, flags, timeo);
+		int rc2 = ktls_tx_end_rec(sk, kctx, flags, timeo, copied);
 
 		rc = rc ? rc : rc2;
 	}
