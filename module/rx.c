@@ -210,6 +210,7 @@ static int ktls_rx_decrypt_cur(struct sock *sk, struct ktls_context *kctx)
 	rec = ktls_parser_take(rx);
 	if (rec->type == TLS_RECORD_TYPE_DATA && rec->off == rec->end) {
 		ktls_rx_rec_free(rx, rec, true);
+		rx->empty_data++;
 		return 0;
 	}
 	ktls_rx_plain_add(rx, rec);
@@ -342,6 +343,25 @@ static int ktls_rx_check_type(struct msghdr *msg, struct ktls_rx_call *call,
 		return -EIO;
 	call->type = rec->type;
 	return 0;
+}
+
+/*
+ * Empty data records never reach rx_sw.plain (an empty record on a list
+ * of plaintext is an upstream CVE class: readers stall or spin on it).
+ * Still, one dropped while this read looked for its first record was
+ * read by it, as upstream reads it: the read is of data from there on
+ * (its cmsg says so even if it then returns EAGAIN), and a control
+ * record after it waits for the next read.
+ */
+static void ktls_rx_read_empty(struct msghdr *msg, struct ktls_rx_call *call,
+			       u32 empty_before, u32 empty_now)
+{
+	u8 type = TLS_RECORD_TYPE_DATA;
+
+	if (call->type >= 0 || empty_before == empty_now)
+		return;
+	put_cmsg(msg, SOL_TLS, TLS_GET_RECORD_TYPE, sizeof(type), &type);
+	call->type = type;
 }
 
 /* Copy from @rec; consume unless peeking. Bytes copied or -EFAULT. */
@@ -487,6 +507,7 @@ static int ktls_rx_read_one(struct sock *sk, struct ktls_context *kctx,
 			    struct msghdr *msg, struct ktls_rx_call *call,
 			    struct ktls_rx_rec **prev)
 {
+	u32 empty = kctx->rx_sw.empty_data;
 	struct ktls_rx_rec *rec;
 	int rc;
 
@@ -500,6 +521,7 @@ static int ktls_rx_read_one(struct sock *sk, struct ktls_context *kctx,
 			return rc;
 	}
 	rec = ktls_rx_next(sk, kctx, *prev);
+	ktls_rx_read_empty(msg, call, empty, kctx->rx_sw.empty_data);
 	if (IS_ERR(rec))
 		return PTR_ERR(rec);
 	if (!rec) {

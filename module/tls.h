@@ -172,6 +172,7 @@ struct ktls_rx_sw {
 	u8 hdr[TLS_HEADER_SIZE];	/* header, while @cur is not there */
 	u32 have;			/* bytes of the record received */
 	int err;			/* sticky: authentication failed */
+	u32 empty_data;			/* empty data records dropped (reader) */
 	bool stalled;			/* bad stream: read nothing more */
 	bool ready;			/* a record, an error: wake readers */
 	bool parsed;			/* the parser holds a record to decrypt */
