@@ -17,6 +17,26 @@
 
 #include "tls.h"
 
+/**
+ * ktls_woken_wake() - wake function of our callers' waits on the socket
+ * @entry: the wait entry
+ * @mode: which tasks to wake
+ * @sync: as for any wake function
+ * @key: poll events of the wake-up
+ *
+ * What woken_wake_function() does, under a name of our own: the parser
+ * tells a reader or sender of ours on sk_sleep() from a task still inside
+ * TCP's own recvmsg (ktls_parser_tcp_reader()), which waits with
+ * woken_wake_function() itself.
+ *
+ * Return: what woken_wake_function() returns.
+ */
+int ktls_woken_wake(struct wait_queue_entry *entry, unsigned int mode,
+		    int sync, void *key)
+{
+	return woken_wake_function(entry, mode, sync, key);
+}
+
 void ktls_owner_init(struct ktls_owner *o)
 {
 	o->held = false;

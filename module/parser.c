@@ -345,6 +345,46 @@ static void ktls_parser_run(struct sock *sk, struct ktls_context *kctx,
 }
 
 /**
+ * ktls_parser_tcp_reader() - whether a task still reads the TCP stream
+ * @sk: the socket
+ *
+ * A task that entered TCP's own recvmsg or splice_read before TLS_RX
+ * replaced them may sleep there for more bytes, in sk_wait_data(), which
+ * waits with woken_wake_function(); our readers and senders wait with
+ * ktls_woken_wake(). Upstream leaves bytes in TCP's queue until its
+ * reader takes them, so such a task gets them (as TCP bytes: the TLS
+ * stream then fails on what follows, which upstream's data_steal
+ * selftest checks). Taking them from under it would keep it asleep for
+ * good. A task inside TCP's sendmsg from before TLS_TX waits the same
+ * way; while it does, the parser only runs for our readers, which costs
+ * nothing but the softirq's head start.
+ *
+ * Return: true while such a task sleeps on the socket.
+ */
+bool ktls_parser_tcp_reader(struct sock *sk)
+{
+	struct wait_queue_entry *entry;
+	struct socket_wq *wq;
+	unsigned long flags;
+	bool found = false;
+
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	/*
+	 * No barrier: the task we look for went to sleep before TLS_RX was
+	 * set, under the socket lock that setsockopt took since.
+	 */
+	if (wq && waitqueue_active(&wq->wait)) {
+		spin_lock_irqsave(&wq->wait.lock, flags);
+		list_for_each_entry(entry, &wq->wait.head, entry)
+			found |= entry->func == woken_wake_function;
+		spin_unlock_irqrestore(&wq->wait.lock, flags);
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/**
  * ktls_parser_data_ready() - sk_data_ready of a socket with RX keys
  * @sk: the socket
  *
@@ -352,12 +392,20 @@ static void ktls_parser_run(struct sock *sk, struct ktls_context *kctx,
  * itself) or about to release the lock, which processes the backlog and
  * calls us again in its own context; in both cases the state is
  * consistent, so running here is safe. Allocation must not sleep here.
+ * While a task still reads TCP's stream, the bytes stay there for it and
+ * everyone is woken: that task, and our readers, which then run the
+ * parser themselves (ktls_rx_news()).
  */
 void ktls_parser_data_ready(struct sock *sk)
 {
 	struct ktls_context *kctx = ktls_sk_ctx(sk);
+	struct ktls_rx_sw *rx = &kctx->rx_sw;
 
-	ktls_parser_run(sk, kctx, GFP_ATOMIC);
+	WRITE_ONCE(rx->tcp_reader, ktls_parser_tcp_reader(sk));
+	if (rx->tcp_reader)
+		rx->saved_data_ready(sk);
+	else
+		ktls_parser_run(sk, kctx, GFP_ATOMIC);
 }
 
 /* The parser could not allocate in softirq: retry where it may sleep. */

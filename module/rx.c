@@ -256,13 +256,25 @@ static struct ktls_rx_rec *ktls_rx_next(struct sock *sk,
 }
 
 /*
+ * Bytes the parser left in TCP for a TCP reader (ktls_parser_tcp_reader())
+ * that a reader of ours may take now, by running the parser itself.
+ */
+static bool ktls_rx_left_to_tcp(struct sock *sk, const struct ktls_rx_sw *rx)
+{
+	return READ_ONCE(rx->tcp_reader) && !rx->stalled && tcp_inq(sk) &&
+	       !ktls_rx_plain_full(sk, rx);
+}
+
+/*
  * Whether anything changed that a waiting reader has not seen. The reader
  * owns rx_sw.plain, so only the parser can bring news: a record to
  * decrypt, if the reader may decrypt one -- never "plain is not empty",
  * which a peeking reader has already read through.
  */
-static bool ktls_rx_news(const struct sock *sk, const struct ktls_rx_sw *rx)
+static bool ktls_rx_news(struct sock *sk, const struct ktls_rx_sw *rx)
 {
+	if (ktls_rx_left_to_tcp(sk, rx))
+		return true;
 	return (READ_ONCE(rx->parsed) && !ktls_rx_plain_full(sk, rx)) ||
 	       READ_ONCE(sk->sk_err) ||
 	       (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN);
@@ -274,7 +286,7 @@ static bool ktls_rx_news(const struct sock *sk, const struct ktls_rx_sw *rx)
  */
 static int ktls_rx_wait(struct sock *sk, struct ktls_rx_sw *rx, long *timeo)
 {
-	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	DEFINE_WAIT_FUNC(wait, ktls_woken_wake);
 
 	/* Records read since the last update must not keep us awake. */
 	ktls_rx_update_ready(rx);
@@ -775,6 +787,9 @@ __poll_t ktls_rx_poll_mask(struct sock *sk, __poll_t mask)
 	if (inet_sk_state_load(sk) != TCP_ESTABLISHED ||
 	    READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN)
 		return mask;
+	/* The parser left the bytes to a TCP reader: TCP can tell. */
+	if (READ_ONCE(kctx->rx_sw.tcp_reader))
+		return mask;
 	/* The parser moves records out of TCP, so TCP cannot tell. */
 	if (READ_ONCE(kctx->rx_sw.ready))
 		mask |= EPOLLIN | EPOLLRDNORM;
@@ -812,7 +827,10 @@ void ktls_rx_start(struct sock *sk, struct ktls_context *kctx)
 	rx->started = true;
 	write_unlock_bh(&sk->sk_callback_lock);
 
-	ktls_parser_advance(sk, kctx, GFP_KERNEL);
+	/* Bytes a TCP reader is still waiting for are its own. */
+	WRITE_ONCE(rx->tcp_reader, ktls_parser_tcp_reader(sk));
+	if (!rx->tcp_reader)
+		ktls_parser_advance(sk, kctx, GFP_KERNEL);
 	ktls_rx_update_ready(rx);
 	if (rx->ready)
 		rx->saved_data_ready(sk);

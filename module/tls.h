@@ -80,6 +80,8 @@ struct ktls_owner {
 	wait_queue_head_t wq;		/* callers waiting for @held to clear */
 };
 
+int ktls_woken_wake(struct wait_queue_entry *entry, unsigned int mode,
+		    int sync, void *key);
 void ktls_owner_init(struct ktls_owner *o);
 int ktls_owner_acquire(struct sock *sk, struct ktls_owner *o, long *timeo);
 void ktls_owner_release(struct ktls_owner *o);
@@ -177,6 +179,7 @@ struct ktls_rx_sw {
 	bool ready;			/* a record, an error: wake readers */
 	bool parsed;			/* the parser holds a record to decrypt */
 	bool started;			/* our data_ready is installed */
+	bool tcp_reader;		/* ktls_parser_tcp_reader(), last seen */
 	u8 dev_seen;			/* device RX: what came of @cur (parser) */
 	u32 cur_seq;			/* TCP sequence of @cur's header (parser) */
 	struct ktls_dev_rx_rejoin dev_rejoin;	/* device RX after a rekey */
@@ -458,6 +461,7 @@ struct ktls_rx_rec *ktls_parser_take(struct ktls_rx_sw *rx);
 void ktls_rx_rec_free(struct ktls_rx_sw *rx, struct ktls_rx_rec *rec,
 		      bool plaintext);
 void ktls_rx_spare_trim(struct ktls_rx_sw *rx);
+bool ktls_parser_tcp_reader(struct sock *sk);
 void ktls_parser_data_ready(struct sock *sk);
 void ktls_parser_retry_work(struct work_struct *work);
 void ktls_rx_abort(struct sock *sk, struct ktls_context *kctx, int err);
