@@ -311,9 +311,10 @@ int ktls_rekey(struct sock *sk, struct ktls_context *kctx, sockptr_t optval,
 	union tls_crypto_context keys = {};
 	int rc;
 
+	/* TLS 1.2 cannot rekey; counted as a failed rekey, as upstream. */
 	if (ktls_dir_keys(&kctx->base, tx)->info.version != TLS_1_3_VERSION)
-		return -EBUSY;
-	if (copy_from_sockptr(&keys.info, optval, sizeof(keys.info)))
+		rc = -EBUSY;
+	else if (copy_from_sockptr(&keys.info, optval, sizeof(keys.info)))
 		rc = -EFAULT;
 	else
 		rc = ktls_rekey_apply(sk, kctx, &keys, optval, optlen, tx);

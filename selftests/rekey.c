@@ -581,11 +581,16 @@ TEST(interop_userspace_peer_reads_rekeyed_tx)
 	close(cfd);
 }
 
-/* TLS 1.2 keys cannot be replaced, as before. */
+/*
+ * TLS 1.2 keys cannot be replaced, as before; each attempt counts as a
+ * failed rekey, as upstream counts it.
+ */
 TEST(tls12_refused)
 {
+	unsigned long stats[CTRL_NUM_STATS];
 	int fd, cfd;
 
+	ASSERT_EQ(ctrl_read_stats(stats), CTRL_NUM_STATS);
 	ASSERT_EQ(ctrl_tcp_pair(AF_INET, &fd, &cfd), 0);
 	ASSERT_EQ(ctrl_attach(fd), 0);
 	ASSERT_EQ(set_key(fd, TLS_TX, TLS_1_2_VERSION,
@@ -601,6 +606,9 @@ TEST(tls12_refused)
 	EXPECT_EQ(set_key(fd, TLS_TX, TLS_1_3_VERSION,
 			  TLS_CIPHER_AES_GCM_128, 1), -1);
 	EXPECT_EQ(errno, EBUSY);
+	EXPECT_EQ(stat_delta(stats, TX_REKEY_ERR), 2);
+	EXPECT_EQ(stat_delta(stats, RX_REKEY_ERR), 1);
+	EXPECT_EQ(stat_delta(stats, TX_REKEY_OK), 0);
 	close(fd);
 	close(cfd);
 }

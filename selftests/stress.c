@@ -180,7 +180,7 @@ struct run {
 	pthread_mutex_t log_lock;
 	long calls[NR_OPS], bytes[NR_OPS], again[NR_OPS];
 	long long call_ns[NR_OPS];	/* time spent in system calls */
-	long refused_tx, refused_rx;	/* refused TLS 1.3 rekeys */
+	long refused_tx, refused_rx;	/* refused rekeys */
 	long long max_d_ns;		/* longest D streak seen in a call */
 	const char *max_d_op;
 	const char *ending;
@@ -991,7 +991,7 @@ static void op_bad_rekey(struct worker *w, struct dir *d)
 	if (rc != -1 || err != (tls13 ? EINVAL : EBUSY))
 		fail(w, "%s on %s: %d (%s)", w->op, d->name, rc,
 		     rc ? strerror(err) : "accepted");
-	else if (tls13)
+	else
 		ADD(*(tx ? &w->run->refused_tx : &w->run->refused_rx), 1);
 }
 
