@@ -318,8 +318,7 @@ void ktls_rx_abort(struct sock *sk, struct ktls_context *kctx, int err)
  */
 void ktls_rx_update_ready(struct ktls_rx_sw *rx)
 {
-	bool parsed = rx->cur && rx->have == rx->cur->len &&
-		      !ktls_ku_rx_paused(rx);
+	bool parsed = ktls_parser_has_record(rx) && !ktls_ku_rx_paused(rx);
 
 	WRITE_ONCE(rx->parsed, parsed);
 	WRITE_ONCE(rx->ready, rx->err || !list_empty(&rx->plain) || parsed);

@@ -144,10 +144,21 @@ static bool ktls_rx_plain_full(const struct sock *sk,
  */
 static void ktls_rx_read_done(struct sock *sk, struct ktls_context *kctx)
 {
-	ktls_rx_charge_plain(sk, &kctx->rx_sw);
+	struct ktls_rx_sw *rx = &kctx->rx_sw;
+	bool had = ktls_parser_has_record(rx);
+
+	ktls_rx_charge_plain(sk, rx);
 	ktls_parser_advance(sk, kctx, GFP_KERNEL);
-	ktls_rx_spare_trim(&kctx->rx_sw);
-	ktls_rx_update_ready(&kctx->rx_sw);
+	ktls_rx_spare_trim(rx);
+	ktls_rx_update_ready(rx);
+	/*
+	 * A record completed by this parse had no wake-up (data_ready came
+	 * while the parser still held the last one): announce it, as
+	 * upstream does on its reader's way out, or an edge-triggered
+	 * poller would never hear of it.
+	 */
+	if (!had && rx->parsed)
+		rx->saved_data_ready(sk);
 }
 
 /* The current record cannot be decrypted: nothing of it may be read. */

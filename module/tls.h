@@ -458,6 +458,13 @@ int ktls_rx_ioctl(struct sock *sk, int cmd, int *karg);
 int ktls_parser_advance(struct sock *sk, struct ktls_context *kctx,
 			gfp_t gfp);
 struct ktls_rx_rec *ktls_parser_take(struct ktls_rx_sw *rx);
+
+/* The parser holds a whole record, waiting to be taken. */
+static inline bool ktls_parser_has_record(const struct ktls_rx_sw *rx)
+{
+	return rx->cur && rx->have == rx->cur->len;
+}
+
 void ktls_rx_rec_free(struct ktls_rx_sw *rx, struct ktls_rx_rec *rec,
 		      bool plaintext);
 void ktls_rx_spare_trim(struct ktls_rx_sw *rx);
