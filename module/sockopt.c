@@ -46,6 +46,13 @@ static int ktls_set_crypto(struct sock *sk, struct ktls_context *kctx,
 	/* Keys set already: only a TLS 1.3 KeyUpdate may replace them. */
 	if (TLS_CRYPTO_INFO_READY(&ktls_dir_keys(ctx, tx)->info))
 		return ktls_rekey(sk, kctx, optval, optlen, tx);
+	/*
+	 * A send() asleep in TCP's own sendmsg (counted in sk_write_pending)
+	 * would send the rest of its buffer in clear after our first record
+	 * once it wakes up: no TX keys until it is done.
+	 */
+	if (tx && READ_ONCE(sk->sk_write_pending))
+		return -EBUSY;
 	if (copy_from_sockptr(&keys.info, optval, sizeof(keys.info)))
 		return -EFAULT;
 

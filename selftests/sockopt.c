@@ -2,10 +2,12 @@
 /*
  * SOL_TLS socket options, for every cipher x TLS version: TLS_TX/TLS_RX
  * set and get with every malformed argument, TLS_TX_ZEROCOPY_RO,
- * TLS_RX_EXPECT_NO_PAD, TLS_TX_MAX_PAYLOAD_LEN, unknown options and the
- * pass-through of other levels. Suites the kernel's crypto API lacks are
- * skipped (ENOENT from TLS_TX).
+ * TLS_RX_EXPECT_NO_PAD, TLS_TX_MAX_PAYLOAD_LEN, unknown options, the
+ * pass-through of other levels, and TLS_TX while a TCP send() sleeps.
+ * Suites the kernel's crypto API lacks are skipped (ENOENT from TLS_TX).
  */
+#include <pthread.h>
+
 #include "ctrl_util.h"
 #include "kselftest_harness.h"
 
@@ -451,6 +453,59 @@ TEST_F(keys, other_levels_pass_through)
 	/* A TCP option TCP does not know keeps TCP's errno. */
 	EXPECT_EQ(setsockopt(self->fd, IPPROTO_TCP, 9999, &one, sizeof(one)), -1);
 	EXPECT_EQ(errno, ENOPROTOOPT);
+}
+
+struct tcp_sender {
+	int fd;
+	ssize_t sent;
+};
+
+#define TCP_SEND_LEN (4 << 20)
+
+static void *tcp_send_all(void *arg)
+{
+	struct tcp_sender *s = arg;
+	char *buf = calloc(1, TCP_SEND_LEN);
+
+	s->sent = send(s->fd, buf, TCP_SEND_LEN, 0);
+	free(buf);
+	return NULL;
+}
+
+/*
+ * A send() still asleep in TCP's own sendmsg would send the rest of its
+ * buffer in clear after the first record: TLS_TX is EBUSY until it is
+ * done, then succeeds.
+ */
+TEST(tx_keys_wait_for_tcp_sender)
+{
+	struct tcp_sender s = { .sent = -2 };
+	int small = 4096, len, peer;
+	char *sink = malloc(1 << 16);
+	union ctrl_crypto c;
+	long total = 0;
+	ssize_t n;
+	pthread_t t;
+
+	ASSERT_EQ(ctrl_tcp_pair(AF_INET, &s.fd, &peer), 0);
+	ASSERT_EQ(setsockopt(s.fd, SOL_SOCKET, SO_SNDBUF, &small,
+			     sizeof(small)), 0);
+	ASSERT_EQ(ctrl_attach(s.fd), 0);
+	ASSERT_EQ(pthread_create(&t, NULL, tcp_send_all, &s), 0);
+	usleep(500000);	/* the peer does not read: the sender sleeps */
+	len = ctrl_crypto_fill(&c, TLS_1_2_VERSION, TLS_CIPHER_AES_GCM_128, 1);
+	EXPECT_EQ(setsockopt(s.fd, SOL_TLS, TLS_TX, &c, len), -1);
+	EXPECT_EQ(errno, EBUSY);
+	while (total < TCP_SEND_LEN &&
+	       (n = recv(peer, sink, 1 << 16, 0)) > 0)
+		total += n;
+	ASSERT_EQ(pthread_join(t, NULL), 0);
+	EXPECT_EQ(s.sent, TCP_SEND_LEN);
+	EXPECT_EQ(total, TCP_SEND_LEN);
+	EXPECT_EQ(setsockopt(s.fd, SOL_TLS, TLS_TX, &c, len), 0);
+	free(sink);
+	close(s.fd);
+	close(peer);
 }
 
 /* SOL_TLS on a plain TCP socket is TCP's business, not ours. */
