@@ -25,14 +25,32 @@
  * @key: poll events of the wake-up
  *
  * What woken_wake_function() does, under a name of our own: the parser
- * tells a reader or sender of ours on sk_sleep() from a task still inside
- * TCP's own recvmsg (ktls_parser_tcp_reader()), which waits with
+ * tells a reader of ours on sk_sleep() from a task still inside TCP's own
+ * recvmsg (ktls_parser_tcp_reader()), which waits with
  * woken_wake_function() itself.
  *
  * Return: what woken_wake_function() returns.
  */
 int ktls_woken_wake(struct wait_queue_entry *entry, unsigned int mode,
 		    int sync, void *key)
+{
+	return woken_wake_function(entry, mode, sync, key);
+}
+
+/**
+ * ktls_tx_woken_wake() - ktls_woken_wake(), for our senders
+ * @entry: the wait entry
+ * @mode: which tasks to wake
+ * @sync: as for any wake function
+ * @key: poll events of the wake-up
+ *
+ * Our senders count in sk_write_pending, as TCP's own do; the parser
+ * tells TCP's readers from TCP's senders by that count, less ours.
+ *
+ * Return: what woken_wake_function() returns.
+ */
+int ktls_tx_woken_wake(struct wait_queue_entry *entry, unsigned int mode,
+		       int sync, void *key)
 {
 	return woken_wake_function(entry, mode, sync, key);
 }

@@ -349,23 +349,23 @@ static void ktls_parser_run(struct sock *sk, struct ktls_context *kctx,
  *
  * A task that entered TCP's own recvmsg or splice_read before TLS_RX
  * replaced them may sleep there for more bytes, in sk_wait_data(), which
- * waits with woken_wake_function(); our readers and senders wait with
- * ktls_woken_wake(). Upstream leaves bytes in TCP's queue until its
- * reader takes them, so such a task gets them (as TCP bytes: the TLS
- * stream then fails on what follows, which upstream's data_steal
+ * waits with woken_wake_function(). Upstream leaves bytes in TCP's queue
+ * until its reader takes them, so such a task gets them (as TCP bytes:
+ * the TLS stream then fails on what follows, which upstream's data_steal
  * selftest checks). Taking them from under it would keep it asleep for
- * good. A task inside TCP's sendmsg from before TLS_TX waits the same
- * way; while it does, the parser only runs for our readers, which costs
- * nothing but the softirq's head start.
+ * good. TCP's senders wait with woken_wake_function() too, but count in
+ * sk_write_pending (sk_stream_wait_memory(), sk_stream_wait_connect());
+ * so do ours, waiting with ktls_tx_woken_wake(). The count is stable
+ * here: a sender changes it only while it owns the socket.
  *
  * Return: true while such a task sleeps on the socket.
  */
 bool ktls_parser_tcp_reader(struct sock *sk)
 {
+	int tcp_waits = 0, our_senders = 0;
 	struct wait_queue_entry *entry;
 	struct socket_wq *wq;
 	unsigned long flags;
-	bool found = false;
 
 	rcu_read_lock();
 	wq = rcu_dereference(sk->sk_wq);
@@ -375,12 +375,14 @@ bool ktls_parser_tcp_reader(struct sock *sk)
 	 */
 	if (wq && waitqueue_active(&wq->wait)) {
 		spin_lock_irqsave(&wq->wait.lock, flags);
-		list_for_each_entry(entry, &wq->wait.head, entry)
-			found |= entry->func == woken_wake_function;
+		list_for_each_entry(entry, &wq->wait.head, entry) {
+			tcp_waits += entry->func == woken_wake_function;
+			our_senders += entry->func == ktls_tx_woken_wake;
+		}
 		spin_unlock_irqrestore(&wq->wait.lock, flags);
 	}
 	rcu_read_unlock();
-	return found;
+	return tcp_waits > READ_ONCE(sk->sk_write_pending) - our_senders;
 }
 
 /**

@@ -147,6 +147,8 @@ static void ktls_rx_read_done(struct sock *sk, struct ktls_context *kctx)
 	struct ktls_rx_sw *rx = &kctx->rx_sw;
 	bool had = ktls_parser_has_record(rx);
 
+	/* The flag must not outlive the TCP reader it is about. */
+	WRITE_ONCE(rx->tcp_reader, ktls_parser_tcp_reader(sk));
 	ktls_rx_charge_plain(sk, rx);
 	ktls_parser_advance(sk, kctx, GFP_KERNEL);
 	ktls_rx_spare_trim(rx);
@@ -798,11 +800,13 @@ __poll_t ktls_rx_poll_mask(struct sock *sk, __poll_t mask)
 	if (inet_sk_state_load(sk) != TCP_ESTABLISHED ||
 	    READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN)
 		return mask;
-	/* The parser left the bytes to a TCP reader: TCP can tell. */
-	if (READ_ONCE(kctx->rx_sw.tcp_reader))
-		return mask;
-	/* The parser moves records out of TCP, so TCP cannot tell. */
-	if (READ_ONCE(kctx->rx_sw.ready))
+	/*
+	 * The parser moves records out of TCP, so TCP cannot tell -- but
+	 * for the bytes it left there for a TCP reader, which our readers
+	 * take when they come.
+	 */
+	if (READ_ONCE(kctx->rx_sw.ready) ||
+	    ktls_rx_left_to_tcp(sk, &kctx->rx_sw))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	else
 		mask &= ~(EPOLLIN | EPOLLRDNORM);

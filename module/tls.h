@@ -82,6 +82,8 @@ struct ktls_owner {
 
 int ktls_woken_wake(struct wait_queue_entry *entry, unsigned int mode,
 		    int sync, void *key);
+int ktls_tx_woken_wake(struct wait_queue_entry *entry, unsigned int mode,
+		       int sync, void *key);
 void ktls_owner_init(struct ktls_owner *o);
 int ktls_owner_acquire(struct sock *sk, struct ktls_owner *o, long *timeo);
 void ktls_owner_release(struct ktls_owner *o);

@@ -54,7 +54,7 @@ static int ktls_tx_halt(struct sock *sk, struct ktls_context *kctx,
 int ktls_tx_wait(struct sock *sk, struct ktls_context *kctx,
 		 long *timeo, bool flushing)
 {
-	DEFINE_WAIT_FUNC(wait, ktls_woken_wake);
+	DEFINE_WAIT_FUNC(wait, ktls_tx_woken_wake);
 	long nap, left;
 	int rc;
 
