@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
@@ -263,6 +264,27 @@ static inline int ctrl_read_stats(unsigned long val[CTRL_NUM_STATS])
 bad:
 	fclose(f);
 	return -1;
+}
+
+/*
+ * A thread for a send() of CTRL_TCP_SEND_LEN zero bytes in one call, to
+ * leave asleep in the kernel's sendmsg while the peer does not read.
+ */
+struct ctrl_sender {
+	int fd;
+	ssize_t sent;
+};
+
+#define CTRL_TCP_SEND_LEN (4 << 20)
+
+static inline void *ctrl_send_big(void *arg)
+{
+	struct ctrl_sender *s = arg;
+	char *buf = calloc(1, CTRL_TCP_SEND_LEN);
+
+	s->sent = send(s->fd, buf, CTRL_TCP_SEND_LEN, 0);
+	free(buf);
+	return NULL;
 }
 
 #endif /* _KTLS_CTRL_UTIL_H */

@@ -782,23 +782,6 @@ TEST_F(rx, epoll_whole_record)
 	close(ep);
 }
 
-struct tcp_sender {
-	int fd;
-	ssize_t sent;
-};
-
-#define TCP_SEND_LEN (4 << 20)
-
-static void *tcp_send_all(void *arg)
-{
-	struct tcp_sender *s = arg;
-	char *buf = calloc(1, TCP_SEND_LEN);
-
-	s->sent = send(s->fd, buf, TCP_SEND_LEN, 0);
-	free(buf);
-	return NULL;
-}
-
 /*
  * TX left to TCP, a send() asleep in it: RX is as without it -- a half
  * record is not readable, the whole one is.
@@ -806,14 +789,14 @@ static void *tcp_send_all(void *arg)
 TEST_F(rx, tcp_sender_asleep)
 {
 	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
-	struct tcp_sender s = { .fd = self->fd, .sent = -2 };
+	struct ctrl_sender s = { .fd = self->fd, .sent = -2 };
 	char *sink = malloc(1 << 16);
 	long total = 0;
 	pthread_t t;
 	ssize_t n;
 	int len;
 
-	ASSERT_EQ(pthread_create(&t, NULL, tcp_send_all, &s), 0);
+	ASSERT_EQ(pthread_create(&t, NULL, ctrl_send_big, &s), 0);
 	usleep(500000);	/* the peer does not read yet: it sleeps */
 	len = peer_seal(&self->p, REC_DATA, "asleep", 6, self->rec);
 	ASSERT_EQ(send_all(self->peer, self->rec, len / 2), 0);
@@ -821,11 +804,11 @@ TEST_F(rx, tcp_sender_asleep)
 	ASSERT_EQ(send_all(self->peer, self->rec + len / 2, len - len / 2), 0);
 	EXPECT_EQ(poll(&pfd, 1, 1000), 1);
 	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), 6);
-	while (total < TCP_SEND_LEN &&
+	while (total < CTRL_TCP_SEND_LEN &&
 	       (n = recv(self->peer, sink, 1 << 16, 0)) > 0)
 		total += n;
 	ASSERT_EQ(pthread_join(t, NULL), 0);
-	EXPECT_EQ(s.sent, TCP_SEND_LEN);
+	EXPECT_EQ(s.sent, CTRL_TCP_SEND_LEN);
 	free(sink);
 }
 

@@ -455,23 +455,6 @@ TEST_F(keys, other_levels_pass_through)
 	EXPECT_EQ(errno, ENOPROTOOPT);
 }
 
-struct tcp_sender {
-	int fd;
-	ssize_t sent;
-};
-
-#define TCP_SEND_LEN (4 << 20)
-
-static void *tcp_send_all(void *arg)
-{
-	struct tcp_sender *s = arg;
-	char *buf = calloc(1, TCP_SEND_LEN);
-
-	s->sent = send(s->fd, buf, TCP_SEND_LEN, 0);
-	free(buf);
-	return NULL;
-}
-
 /*
  * A send() still asleep in TCP's own sendmsg would send the rest of its
  * buffer in clear after the first record: TLS_TX is EBUSY until it is
@@ -479,7 +462,7 @@ static void *tcp_send_all(void *arg)
  */
 TEST(tx_keys_wait_for_tcp_sender)
 {
-	struct tcp_sender s = { .sent = -2 };
+	struct ctrl_sender s = { .sent = -2 };
 	int small = 4096, len, peer;
 	char *sink = malloc(1 << 16);
 	union ctrl_crypto c;
@@ -491,17 +474,17 @@ TEST(tx_keys_wait_for_tcp_sender)
 	ASSERT_EQ(setsockopt(s.fd, SOL_SOCKET, SO_SNDBUF, &small,
 			     sizeof(small)), 0);
 	ASSERT_EQ(ctrl_attach(s.fd), 0);
-	ASSERT_EQ(pthread_create(&t, NULL, tcp_send_all, &s), 0);
+	ASSERT_EQ(pthread_create(&t, NULL, ctrl_send_big, &s), 0);
 	usleep(500000);	/* the peer does not read: the sender sleeps */
 	len = ctrl_crypto_fill(&c, TLS_1_2_VERSION, TLS_CIPHER_AES_GCM_128, 1);
 	EXPECT_EQ(setsockopt(s.fd, SOL_TLS, TLS_TX, &c, len), -1);
 	EXPECT_EQ(errno, EBUSY);
-	while (total < TCP_SEND_LEN &&
+	while (total < CTRL_TCP_SEND_LEN &&
 	       (n = recv(peer, sink, 1 << 16, 0)) > 0)
 		total += n;
 	ASSERT_EQ(pthread_join(t, NULL), 0);
-	EXPECT_EQ(s.sent, TCP_SEND_LEN);
-	EXPECT_EQ(total, TCP_SEND_LEN);
+	EXPECT_EQ(s.sent, CTRL_TCP_SEND_LEN);
+	EXPECT_EQ(total, CTRL_TCP_SEND_LEN);
 	EXPECT_EQ(setsockopt(s.fd, SOL_TLS, TLS_TX, &c, len), 0);
 	free(sink);
 	close(s.fd);
