@@ -15,7 +15,7 @@ progs=$*
 KTLS_SELFTEST_ARGS=${KTLS_SELFTEST_ARGS:-}
 if [ -z "$progs" ]; then
 	for f in *; do
-		case "$f" in upstream-tls|device|ktls-*|*.sh) continue ;; esac
+		case "$f" in upstream-tls|upstream-tls-*|device|ktls-*|*.sh) continue ;; esac
 		[ -x "$f" ] && progs="$progs $f"
 	done
 fi
