@@ -29,6 +29,16 @@
 #endif
 
 /*
+ * Kernels before 6.6 size struct cipher_context's IV and salt per cipher
+ * and name no maximum. Ours are the largest of any suite we accept (the
+ * 16-byte CCM/GCM IV and 4-byte salt). Probe: KTLS_NO_TLS_MAX_IV_SIZE.
+ */
+#ifdef KTLS_NO_TLS_MAX_IV_SIZE
+#define TLS_MAX_IV_SIZE			16
+#define TLS_MAX_SALT_SIZE		4
+#endif
+
+/*
  * MODULE_IMPORT_NS() takes a bare identifier up to 6.12 and a string
  * literal from 6.13 on. Both expand to this modinfo entry, which is
  * spelled the same everywhere.
