@@ -39,6 +39,21 @@
 #endif
 
 /*
+ * struct proto's ioctl takes the argument in kernel memory (int *) from
+ * 6.6 on; before, it takes the user pointer as an unsigned long and each
+ * protocol copies its answer out itself. ktls_ioctl_arg_t is the type of
+ * that argument, ktls_ioctl_put_int() stores an int answer through it.
+ * Probe: KTLS_PROTO_IOCTL_USER_ARG (sock.h has no "int *karg" ioctl).
+ */
+#ifdef KTLS_PROTO_IOCTL_USER_ARG
+typedef unsigned long ktls_ioctl_arg_t;
+#define ktls_ioctl_put_int(arg, val)	put_user(val, (int __user *)(arg))
+#else
+typedef int *ktls_ioctl_arg_t;
+#define ktls_ioctl_put_int(arg, val)	(*(arg) = (val), 0)
+#endif
+
+/*
  * MODULE_IMPORT_NS() takes a bare identifier up to 6.12 and a string
  * literal from 6.13 on. Both expand to this modinfo entry, which is
  * spelled the same everywhere.

@@ -454,7 +454,7 @@ void ktls_rx_start(struct sock *sk, struct ktls_context *kctx);
 void ktls_rx_stop(struct sock *sk, struct ktls_context *kctx);
 void ktls_rx_release(struct ktls_context *kctx);
 __poll_t ktls_rx_poll_mask(struct sock *sk, __poll_t mask);
-int ktls_rx_ioctl(struct sock *sk, int cmd, int *karg);
+int ktls_rx_ioctl(struct sock *sk, int cmd, ktls_ioctl_arg_t arg);
 
 /* record parser (parser.c) */
 int ktls_parser_advance(struct sock *sk, struct ktls_context *kctx,
