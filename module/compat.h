@@ -54,6 +54,52 @@ typedef int *ktls_ioctl_arg_t;
 #endif
 
 /*
+ * tcp_write_collapse_fence() (6.9): mark TCP's last skb end-of-record so
+ * that what is sent next never merges into it. Older kernels have the
+ * eor bit but no helper. Probe: KTLS_NO_TCP_WRITE_COLLAPSE_FENCE.
+ */
+#ifdef KTLS_NO_TCP_WRITE_COLLAPSE_FENCE
+#define tcp_write_collapse_fence(sk)					\
+	do {								\
+		struct sk_buff *__last = tcp_write_queue_tail(sk);	\
+									\
+		if (!__last)						\
+			__last = tcp_rtx_queue_tail(sk);		\
+		if (__last)						\
+			TCP_SKB_CB(__last)->eor = 1;			\
+	} while (0)
+#endif
+
+/*
+ * skb_frag_fill_page_desc() (6.5) sets a fragment's page, offset and
+ * size at once; older kernels have the three setters only. Probe:
+ * KTLS_NO_SKB_FRAG_FILL_PAGE_DESC.
+ */
+#ifdef KTLS_NO_SKB_FRAG_FILL_PAGE_DESC
+#define skb_frag_fill_page_desc(frag, pg, off, size)			\
+	do {								\
+		__skb_frag_set_page(frag, pg);				\
+		skb_frag_off_set(frag, off);				\
+		skb_frag_size_set(frag, size);				\
+	} while (0)
+#endif
+
+/*
+ * A crypto completion callback gets its request's data pointer from 6.3
+ * on; before, it gets the struct crypto_async_request and reads ->data.
+ * Callbacks take a ktls_crypto_cb_arg_t and read their data with
+ * ktls_crypto_cb_data(). Probe: KTLS_CRYPTO_CB_ASYNC_REQ.
+ */
+#ifdef KTLS_CRYPTO_CB_ASYNC_REQ
+struct crypto_async_request;
+typedef struct crypto_async_request *ktls_crypto_cb_arg_t;
+#define ktls_crypto_cb_data(arg)	((arg)->data)
+#else
+typedef void *ktls_crypto_cb_arg_t;
+#define ktls_crypto_cb_data(arg)	(arg)
+#endif
+
+/*
  * MODULE_IMPORT_NS() takes a bare identifier up to 6.12 and a string
  * literal from 6.13 on. Both expand to this modinfo entry, which is
  * spelled the same everywhere.
