@@ -100,6 +100,32 @@ typedef void *ktls_crypto_cb_arg_t;
 #endif
 
 /*
+ * Pages of a user-backed iov_iter that RX decrypts into. From 6.3 on
+ * they are pinned with iov_iter_extract_pages() and unpinned after;
+ * before, iov_iter_get_pages2() takes a plain page reference, which is
+ * dropped with put_page() once the page is dirtied. Callers only pass
+ * user-backed iterators. Probe: KTLS_NO_IOV_ITER_EXTRACT_PAGES.
+ */
+#ifdef KTLS_NO_IOV_ITER_EXTRACT_PAGES
+#define ktls_user_pages_get(iter, pagesp, maxsize, maxpages, offp)	\
+	iov_iter_get_pages2(iter, *(pagesp), maxsize, maxpages, offp)
+#define ktls_user_pages_put_dirty(pages, npages)			\
+	do {								\
+		unsigned long __i;					\
+									\
+		for (__i = 0; __i < (npages); __i++) {			\
+			set_page_dirty_lock((pages)[__i]);		\
+			put_page((pages)[__i]);				\
+		}							\
+	} while (0)
+#else
+#define ktls_user_pages_get(iter, pagesp, maxsize, maxpages, offp)	\
+	iov_iter_extract_pages(iter, pagesp, maxsize, maxpages, 0, offp)
+#define ktls_user_pages_put_dirty(pages, npages)			\
+	unpin_user_pages_dirty_lock(pages, npages, true)
+#endif
+
+/*
  * MODULE_IMPORT_NS() takes a bare identifier up to 6.12 and a string
  * literal from 6.13 on. Both expand to this modinfo entry, which is
  * spelled the same everywhere.

@@ -103,9 +103,8 @@ static int ktls_rx_zc_pin(struct ktls_rx_zc *zc, struct iov_iter *iter,
 		if (zc->npages == KTLS_RX_ZC_PAGES)
 			return -E2BIG;
 		pages = zc->pages + zc->npages;
-		n = iov_iter_extract_pages(iter, &pages, len - zc->len,
-					   KTLS_RX_ZC_PAGES - zc->npages, 0,
-					   &off);
+		n = ktls_user_pages_get(iter, &pages, len - zc->len,
+					KTLS_RX_ZC_PAGES - zc->npages, &off);
 		if (n <= 0)
 			return n ?: -EFAULT;
 		ktls_rx_zc_add(zc, off, n);
@@ -116,7 +115,7 @@ static int ktls_rx_zc_pin(struct ktls_rx_zc *zc, struct iov_iter *iter,
 /* Our pages were written through the kernel mapping: dirty them. */
 static void ktls_rx_zc_release(struct ktls_rx_zc *zc)
 {
-	unpin_user_pages_dirty_lock(zc->pages, zc->npages, true);
+	ktls_user_pages_put_dirty(zc->pages, zc->npages);
 	kfree_sensitive(zc);
 }
 
