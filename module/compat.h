@@ -126,6 +126,33 @@ typedef void *ktls_crypto_cb_arg_t;
 #endif
 
 /*
+ * struct cipher_context holds the salt||IV and the record sequence number
+ * in arrays from 6.6 on; before, it holds pointers to buffers the TLS
+ * module provides. KTLS_CIPHER_STORE(name) declares, in our context, the
+ * storage for both directions where the kernel needs it (nothing
+ * otherwise); ktls_cipher_store_bind() points the kernel's pointers at it
+ * when the context is created. KTLS_CIPHER_IV_SPACE is the room for
+ * salt||IV either way. Probe: KTLS_CIPHER_CONTEXT_PTRS ("char *iv;").
+ */
+#ifdef KTLS_CIPHER_CONTEXT_PTRS
+struct ktls_cipher_store {
+	char iv[TLS_MAX_IV_SIZE + TLS_MAX_SALT_SIZE];
+	char rec_seq[8];	/* TLS_MAX_REC_SEQ_SIZE */
+};
+#define KTLS_CIPHER_STORE(name)		struct ktls_cipher_store name[2];
+#define ktls_cipher_store_bind(cc, st)					\
+	do {								\
+		(cc)->iv = (st)->iv;					\
+		(cc)->rec_seq = (st)->rec_seq;				\
+	} while (0)
+#define KTLS_CIPHER_IV_SPACE	sizeof_field(struct ktls_cipher_store, iv)
+#else
+#define KTLS_CIPHER_STORE(name)
+#define ktls_cipher_store_bind(cc, st)	do { } while (0)
+#define KTLS_CIPHER_IV_SPACE	sizeof_field(struct cipher_context, iv)
+#endif
+
+/*
  * MODULE_IMPORT_NS() takes a bare identifier up to 6.12 and a string
  * literal from 6.13 on. Both expand to this modinfo entry, which is
  * spelled the same everywhere.
