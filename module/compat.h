@@ -153,6 +153,35 @@ struct ktls_cipher_store {
 #endif
 
 /*
+ * tls_is_skb_tx_device_offloaded() (6.7) asks of an skb what the older
+ * tls_is_sk_tx_device_offloaded() asks of its socket, which may be NULL.
+ * Probe: KTLS_NO_TLS_IS_SKB_TX_DEVICE_OFFLOADED.
+ */
+#ifdef KTLS_NO_TLS_IS_SKB_TX_DEVICE_OFFLOADED
+#define tls_is_skb_tx_device_offloaded(skb)				\
+	((skb)->sk && tls_is_sk_tx_device_offloaded((skb)->sk))
+#endif
+
+/*
+ * A driver's asynchronous RX resync request names its
+ * tls_offload_resync_async from 6.7 on; before, it names the socket and
+ * the core finds the same structure through the offload context. The
+ * driver passes both; the kernel's helper takes the one it wants.
+ * Probe: KTLS_RESYNC_ASYNC_BY_SK.
+ */
+#ifdef KTLS_RESYNC_ASYNC_BY_SK
+#define ktls_resync_async_start(as, sk, seq, len)			\
+	tls_offload_rx_resync_async_request_start(sk, seq, len)
+#define ktls_resync_async_end(as, sk, seq)				\
+	tls_offload_rx_resync_async_request_end(sk, seq)
+#else
+#define ktls_resync_async_start(as, sk, seq, len)			\
+	tls_offload_rx_resync_async_request_start(as, seq, len)
+#define ktls_resync_async_end(as, sk, seq)				\
+	tls_offload_rx_resync_async_request_end(as, seq)
+#endif
+
+/*
  * MODULE_IMPORT_NS() takes a bare identifier up to 6.12 and a string
  * literal from 6.13 on. Both expand to this modinfo entry, which is
  * spelled the same everywhere.
