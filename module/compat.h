@@ -182,6 +182,29 @@ struct ktls_cipher_store {
 #endif
 
 /*
+ * disable_delayed_work_sync() (6.10) cancels a work item and makes later
+ * attempts to queue it no-ops. We only disable a work item for good (on
+ * close, before its context is freed), so before 6.10 the same effect is
+ * had by keeping its PENDING bit: queue_delayed_work() finds it set and
+ * does nothing. The bit is taken only while the item is idle; an item
+ * queued again meanwhile is cancelled again, one that started running
+ * meanwhile is waited for. Probe: KTLS_NO_DISABLE_WORK.
+ */
+#ifdef KTLS_NO_DISABLE_WORK
+#define disable_delayed_work_sync(dw)					\
+	({								\
+		bool __was = false;					\
+									\
+		do {							\
+			__was |= cancel_delayed_work_sync(dw);		\
+		} while (test_and_set_bit(WORK_STRUCT_PENDING_BIT,	\
+					  work_data_bits(&(dw)->work)));\
+		flush_work(&(dw)->work);				\
+		__was;							\
+	})
+#endif
+
+/*
  * MODULE_IMPORT_NS() takes a bare identifier up to 6.12 and a string
  * literal from 6.13 on. Both expand to this modinfo entry, which is
  * spelled the same everywhere.
