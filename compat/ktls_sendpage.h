@@ -78,20 +78,31 @@ static inline int ktls_tx_sendpage(struct sock *sk, struct page *page,
 	return ktls_tx_sendmsg(sk, &msg, size);
 }
 
-/* TX keys: splice/sendfile come to us; in-kernel locked senders are refused. */
-#define ktls_compat_tx_proto(p)	((p)->sendpage = ktls_tx_sendpage)
-#define ktls_compat_tx_ops(ops)						\
-	do {								\
-		(ops)->sendpage_locked = NULL;				\
-		(ops)->sendmsg_locked = NULL;				\
-	} while (0)
-
-#else /* !KTLS_HAVE_SENDPAGE */
-
-#define ktls_tcp_send_pages(sk, msg, size)	tcp_sendmsg_locked(sk, msg, size)
-#define ktls_compat_tx_proto(p)		do { } while (0)
-#define ktls_compat_tx_ops(ops)		do { } while (0)
-
 #endif /* KTLS_HAVE_SENDPAGE */
+
+#ifndef KTLS_HAVE_SENDPAGE
+static inline int ktls_tcp_send_pages(struct sock *sk, struct msghdr *msg,
+				      size_t size)
+{
+	return tcp_sendmsg_locked(sk, msg, size);
+}
+#endif
+
+/* TX keys: splice/sendfile come to us. */
+static inline void ktls_compat_tx_proto(struct proto *p)
+{
+#ifdef KTLS_HAVE_SENDPAGE
+	p->sendpage = ktls_tx_sendpage;
+#endif
+}
+
+/* TX keys: the in-kernel locked senders, which would bypass us, refuse. */
+static inline void ktls_compat_tx_ops(struct proto_ops *const ops)
+{
+#ifdef KTLS_HAVE_SENDPAGE
+	ops->sendpage_locked = NULL;
+	ops->sendmsg_locked = NULL;
+#endif
+}
 
 #endif /* _KTLS_COMPAT_SENDPAGE_H */

@@ -14,6 +14,8 @@
 #include <linux/workqueue.h>
 #include <net/tls.h>
 
+#include "../compat/ktls_late.h"
+
 struct pipe_inode_info;
 
 /* ---- cipher descriptor table (cipher.c) ---- */
@@ -236,7 +238,7 @@ struct ktls_tx {
  */
 struct ktls_context {
 	struct tls_context base;
-	KTLS_CIPHER_STORE(cipher_store)	/* tx, rx (compat.h) */
+	struct ktls_cipher_store cipher_store[2]; /* tx, rx (compat.h) */
 	struct crypto_aead *tx_aead;	/* set with the TX keys */
 	const struct ktls_tx_ops *tx_ops; /* set with the TX keys (tx.c) */
 	struct crypto_aead *rx_aead;	/* set with the RX keys */
