@@ -89,8 +89,7 @@ KTLS_CIPHER_CHECK(TLS_CIPHER_ARIA_GCM_128, tls12_crypto_info_aria_gcm_128);
 KTLS_CIPHER_CHECK(TLS_CIPHER_ARIA_GCM_256, tls12_crypto_info_aria_gcm_256);
 
 /* The salt and the per-record IV are kept back to back in cipher_context. */
-static_assert(TLS_MAX_SALT_SIZE + TLS_MAX_IV_SIZE <=
-	      sizeof_field(struct cipher_context, iv));
+static_assert(TLS_MAX_SALT_SIZE + TLS_MAX_IV_SIZE <= KTLS_CIPHER_IV_SPACE);
 
 /* Row for @cipher_type, or NULL for a value no suite has. */
 const struct ktls_cipher_desc *ktls_cipher_desc_get(u16 cipher_type)

@@ -3,11 +3,13 @@
  * Kernel-version compatibility for the out-of-tree kTLS module.
  *
  * This header is force-included (see Kbuild) into every translation unit.
- * It is the only place where differences between kernel versions may be
- * expressed; .c files use the names defined here and never test
- * LINUX_VERSION_CODE themselves. Where possible a difference is detected by
- * probing for the feature (a macro the newer kernel defines) rather than by
- * comparing version numbers.
+ * It and the small headers of compat/ (helpers that need the kernel's own
+ * types, included after the kernel's headers) are the only place where
+ * differences between kernel versions may be expressed; .c files use the
+ * names defined there and never test LINUX_VERSION_CODE themselves. A
+ * difference is detected by a feature probe in Kbuild (-DKTLS_...: a
+ * header, a name or a prototype the kernel's headers have) rather than by
+ * comparing version numbers. Documentation/compat.rst lists them.
  */
 #ifndef _KTLS_COMPAT_H
 #define _KTLS_COMPAT_H
@@ -26,6 +28,63 @@
 #ifndef TLS_TX_MAX_PAYLOAD_LEN
 #define TLS_TX_MAX_PAYLOAD_LEN		5
 #define TLS_INFO_TX_MAX_PAYLOAD_LEN	7
+#endif
+
+/*
+ * Kernels before 6.6 size struct cipher_context's IV and salt per cipher
+ * and name no maximum. Ours are the largest of any suite we accept (the
+ * 16-byte CCM/GCM IV and 4-byte salt). Probe: KTLS_NO_TLS_MAX_IV_SIZE.
+ */
+#ifdef KTLS_NO_TLS_MAX_IV_SIZE
+#define TLS_MAX_IV_SIZE			16
+#define TLS_MAX_SALT_SIZE		4
+#endif
+
+/*
+ * Types whose spelling differs (the helpers that use them are in
+ * compat/ktls_late.h):
+ *
+ * struct proto's ioctl takes its argument in kernel memory (int *) from
+ * 6.6 on; before, it takes the user pointer as an unsigned long. Probe:
+ * KTLS_PROTO_IOCTL_USER_ARG (sock.h has no "int *karg" ioctl).
+ *
+ * A crypto completion callback gets its request's data pointer from 6.3
+ * on; before, the struct crypto_async_request. Probe:
+ * KTLS_CRYPTO_CB_ASYNC_REQ.
+ */
+#ifdef KTLS_PROTO_IOCTL_USER_ARG
+#define ktls_ioctl_arg_t	unsigned long
+#else
+#define ktls_ioctl_arg_t	int *
+#endif
+#ifdef KTLS_CRYPTO_CB_ASYNC_REQ
+struct crypto_async_request;
+#define ktls_crypto_cb_arg_t	struct crypto_async_request *
+#else
+#define ktls_crypto_cb_arg_t	void *
+#endif
+
+/*
+ * struct cipher_context holds the salt||IV and the record sequence number
+ * in arrays from 6.6 on; before, it holds pointers to buffers the TLS
+ * module provides. Our context embeds two struct ktls_cipher_store (tx,
+ * rx) and ktls_cipher_store_bind() points the kernel's pointers at them;
+ * on newer kernels the structure is empty and takes no room.
+ * KTLS_CIPHER_IV_SPACE is the room for salt||IV either way. Probe:
+ * KTLS_CIPHER_CONTEXT_PTRS ("char *iv;" in <net/tls.h>).
+ */
+#ifdef KTLS_CIPHER_CONTEXT_PTRS
+struct ktls_cipher_store {
+	char iv[TLS_MAX_IV_SIZE + TLS_MAX_SALT_SIZE];
+	char rec_seq[8];	/* TLS_MAX_REC_SEQ_SIZE */
+};
+
+#define KTLS_CIPHER_IV_SPACE	sizeof_field(struct ktls_cipher_store, iv)
+#else
+struct ktls_cipher_store {
+};
+
+#define KTLS_CIPHER_IV_SPACE	sizeof_field(struct cipher_context, iv)
 #endif
 
 /*

@@ -19,6 +19,8 @@ struct ktls_context *ktls_ctx_create(struct sock *sk)
 
 	/* base.tx_lock stays unused: TX is owned through txsw.owner. */
 	kctx->base.sk = sk;
+	ktls_cipher_store_bind(&kctx->base.tx, &kctx->cipher_store[0]);
+	ktls_cipher_store_bind(&kctx->base.rx, &kctx->cipher_store[1]);
 	kctx->base.tx_conf = TLS_BASE;
 	kctx->base.rx_conf = TLS_BASE;
 	kctx->tx_max_payload = TLS_MAX_PAYLOAD_SIZE;

@@ -10,6 +10,7 @@
 #include <net/sock.h>
 
 #include "tls.h"
+#include "../compat/ktls_sendpage.h"
 
 enum {
 	KTLS_FAMILY_V4,
@@ -78,6 +79,7 @@ static void ktls_build_prot(struct proto prot[][KTLS_NUM_CONF],
 			if (tx == TLS_SW) {
 				p->sendmsg = ktls_tx_sendmsg;
 				p->splice_eof = ktls_tx_splice_eof;
+				ktls_compat_tx_proto(p);
 			}
 			if (rx == TLS_SW) {
 				p->recvmsg = ktls_rx_recvmsg;
@@ -117,8 +119,10 @@ static void ktls_build_ops(struct ktls_family *fam,
 	for (tx = 0; tx < KTLS_NUM_CONF; tx++) {
 		for (rx = 0; rx < KTLS_NUM_CONF; rx++) {
 			fam->ops[tx][rx].rw = *base;
-			if (tx == TLS_SW)
+			if (tx == TLS_SW) {
 				fam->ops[tx][rx].rw.shutdown = ktls_shutdown;
+				ktls_compat_tx_ops(&fam->ops[tx][rx].rw);
+			}
 			if (rx != TLS_SW)
 				continue;
 			fam->ops[tx][rx].rw.splice_read = ktls_rx_splice_read;

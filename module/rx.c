@@ -757,7 +757,7 @@ int ktls_rx_read_sock(struct sock *sk, read_descriptor_t *desc,
  * ktls_rx_ioctl() - ioctl of a socket with RX keys
  * @sk: the socket
  * @cmd: the request
- * @karg: its argument, in kernel memory
+ * @arg: its argument (see ktls_ioctl_arg_t in compat.h)
  *
  * SIOCINQ counts, as upstream's does, the bytes received and not yet
  * decrypted: TCP's queue plus what the parser already took out of it for
@@ -766,20 +766,21 @@ int ktls_rx_read_sock(struct sock *sk, read_descriptor_t *desc,
  *
  * Return: 0 or a negative errno.
  */
-int ktls_rx_ioctl(struct sock *sk, int cmd, int *karg)
+int ktls_rx_ioctl(struct sock *sk, int cmd, ktls_ioctl_arg_t arg)
 {
 	struct ktls_context *kctx = ktls_sk_ctx(sk);
 	bool slow;
+	int inq;
 
 	if (cmd != SIOCINQ)
-		return kctx->base.sk_proto->ioctl(sk, cmd, karg);
+		return kctx->base.sk_proto->ioctl(sk, cmd, arg);
 	if (sk->sk_state == TCP_LISTEN)
 		return -EINVAL;
 	/* Softirq is off: the parser cannot move bytes between the two. */
 	slow = lock_sock_fast(sk);
-	*karg = tcp_inq(sk) + kctx->rx_sw.have;
+	inq = tcp_inq(sk) + kctx->rx_sw.have;
 	unlock_sock_fast(sk, slow);
-	return 0;
+	return ktls_ioctl_put_int(arg, inq);
 }
 
 /**

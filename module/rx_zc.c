@@ -103,9 +103,8 @@ static int ktls_rx_zc_pin(struct ktls_rx_zc *zc, struct iov_iter *iter,
 		if (zc->npages == KTLS_RX_ZC_PAGES)
 			return -E2BIG;
 		pages = zc->pages + zc->npages;
-		n = iov_iter_extract_pages(iter, &pages, len - zc->len,
-					   KTLS_RX_ZC_PAGES - zc->npages, 0,
-					   &off);
+		n = ktls_user_pages_get(iter, &pages, len - zc->len,
+					KTLS_RX_ZC_PAGES - zc->npages, &off);
 		if (n <= 0)
 			return n ?: -EFAULT;
 		ktls_rx_zc_add(zc, off, n);
@@ -116,7 +115,7 @@ static int ktls_rx_zc_pin(struct ktls_rx_zc *zc, struct iov_iter *iter,
 /* Our pages were written through the kernel mapping: dirty them. */
 static void ktls_rx_zc_release(struct ktls_rx_zc *zc)
 {
-	unpin_user_pages_dirty_lock(zc->pages, zc->npages, true);
+	ktls_user_pages_put_dirty(zc->pages, zc->npages);
 	kfree_sensitive(zc);
 }
 
@@ -243,9 +242,8 @@ void ktls_rx_batch_init(struct ktls_rx_batch *b)
 }
 
 /* The engine's answer, in any context: touch nothing but the batch. */
-static void ktls_rx_zc_done(void *data, int err)
+static void ktls_rx_zc_finish(struct ktls_rx_zc *zc, int err)
 {
-	struct ktls_rx_zc *zc = data;
 	struct ktls_rx_batch *b = zc->batch;
 
 	/* A backlogged request has started: its answer comes later. */
@@ -256,6 +254,11 @@ static void ktls_rx_zc_done(void *data, int err)
 		WRITE_ONCE(b->failed, true);
 	if (atomic_dec_and_test(&b->pending))
 		complete(&b->done);
+}
+
+static void ktls_rx_zc_done(ktls_crypto_cb_arg_t arg, int err)
+{
+	ktls_rx_zc_finish(ktls_crypto_cb_data(arg), err);
 }
 
 /* Commit @zc to the batch: the record is its, the sequence number used. */
@@ -282,7 +285,7 @@ static int ktls_rx_zc_commit(struct ktls_context *kctx,
 	/* -EBUSY with MAY_BACKLOG: queued, the callback will come. */
 	if (rc == -EINPROGRESS || rc == -EBUSY)
 		return 0;
-	ktls_rx_zc_done(zc, rc);
+	ktls_rx_zc_finish(zc, rc);
 	/* Answered: the next record may reuse this one's buffer. */
 	ktls_rx_rec_free(&kctx->rx_sw, zc->rec, false);
 	zc->rec = NULL;

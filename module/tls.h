@@ -14,6 +14,8 @@
 #include <linux/workqueue.h>
 #include <net/tls.h>
 
+#include "../compat/ktls_late.h"
+
 struct pipe_inode_info;
 
 /* ---- cipher descriptor table (cipher.c) ---- */
@@ -236,6 +238,7 @@ struct ktls_tx {
  */
 struct ktls_context {
 	struct tls_context base;
+	struct ktls_cipher_store cipher_store[2]; /* tx, rx (compat.h) */
 	struct crypto_aead *tx_aead;	/* set with the TX keys */
 	const struct ktls_tx_ops *tx_ops; /* set with the TX keys (tx.c) */
 	struct crypto_aead *rx_aead;	/* set with the RX keys */
@@ -454,7 +457,7 @@ void ktls_rx_start(struct sock *sk, struct ktls_context *kctx);
 void ktls_rx_stop(struct sock *sk, struct ktls_context *kctx);
 void ktls_rx_release(struct ktls_context *kctx);
 __poll_t ktls_rx_poll_mask(struct sock *sk, __poll_t mask);
-int ktls_rx_ioctl(struct sock *sk, int cmd, int *karg);
+int ktls_rx_ioctl(struct sock *sk, int cmd, ktls_ioctl_arg_t arg);
 
 /* record parser (parser.c) */
 int ktls_parser_advance(struct sock *sk, struct ktls_context *kctx,

@@ -13,6 +13,7 @@
 
 #include "tls.h"
 #include "tx.h"
+#include "../compat/ktls_sendpage.h"
 
 /*
  * The socket may never send another record: the sequence is exhausted or
@@ -68,7 +69,7 @@ static int ktls_tx_push_rec(struct sock *sk, struct ktls_context *kctx,
 	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bvec, n, left);
 	while (left) {
 		tcp_rate_check_app_limited(sk);
-		rc = tcp_sendmsg_locked(sk, &msg, left);
+		rc = ktls_tcp_send_pages(sk, &msg, left);
 		if (rc <= 0)
 			return rc ? rc : -EAGAIN;
 		rec->sent += rc;

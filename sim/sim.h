@@ -17,6 +17,8 @@
 #include <linux/spinlock.h>
 #include <net/tls.h>
 
+#include "../compat/ktls_late.h"
+
 #define KSIM_DRV_NAME	"ktls_sim"
 
 /* Counters, in the order ethtool -S lists them (names in ethtool.c). */

@@ -786,8 +786,8 @@ static void ksim_rx_ask(struct ksim_priv *priv, struct ksim_rx_flow *f,
 	f->guess_records = 0;
 	if (f->mode == TLS_OFFLOAD_SYNC_TYPE_DRIVER_REQ_ASYNC) {
 		ksim_rx_async_drop(priv, f);
-		tls_offload_rx_resync_async_request_start(&f->async, htonl(hseq),
-							  min_t(u32, span, U16_MAX));
+		ktls_resync_async_start(&f->async, f->sk, htonl(hseq),
+					min_t(u32, span, U16_MAX));
 		f->async_open = true;
 		f->async_ended = false;
 		ksim_stat_inc(priv, KSIM_RX_TLS_RESYNC_REQ_START);
@@ -805,8 +805,7 @@ static void ksim_rx_tracked_header(struct ksim_priv *priv,
 	if (!f->guess_records)
 		return;
 	if (f->async_open && !f->async_ended) {
-		tls_offload_rx_resync_async_request_end(&f->async,
-							htonl(f->guess_seq));
+		ktls_resync_async_end(&f->async, f->sk, htonl(f->guess_seq));
 		f->async_ended = true;
 		ksim_stat_inc(priv, KSIM_RX_TLS_RESYNC_REQ_END);
 	} else if (f->guess_records >= KSIM_RX_TRACK_MAX) {
