@@ -37,6 +37,7 @@ check:
 # kernel too (slow).
 check-full:
 	UPSTREAM_ARGS_DEBUG=all SELFTEST_ARGS_DEBUG=all STRESS_OPS_DEBUG=20000 \
+		UPSTREAM_ARGS_MATRIX=all SELFTEST_ARGS_MATRIX=all \
 		scripts/check
 
 lint:
@@ -49,7 +50,7 @@ payload:
 	scripts/build-payload --kernel $(KERNEL)
 
 debug-kernel:
-	scripts/build-debug-kernel
+	scripts/build-kernel
 
 # make vm CMD='run-selftests.sh ulp' KERNEL=debug
 vm: payload
