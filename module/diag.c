@@ -20,11 +20,14 @@ struct ktls_diag_info {
 	bool rx_no_pad;
 };
 
+/*
+ * Only the configurations this module sets. TLS_HW_RECORD (the TOE
+ * drivers' mode, gone from <net/tls.h> after 6.12) is never ours.
+ */
 static const u16 ktls_conf_uapi[TLS_NUM_CONFIG] = {
 	[TLS_BASE]	= TLS_CONF_BASE,
 	[TLS_SW]	= TLS_CONF_SW,
 	[TLS_HW]	= TLS_CONF_HW,
-	[TLS_HW_RECORD]	= TLS_CONF_HW_RECORD,
 };
 
 /*
