@@ -65,6 +65,22 @@ struct crypto_async_request;
 #endif
 
 /*
+ * Callback parameters that some kernels pass and others do not. We never
+ * use them: a callback's parameter list is wrapped in one of these
+ * macros, which adds the parameter where the kernel passes it.
+ *
+ * tcp_ulp_ops get_info and get_info_size are told whether the asker has
+ * CAP_NET_ADMIN after 6.12 (in 7.3). Everyone gets the same report, as
+ * from upstream's tls, so the flag is ignored. Probe:
+ * KTLS_ULP_INFO_NET_ADMIN.
+ */
+#ifdef KTLS_ULP_INFO_NET_ADMIN
+#define KTLS_ULP_INFO_PARAMS(...)	__VA_ARGS__, bool net_admin
+#else
+#define KTLS_ULP_INFO_PARAMS(...)	__VA_ARGS__
+#endif
+
+/*
  * struct cipher_context holds the salt||IV and the record sequence number
  * in arrays from 6.6 on; before, it holds pointers to buffers the TLS
  * module provides. Our context embeds two struct ktls_cipher_store (tx,

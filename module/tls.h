@@ -590,7 +590,8 @@ void ktls_stats_unregister(void);
 
 /* ---- sock_diag (diag.c) ---- */
 
-int ktls_diag_get_info(struct sock *sk, struct sk_buff *skb);
-size_t ktls_diag_get_info_size(const struct sock *sk);
+int ktls_diag_get_info(KTLS_ULP_INFO_PARAMS(struct sock *sk,
+					    struct sk_buff *skb));
+size_t ktls_diag_get_info_size(KTLS_ULP_INFO_PARAMS(const struct sock *sk));
 
 #endif /* _KTLS_TLS_H */
