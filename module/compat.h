@@ -81,6 +81,16 @@ struct crypto_async_request;
 #endif
 
 /*
+ * struct proto's recvmsg has no int *addr_len after 6.12 (in 7.3): TCP
+ * has no address to return there. Probe: KTLS_RECVMSG_NO_ADDR_LEN.
+ */
+#ifdef KTLS_RECVMSG_NO_ADDR_LEN
+#define KTLS_RECVMSG_PARAMS(...)	__VA_ARGS__
+#else
+#define KTLS_RECVMSG_PARAMS(...)	__VA_ARGS__, int *addr_len
+#endif
+
+/*
  * struct cipher_context holds the salt||IV and the record sequence number
  * in arrays from 6.6 on; before, it holds pointers to buffers the TLS
  * module provides. Our context embeds two struct ktls_cipher_store (tx,
