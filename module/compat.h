@@ -133,4 +133,16 @@ struct ktls_cipher_store {
 #define ktls_skb_clear_decrypted(skb)	((void)(skb))
 #endif
 
+/*
+ * The socket whose clean_acked_data hook a TX offload sets: the hook is
+ * in struct tcp_sock after 6.12 (in 7.3), so clean_acked_data_enable()
+ * and _disable() take that instead of the inet_connection_sock. Probe:
+ * KTLS_CLEAN_ACKED_TCP_SOCK.
+ */
+#ifdef KTLS_CLEAN_ACKED_TCP_SOCK
+#define ktls_clean_acked_sk(sk)		tcp_sk(sk)
+#else
+#define ktls_clean_acked_sk(sk)		inet_csk(sk)
+#endif
+
 #endif /* _KTLS_COMPAT_H */

@@ -437,7 +437,7 @@ void tls_device_sk_destruct(struct sock *sk)
 	spin_unlock_irqrestore(&ktls_dev_sk_lock, flags);
 	ctx->sk_destruct(sk);
 	if (ctx->priv_ctx_tx)
-		clean_acked_data_disable(inet_csk(sk));
+		clean_acked_data_disable(ktls_clean_acked_sk(sk));
 	queue_work(ktls_dev_wq, &ktls_ctx(ctx)->dev_destruct_work);
 }
 EXPORT_SYMBOL_GPL(tls_device_sk_destruct);
