@@ -145,4 +145,18 @@ struct ktls_cipher_store {
 #define ktls_clean_acked_sk(sk)		inet_csk(sk)
 #endif
 
+/*
+ * A per-CPU workqueue. After 6.12 (in 7.3) alloc_workqueue() wants
+ * WQ_PERCPU or WQ_UNBOUND spelled out and warns, with a backtrace, when
+ * given neither; before, no flag meant per-CPU. Debian's 6.12 already
+ * defines WQ_PERCPU, unused, so the probe looks for the kernel acting on
+ * it: BH workqueues, per-CPU by nature, must then pass it too, and
+ * __WQ_BH_ALLOWS lists it. Probe: KTLS_WQ_PERCPU_REQUIRED.
+ */
+#ifdef KTLS_WQ_PERCPU_REQUIRED
+#define KTLS_WQ_PERCPU			WQ_PERCPU
+#else
+#define KTLS_WQ_PERCPU			0
+#endif
+
 #endif /* _KTLS_COMPAT_H */

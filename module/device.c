@@ -626,7 +626,7 @@ int ktls_dev_init(void)
 {
 	int rc;
 
-	ktls_dev_wq = alloc_workqueue("ktls_dev", 0, 0);
+	ktls_dev_wq = alloc_workqueue("ktls_dev", KTLS_WQ_PERCPU, 0);
 	if (!ktls_dev_wq)
 		return -ENOMEM;
 	rc = register_netdevice_notifier(&ktls_dev_notifier);
