@@ -65,6 +65,32 @@ struct crypto_async_request;
 #endif
 
 /*
+ * Callback parameters that some kernels pass and others do not. We never
+ * use them: a callback's parameter list is wrapped in one of these
+ * macros, which adds the parameter where the kernel passes it.
+ *
+ * tcp_ulp_ops get_info and get_info_size are told whether the asker has
+ * CAP_NET_ADMIN after 6.12 (in 7.3). Everyone gets the same report, as
+ * from upstream's tls, so the flag is ignored. Probe:
+ * KTLS_ULP_INFO_NET_ADMIN.
+ */
+#ifdef KTLS_ULP_INFO_NET_ADMIN
+#define KTLS_ULP_INFO_PARAMS(...)	__VA_ARGS__, bool net_admin
+#else
+#define KTLS_ULP_INFO_PARAMS(...)	__VA_ARGS__
+#endif
+
+/*
+ * struct proto's recvmsg has no int *addr_len after 6.12 (in 7.3): TCP
+ * has no address to return there. Probe: KTLS_RECVMSG_NO_ADDR_LEN.
+ */
+#ifdef KTLS_RECVMSG_NO_ADDR_LEN
+#define KTLS_RECVMSG_PARAMS(...)	__VA_ARGS__
+#else
+#define KTLS_RECVMSG_PARAMS(...)	__VA_ARGS__, int *addr_len
+#endif
+
+/*
  * struct cipher_context holds the salt||IV and the record sequence number
  * in arrays from 6.6 on; before, it holds pointers to buffers the TLS
  * module provides. Our context embeds two struct ktls_cipher_store (tx,
@@ -105,6 +131,32 @@ struct ktls_cipher_store {
 #else
 #define ktls_skb_decrypted(skb)		((void)(skb), false)
 #define ktls_skb_clear_decrypted(skb)	((void)(skb))
+#endif
+
+/*
+ * The socket whose clean_acked_data hook a TX offload sets: the hook is
+ * in struct tcp_sock after 6.12 (in 7.3), so clean_acked_data_enable()
+ * and _disable() take that instead of the inet_connection_sock. Probe:
+ * KTLS_CLEAN_ACKED_TCP_SOCK.
+ */
+#ifdef KTLS_CLEAN_ACKED_TCP_SOCK
+#define ktls_clean_acked_sk(sk)		tcp_sk(sk)
+#else
+#define ktls_clean_acked_sk(sk)		inet_csk(sk)
+#endif
+
+/*
+ * A per-CPU workqueue. After 6.12 (in 7.3) alloc_workqueue() wants
+ * WQ_PERCPU or WQ_UNBOUND spelled out and warns, with a backtrace, when
+ * given neither; before, no flag meant per-CPU. Debian's 6.12 already
+ * defines WQ_PERCPU, unused, so the probe looks for the kernel acting on
+ * it: BH workqueues, per-CPU by nature, must then pass it too, and
+ * __WQ_BH_ALLOWS lists it. Probe: KTLS_WQ_PERCPU_REQUIRED.
+ */
+#ifdef KTLS_WQ_PERCPU_REQUIRED
+#define KTLS_WQ_PERCPU			WQ_PERCPU
+#else
+#define KTLS_WQ_PERCPU			0
 #endif
 
 #endif /* _KTLS_COMPAT_H */

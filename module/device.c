@@ -437,7 +437,7 @@ void tls_device_sk_destruct(struct sock *sk)
 	spin_unlock_irqrestore(&ktls_dev_sk_lock, flags);
 	ctx->sk_destruct(sk);
 	if (ctx->priv_ctx_tx)
-		clean_acked_data_disable(inet_csk(sk));
+		clean_acked_data_disable(ktls_clean_acked_sk(sk));
 	queue_work(ktls_dev_wq, &ktls_ctx(ctx)->dev_destruct_work);
 }
 EXPORT_SYMBOL_GPL(tls_device_sk_destruct);
@@ -626,7 +626,7 @@ int ktls_dev_init(void)
 {
 	int rc;
 
-	ktls_dev_wq = alloc_workqueue("ktls_dev", 0, 0);
+	ktls_dev_wq = alloc_workqueue("ktls_dev", KTLS_WQ_PERCPU, 0);
 	if (!ktls_dev_wq)
 		return -ENOMEM;
 	rc = register_netdevice_notifier(&ktls_dev_notifier);

@@ -211,10 +211,11 @@ static int ktls_dev_tx_start(struct sock *sk, struct ktls_context *kctx,
 	kctx->base.priv_ctx_tx = off;
 	/* No skb may mix bytes sent before offload with records after. */
 	tcp_write_collapse_fence(sk);
-	clean_acked_data_enable(inet_csk(sk), ktls_dev_tx_clean_acked);
+	clean_acked_data_enable(ktls_clean_acked_sk(sk),
+				ktls_dev_tx_clean_acked);
 	rc = ktls_dev_attach(sk, &kctx->base, dev, TLS_OFFLOAD_CTX_DIR_TX);
 	if (rc) {
-		clean_acked_data_disable(inet_csk(sk));
+		clean_acked_data_disable(ktls_clean_acked_sk(sk));
 		kctx->base.priv_ctx_tx = NULL;
 		ktls_dev_tx_ctx_destroy(kctx, off);
 		return rc;

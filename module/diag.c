@@ -20,11 +20,14 @@ struct ktls_diag_info {
 	bool rx_no_pad;
 };
 
+/*
+ * Only the configurations this module sets. TLS_HW_RECORD (the TOE
+ * drivers' mode, gone from <net/tls.h> after 6.12) is never ours.
+ */
 static const u16 ktls_conf_uapi[TLS_NUM_CONFIG] = {
 	[TLS_BASE]	= TLS_CONF_BASE,
 	[TLS_SW]	= TLS_CONF_SW,
 	[TLS_HW]	= TLS_CONF_HW,
-	[TLS_HW_RECORD]	= TLS_CONF_HW_RECORD,
 };
 
 /*
@@ -76,7 +79,8 @@ static int ktls_diag_put(struct sk_buff *skb, const struct ktls_diag_info *info)
 	return 0;
 }
 
-int ktls_diag_get_info(struct sock *sk, struct sk_buff *skb)
+int ktls_diag_get_info(KTLS_ULP_INFO_PARAMS(struct sock *sk,
+					    struct sk_buff *skb))
 {
 	struct ktls_diag_info info;
 	struct tls_context *ctx;
@@ -107,7 +111,7 @@ int ktls_diag_get_info(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-size_t ktls_diag_get_info_size(const struct sock *sk)
+size_t ktls_diag_get_info_size(KTLS_ULP_INFO_PARAMS(const struct sock *sk))
 {
 	return nla_total_size(0) +		/* INET_ULP_INFO_TLS */
 	       nla_total_size(sizeof(u16)) +	/* TLS_INFO_VERSION */

@@ -586,8 +586,8 @@ static int ktls_rx_read_records(struct sock *sk, struct ktls_context *kctx,
 	return call->copied ? call->copied : min(rc, 0);
 }
 
-int ktls_rx_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
-		    int flags, int *addr_len)
+int ktls_rx_recvmsg(KTLS_RECVMSG_PARAMS(struct sock *sk, struct msghdr *msg,
+					size_t len, int flags))
 {
 	struct ktls_context *kctx = ktls_sk_ctx(sk);
 	struct ktls_rx_call call = {

@@ -444,8 +444,8 @@ void ktls_tx_init(struct ktls_context *kctx);
 void ktls_tx_stop(struct ktls_context *kctx);
 void ktls_tx_release(struct sock *sk, struct ktls_context *kctx,
 		     long *timeout);
-int ktls_rx_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
-		    int flags, int *addr_len);
+int ktls_rx_recvmsg(KTLS_RECVMSG_PARAMS(struct sock *sk, struct msghdr *msg,
+					size_t len, int flags));
 ssize_t ktls_rx_splice_read(struct socket *sock, loff_t *ppos,
 			    struct pipe_inode_info *pipe, size_t len,
 			    unsigned int flags);
@@ -590,7 +590,8 @@ void ktls_stats_unregister(void);
 
 /* ---- sock_diag (diag.c) ---- */
 
-int ktls_diag_get_info(struct sock *sk, struct sk_buff *skb);
-size_t ktls_diag_get_info_size(const struct sock *sk);
+int ktls_diag_get_info(KTLS_ULP_INFO_PARAMS(struct sock *sk,
+					    struct sk_buff *skb));
+size_t ktls_diag_get_info_size(KTLS_ULP_INFO_PARAMS(const struct sock *sk));
 
 #endif /* _KTLS_TLS_H */

@@ -20,6 +20,7 @@
 #include <net/rtnetlink.h>
 
 #include "sim.h"
+#include "../compat/ktls_rtnl.h"
 
 enum {
 	KTLS_SIM_INFO_UNSPEC,
@@ -415,6 +416,8 @@ static int ksim_newlink(struct net *src_net, struct net_device *dev,
 	return 0;
 }
 
+KTLS_RTNL_NEWLINK_DEFINE(ksim_newlink)
+
 /* Deleting either end deletes the pair, as for veth. */
 static void ksim_dellink(struct net_device *dev, struct list_head *head)
 {
@@ -447,7 +450,7 @@ static struct rtnl_link_ops ksim_link_ops = {
 	.priv_size	= sizeof(struct ksim_priv),
 	.setup		= ksim_setup,
 	.validate	= ksim_validate,
-	.newlink	= ksim_newlink,
+	.newlink	= KTLS_RTNL_NEWLINK(ksim_newlink),
 	.dellink	= ksim_dellink,
 	.policy		= ksim_policy,
 	.maxtype	= KTLS_SIM_INFO_MAX,
