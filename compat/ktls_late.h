@@ -160,13 +160,30 @@ ktls_resync_async_end(struct tls_offload_resync_async *as, struct sock *sk,
 #endif /* CONFIG_TLS_DEVICE */
 
 /*
+ * Before 6.7 the device offload contexts end in a flexible driver_state[]
+ * that whoever allocates them must make room for (the kernel's size
+ * macros say how much); later kernels have a fixed array in the struct
+ * and no such macro. Driver state written with __tls_driver_ctx() lands
+ * there either way.
+ */
+#ifdef TLS_OFFLOAD_CONTEXT_SIZE_TX
+#define KTLS_OFFLOAD_CTX_TX_SIZE	TLS_OFFLOAD_CONTEXT_SIZE_TX
+#define KTLS_OFFLOAD_CTX_RX_SIZE	TLS_OFFLOAD_CONTEXT_SIZE_RX
+#else
+#define KTLS_OFFLOAD_CTX_TX_SIZE	sizeof(struct tls_offload_context_tx)
+#define KTLS_OFFLOAD_CTX_RX_SIZE	sizeof(struct tls_offload_context_rx)
+#endif
+
+/*
  * disable_delayed_work_sync() (6.10) cancels a work item and makes later
  * attempts to queue it no-ops. We only disable a work item for good (on
  * close, before its context is freed), so before 6.10 the same effect is
  * had by keeping its PENDING bit set: queueing finds it set and does
  * nothing. The bit is taken only while the item is idle: an item queued
  * again meanwhile is cancelled again, one that started running meanwhile
- * is waited for. Probe: KTLS_NO_DISABLE_WORK.
+ * is waited for. Afterwards the item must never be cancelled, modified or
+ * disabled again: with PENDING set and no queue behind it, a cancel would
+ * retry for ever. Probe: KTLS_NO_DISABLE_WORK.
  */
 #ifdef KTLS_NO_DISABLE_WORK
 static inline bool disable_delayed_work_sync(struct delayed_work *dwork)

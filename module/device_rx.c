@@ -380,7 +380,7 @@ static int ktls_dev_rx_record_old(struct ktls_context *kctx,
 /* Offload state as a fresh tls_dev_add() expects it: the driver's went. */
 static void ktls_dev_rx_off_reset(struct tls_offload_context_rx *off)
 {
-	memset(off, 0, sizeof(*off));
+	memset(off, 0, KTLS_OFFLOAD_CTX_RX_SIZE);
 	off->resync_nh_reset = 1;
 }
 
@@ -473,7 +473,7 @@ static int ktls_dev_rx_attach(struct sock *sk, struct ktls_context *kctx,
 	unsigned long *map;
 	int rc = -ENOMEM;
 
-	off = kzalloc(sizeof(*off), GFP_KERNEL);
+	off = kzalloc(KTLS_OFFLOAD_CTX_RX_SIZE, GFP_KERNEL);
 	map = bitmap_zalloc(KTLS_DEV_RX_MAP_BITS, GFP_KERNEL);
 	if (!off || !map)
 		goto fail;

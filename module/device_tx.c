@@ -174,7 +174,7 @@ ktls_dev_tx_ctx_new(struct sock *sk, struct ktls_context *kctx)
 	key = ktls_dev_tx_key_new(kctx);
 	if (IS_ERR(key))
 		return NULL;
-	off = kzalloc(sizeof(*off), GFP_KERNEL);
+	off = kzalloc(KTLS_OFFLOAD_CTX_TX_SIZE, GFP_KERNEL);
 	marker = ktls_dev_epoch_new(start, ktls_dev_tx_sn(kctx), key, true);
 	if (!off || !marker) {
 		ktls_dev_tx_key_free(key);
