@@ -10,7 +10,7 @@ KERNEL ?= debian
 PWD := $(CURDIR)
 
 .PHONY: all module clean help deps demo check check-full lint selftests payload \
-	debug-kernel vm upstream kunit harness-selftest bench
+	debug-kernel newest-kernel vm upstream kunit harness-selftest bench
 
 all: module
 
@@ -50,7 +50,10 @@ payload:
 	scripts/build-payload --kernel $(KERNEL)
 
 debug-kernel:
-	scripts/build-kernel
+	scripts/build-kernel --flavour debug
+
+newest-kernel:
+	scripts/build-kernel --flavour newest
 
 # make vm CMD='run-selftests.sh ulp' KERNEL=debug
 vm: payload
@@ -76,16 +79,17 @@ help:
 	@echo '  all / module      build tls.ko in this directory against KDIR ($(KDIR))'
 	@echo '  deps              install every dependency with apt (Debian mirror only)'
 	@echo '  debug-kernel      build (once, cached) the KASAN + lockdep + KUnit kernel'
+	@echo '  newest-kernel     build (once, cached) the newest upstream kernel (linux-source-7.*)'
 	@echo '  payload           build module + test programs for KERNEL into out/KERNEL/payload'
 	@echo '  clean             remove build products and out/'
 	@echo 'Run:'
 	@echo '  demo              boot Debian 6.12 in QEMU, load tls.ko, show kTLS at work'
 	@echo '  check             the whole test suite with a summary table (CI runs this)'
-	@echo '  check-full        check, with the full upstream matrix and a long stress run on debug'
+	@echo '  check-full        check, with every case on every kernel and a long stress run on debug'
 	@echo '  lint              checkpatch --strict, sparse + W=1, shellcheck'
 	@echo '  vm CMD=...        run CMD in a guest of KERNEL with the payload at /ktls'
 	@echo '  upstream ARGS=... upstream net/tls.c selftest vs the expected-results file'
 	@echo '  kunit             KUnit suites on the debug kernel'
 	@echo '  harness-selftest  prove the VM harness fails on a splat'
 	@echo '  bench ARGS=...    benchmark vs in-tree tls.ko, OpenSSL, TCP, AEAD (--quick, --full)'
-	@echo 'Variables: KDIR=<build tree>  KERNEL=debian|debug  KVER=$(KVER)'
+	@echo 'Variables: KDIR=<build tree>  KERNEL=debian|debian61|newest|debug  KVER=$(KVER)'
