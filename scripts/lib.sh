@@ -20,8 +20,8 @@ export KVER KPKG_VERSION KVER61 KPKG61_VERSION
 #   debug     6.12 with KASAN, lockdep, kmemleak, UBSAN, KUnit (built)
 #   newest    the newest linux-source-7.* Debian has (built)
 # The stock ones come with a module tree; the built ones have what the
-# tests need built in.
-TEST_KERNELS="debian debian61 debug newest"
+# tests need built in. scripts/check runs them in this order.
+TEST_KERNELS="debian debian61 newest debug"
 
 # kernel_vars NAME: set KIMAGE (what QEMU boots), KRELEASE, KMODTREE (the
 # stock /lib/modules tree, empty for built kernels), KBUILD (where
