@@ -10,7 +10,7 @@ KERNEL ?= debian
 PWD := $(CURDIR)
 
 .PHONY: all module clean help deps demo check check-full lint selftests payload \
-	debug-kernel newest-kernel vm upstream kunit harness-selftest bench
+	debug-kernel newest-image newest-kernel vm upstream kunit harness-selftest bench
 
 all: module
 
@@ -52,6 +52,9 @@ payload:
 debug-kernel:
 	scripts/build-kernel --flavour debug
 
+newest-image:
+	scripts/newest-image
+
 newest-kernel:
 	scripts/build-kernel --flavour newest
 
@@ -79,7 +82,8 @@ help:
 	@echo '  all / module      build tls.ko in this directory against KDIR ($(KDIR))'
 	@echo '  deps              install every dependency with apt (Debian mirror only)'
 	@echo '  debug-kernel      build (once, cached) the KASAN + lockdep + KUnit kernel'
-	@echo '  newest-kernel     build (once, cached) the newest upstream kernel (linux-source-7.*)'
+	@echo '  newest-image      fetch (once, cached) Debian'"'"'s image of the newest kernel (KERNEL=newest)'
+	@echo '  newest-kernel     build (once, cached) that source with our config (KERNEL=newest-built)'
 	@echo '  payload           build module + test programs for KERNEL into out/KERNEL/payload'
 	@echo '  clean             remove build products and out/'
 	@echo 'Run:'
@@ -92,4 +96,4 @@ help:
 	@echo '  kunit             KUnit suites on the debug kernel'
 	@echo '  harness-selftest  prove the VM harness fails on a splat'
 	@echo '  bench ARGS=...    benchmark vs in-tree tls.ko, OpenSSL, TCP, AEAD (--quick, --full)'
-	@echo 'Variables: KDIR=<build tree>  KERNEL=debian|debian61|newest|debug  KVER=$(KVER)'
+	@echo 'Variables: KDIR=<build tree>  KERNEL=debian|debian61|newest|debug|newest-built  KVER=$(KVER)'

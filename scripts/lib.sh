@@ -18,9 +18,12 @@ export KVER KPKG_VERSION KVER61 KPKG61_VERSION
 #   debian    Debian's stock $KVER, the primary target
 #   debian61  Debian 12's stock $KVER61
 #   debug     6.12 with KASAN, lockdep, kmemleak, UBSAN, KUnit (built)
-#   newest    the newest linux-source-7.* Debian has (built)
-# The stock ones come with a module tree; the built ones have what the
-# tests need built in. scripts/check runs them in this order.
+#   newest    Debian's stock image of the newest linux-source-7.* it has
+#             (sid/experimental, scripts/newest-image)
+# The stock ones come with a module tree; the built one has what the tests
+# need built in. scripts/check runs them in this order. One more is there
+# for runs by hand: newest-built, the newest source built with our config
+# fragments (scripts/build-kernel --flavour newest), which has SM4 and ARIA.
 TEST_KERNELS="debian debian61 newest debug"
 
 # kernel_vars NAME: set KIMAGE (what QEMU boots), KRELEASE, KMODTREE (the
@@ -39,8 +42,17 @@ kernel_vars() {
 		KMODTREE=/lib/modules/$KRELEASE
 		KBUILD=/usr/src/linux-headers-$KRELEASE
 		;;
-	debug|newest)
-		dir=$(built_kernel_dir "$1")
+	newest)
+		dir=$("$(dirname "${BASH_SOURCE[0]}")/newest-image" --print-dir) ||
+			die "cannot locate the newest kernel"
+		[ -f "$dir/stamp" ] || die "newest kernel not fetched yet: run scripts/newest-image"
+		KRELEASE=$(sed -n 's/^release //p' "$dir/stamp")
+		KIMAGE=$(sed -n 's/^image //p' "$dir/stamp")
+		KMODTREE=$(sed -n 's/^modtree //p' "$dir/stamp")
+		KBUILD=$dir/build
+		;;
+	debug|newest-built)
+		dir=$(built_kernel_dir "${1%-built}")
 		KTREE=$dir/build
 		KIMAGE=$KTREE/arch/x86/boot/bzImage
 		KRELEASE=$(cat "$KTREE/include/config/kernel.release")
@@ -69,4 +81,79 @@ built_kernel_dir() {
 	[ -f "$dir/build/arch/x86/boot/bzImage" ] ||
 		die "$1 kernel not built yet: run 'scripts/build-kernel --flavour $1'"
 	echo "$dir"
+}
+
+# The URI of the machine's Debian (bookworm) source: a deb822 paragraph
+# whose Suites: include bookworm, else the first one-line "deb" entry.
+mirror_uri() {
+	local f uri=
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -r "$f" ] || continue
+		uri=$(awk '
+			function flush() {
+				if (!found && deb && enabled && bookworm && uri != "") found = uri
+				deb = 0; enabled = 1; bookworm = 0; uri = ""
+			}
+			BEGIN { enabled = 1 }
+			/^[[:space:]]*#/ { next }
+			/^[[:space:]]*$/ { flush(); next }
+			{
+				key = tolower($1)
+				if (key == "types:") for (i = 2; i <= NF; i++) if ($i == "deb") deb = 1
+				if (key == "enabled:" && tolower($2) == "no") enabled = 0
+				if (key == "suites:") for (i = 2; i <= NF; i++) if ($i == "bookworm") bookworm = 1
+				if (key == "uris:") uri = $2
+			}
+			END { flush(); print found }' "$f")
+		[ -z "$uri" ] || break
+	done
+	if [ -z "$uri" ]; then
+		uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+			awk '$1 == "deb" {
+				i = 2
+				if ($i ~ /^\[/) while ($i !~ /\]$/ && i < NF) i++
+				if ($i ~ /^\[/ || $i ~ /\]$/) i++
+				print $i; exit
+			}')
+	fi
+	[ -n "$uri" ] || die "no Debian mirror found in /etc/apt/sources.list{,.d/}"
+	echo "${uri%/}"
+}
+
+# next_apt_setup DIR: a throw-away apt configuration in DIR (emptied) for
+# Debian's sid and experimental suites on the mirror this machine's apt
+# already uses, signed by the Debian archive keyring, with its own lists,
+# package cache and dpkg status so the machine's apt state is untouched.
+# The rest of the machine's apt configuration (a proxy, say) still applies.
+# Sets next_apt_opts, the options every apt-get/apt-cache call needs.
+next_apt_setup() {
+	local dir=$1 uri keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+	uri=$(mirror_uri)
+	[ -r "$keyring" ] || die "$keyring missing (apt-get install debian-archive-keyring)"
+	rm -rf "$dir"
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/download"
+	: > "$dir/status"
+	cat > "$dir/sources.list" <<EOF
+deb [signed-by=$keyring] $uri sid main
+deb [signed-by=$keyring] $uri experimental main
+EOF
+	next_apt_opts=(
+		-o Dir::Etc::SourceList="$dir/sources.list"
+		-o Dir::Etc::SourceParts=/dev/null
+		-o Dir::Etc::Preferences=/dev/null
+		-o Dir::Etc::PreferencesParts=/dev/null
+		-o Dir::State::Lists="$dir/lists"
+		-o Dir::State::status="$dir/status"
+		-o Dir::Cache="$dir/cache"
+		-o Acquire::Languages=none
+		-o APT::Sandbox::User="$(id -un)"
+	)
+}
+
+# next_apt_update DIR: apt-get update of the configuration next_apt_setup
+# made in DIR; the log stays in DIR/update.log.
+next_apt_update() {
+	progress "apt-get update: sid and experimental from the mirror of this machine's apt sources"
+	apt-get "${next_apt_opts[@]}" -q update > "$1/update.log" 2>&1 ||
+		{ cat "$1/update.log" >&2; die "apt-get update failed"; }
 }
