@@ -49,6 +49,9 @@ kernel_vars() {
 		KRELEASE=$(sed -n 's/^release //p' "$dir/stamp")
 		KIMAGE=$(sed -n 's/^image //p' "$dir/stamp")
 		KMODTREE=$(sed -n 's/^modtree //p' "$dir/stamp")
+		if [ -z "$KRELEASE" ] || [ ! -d "$KMODTREE" ]; then
+			die "$dir/stamp is incomplete: remove $dir and run scripts/newest-image"
+		fi
 		KBUILD=$dir/build
 		;;
 	debug|newest-built)
@@ -58,7 +61,7 @@ kernel_vars() {
 		KRELEASE=$(cat "$KTREE/include/config/kernel.release")
 		KBUILD=$KTREE
 		;;
-	*) die "unknown kernel '$1' (one of: $TEST_KERNELS)" ;;
+	*) die "unknown kernel '$1' (one of: $TEST_KERNELS newest-built)" ;;
 	esac
 	[ -r "$KIMAGE" ] || die "kernel image $KIMAGE missing (scripts/deps)"
 }
