@@ -115,3 +115,6 @@ module_exit(ktls_module_exit);
 MODULE_DESCRIPTION("Transport Layer Security support (out-of-tree kTLS)");
 MODULE_LICENSE("GPL");
 MODULE_ALIAS_TCP_ULP(KTLS_ULP_NAME);
+#ifdef KTLS_VERSION
+MODULE_VERSION(KTLS_VERSION);
+#endif
