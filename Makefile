@@ -4,13 +4,31 @@
 
 KVER ?= 6.12.117+deb12-amd64
 DEBIAN_KDIR := /usr/src/linux-headers-$(KVER)
-KDIR ?= $(if $(wildcard $(DEBIAN_KDIR)/Makefile),$(DEBIAN_KDIR),/lib/modules/$(shell uname -r)/build)
+# KDIR: Debian's headers of KVER, else KVER's build link, else the running kernel's.
+KDIR ?= $(firstword $(patsubst %/Makefile,%,$(wildcard $(DEBIAN_KDIR)/Makefile \
+	/lib/modules/$(KVER)/build/Makefile)) /lib/modules/$(shell uname -r)/build)
 KERNEL ?= debian
 
 PWD := $(CURDIR)
 
-.PHONY: all module clean help deps demo check check-full lint selftests payload \
-	debug-kernel newest-image newest-kernel vm upstream kunit harness-selftest bench
+# make install: tls.ko alone (KTLS_TEST_MODULES=n, see Kbuild) into
+# $(INSTALL_MOD_PATH)/lib/modules/<release of KDIR>/$(INSTALL_MOD_DIR),
+# which depmod ranks above the in-tree kernel/net/tls/tls.ko.
+INSTALL_MOD_DIR ?= updates
+DEPMOD ?= depmod
+# The release is the one built into the headers (UTS_RELEASE), as in the
+# module's vermagic; modules_install is given the same. (Debian's 6.1
+# headers have 6.1.192 in include/config/kernel.release, for a kernel
+# whose release is 6.1.0-57-amd64.)
+KRELEASE = $(or $(shell sed -n 's/.*UTS_RELEASE "\(.*\)".*/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null),\
+	$(error cannot read the kernel release of KDIR=$(KDIR)))
+MODROOT = $(if $(INSTALL_MOD_PATH),$(abspath $(INSTALL_MOD_PATH)))
+MODDIR = $(MODROOT)/lib/modules/$(KRELEASE)
+
+.PHONY: all module installable install uninstall clean help deps demo check \
+	check-full lint selftests payload debug-kernel newest-image newest-kernel vm \
+	upstream kunit harness-selftest bench
 
 all: module
 
@@ -18,6 +36,21 @@ all: module
 module:
 	$(MAKE) -C $(KDIR) M=$(PWD) modules
 	scripts/abi-check $(KDIR)/Module.symvers Module.symvers
+
+# What install builds: tls.ko alone, without the test modules.
+installable:
+	$(MAKE) -C $(KDIR) M=$(PWD) KTLS_TEST_MODULES=n modules
+
+install: installable
+	scripts/abi-check $(KDIR)/Module.symvers Module.symvers
+	$(MAKE) -C $(KDIR) M=$(PWD) KTLS_TEST_MODULES=n KERNELRELEASE=$(KRELEASE) \
+		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) INSTALL_MOD_PATH=$(MODROOT) modules_install
+	$(DEPMOD) $(if $(MODROOT),-b $(MODROOT)) $(KRELEASE)
+
+uninstall:
+	rm -f $(foreach c,ko ko.gz ko.xz ko.zst,$(MODDIR)/$(INSTALL_MOD_DIR)/tls.$(c))
+	rmdir --ignore-fail-on-non-empty $(MODDIR)/$(INSTALL_MOD_DIR) 2>/dev/null || true
+	$(DEPMOD) $(if $(MODROOT),-b $(MODROOT)) $(KRELEASE)
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean
@@ -80,6 +113,10 @@ bench:
 help:
 	@echo 'Build:'
 	@echo '  all / module      build tls.ko in this directory against KDIR ($(KDIR))'
+	@echo '  installable       build tls.ko alone (no test modules) against KDIR'
+	@echo '  install           installable, then install it into /lib/modules/<release>/$(INSTALL_MOD_DIR)'
+	@echo '                    of KDIR'"'"'s kernel and run depmod (INSTALL_MOD_PATH=<root> to stage)'
+	@echo '  uninstall         remove what install installed, run depmod'
 	@echo '  deps              install every dependency with apt (Debian mirror only)'
 	@echo '  debug-kernel      build (once, cached) the KASAN + lockdep + KUnit kernel'
 	@echo '  newest-image      fetch (once, cached) Debian'"'"'s image of the newest kernel (KERNEL=newest)'
