@@ -23,10 +23,15 @@ DEPMOD ?= depmod
 KRELEASE = $(or $(shell sed -n 's/.*UTS_RELEASE "\(.*\)".*/\1/p' \
 	$(KDIR)/include/generated/utsrelease.h 2>/dev/null),\
 	$(error cannot read the kernel release of KDIR=$(KDIR)))
+# make deb: tls-dkms_$(KTLS_VERSION)_all.deb into out/deb, built
+# (debian/) in a copy of exactly what the package installs.
+KTLS_VERSION := $(shell cat VERSION)
+DEB_OUT := out/deb
+
 MODROOT = $(if $(INSTALL_MOD_PATH),$(abspath $(INSTALL_MOD_PATH)))
 MODDIR = $(MODROOT)/lib/modules/$(KRELEASE)
 
-.PHONY: all module installable install uninstall clean help deps demo check \
+.PHONY: all module installable install uninstall deb clean help deps demo check \
 	check-full lint selftests payload debug-kernel newest-image newest-kernel vm \
 	upstream kunit harness-selftest bench
 
@@ -51,6 +56,14 @@ uninstall:
 	rm -f $(foreach c,ko ko.gz ko.xz ko.zst,$(MODDIR)/$(INSTALL_MOD_DIR)/tls.$(c))
 	rmdir --ignore-fail-on-non-empty $(MODDIR)/$(INSTALL_MOD_DIR) 2>/dev/null || true
 	$(DEPMOD) $(if $(MODROOT),-b $(MODROOT)) $(KRELEASE)
+
+deb:
+	rm -rf $(DEB_OUT)
+	mkdir -p $(DEB_OUT)/tls-$(KTLS_VERSION)
+	cp -a --parents debian dkms.conf $$(awk '{ print $$1 }' debian/tls-dkms.install) \
+		$(DEB_OUT)/tls-$(KTLS_VERSION)/
+	cd $(DEB_OUT)/tls-$(KTLS_VERSION) && dpkg-buildpackage -b -us -uc
+	@echo "deb: $$(ls $(DEB_OUT)/*.deb)"
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean
@@ -117,6 +130,7 @@ help:
 	@echo '  install           installable, then install it into /lib/modules/<release>/$(INSTALL_MOD_DIR)'
 	@echo '                    of KDIR'"'"'s kernel and run depmod (INSTALL_MOD_PATH=<root> to stage)'
 	@echo '  uninstall         remove what install installed, run depmod'
+	@echo '  deb               the Debian package tls-dkms (sources + dkms.conf) into out/deb'
 	@echo '  deps              install every dependency with apt (Debian mirror only)'
 	@echo '  debug-kernel      build (once, cached) the KASAN + lockdep + KUnit kernel'
 	@echo '  newest-image      fetch (once, cached) Debian'"'"'s image of the newest kernel (KERNEL=newest)'
