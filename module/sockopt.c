@@ -83,6 +83,16 @@ static int ktls_set_tx_zerocopy(struct tls_context *ctx, sockptr_t optval,
 	return 0;
 }
 
+/*
+ * The peer's promise steers only records left to software: one a NIC
+ * decrypted takes the copy path (rx.c, ktls_rx_zc_ciphertext()), so the
+ * option is taken on an offloaded RX direction too, as upstream does.
+ */
+static bool ktls_rx_no_pad_conf(const struct tls_context *ctx)
+{
+	return ctx->rx_conf == TLS_SW || ctx->rx_conf == TLS_HW;
+}
+
 /* TLS 1.3 RX only; a longer optlen is accepted if the rest is zero. */
 static int ktls_set_rx_no_pad(struct tls_context *ctx, sockptr_t optval,
 			      unsigned int optlen)
@@ -100,7 +110,7 @@ static int ktls_set_rx_no_pad(struct tls_context *ctx, sockptr_t optval,
 	rc = check_zeroed_sockptr(optval, sizeof(value), optlen - sizeof(value));
 	if (rc < 1)
 		return rc ? rc : -EINVAL;
-	if (ctx->rx_conf != TLS_SW)
+	if (!ktls_rx_no_pad_conf(ctx))
 		return -EINVAL;
 	ctx->rx_no_pad = value;
 	return 0;
@@ -265,7 +275,7 @@ static int ktls_get_rx_no_pad(struct tls_context *ctx, char __user *optval,
 		return -EINVAL;
 	if (get_user(len, optlen))
 		return -EFAULT;
-	if (len < (int)sizeof(value) || ctx->rx_conf != TLS_SW)
+	if (len < (int)sizeof(value) || !ktls_rx_no_pad_conf(ctx))
 		return -EINVAL;
 	if (put_user(sizeof(value), optlen))
 		return -EFAULT;

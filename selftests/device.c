@@ -1173,6 +1173,34 @@ TEST_F(sim, diag_conf)
 	in_ns(self->ns_a);
 }
 
+/*
+ * TLS_RX_EXPECT_NO_PAD on the server's RX, offloaded or not: TLS 1.3 takes
+ * it (records the NIC decrypted go the copy path, the rest may be
+ * decrypted into the reader's buffer) and the data still reads back;
+ * TLS 1.2 refuses it, offloaded or not.
+ */
+TEST_F(sim, rx_expect_no_pad)
+{
+	unsigned int one = 1, val = 0;
+	socklen_t len = sizeof(val);
+	int rc;
+
+	ASSERT_EQ(sim_keys(self), 0);
+	rc = setsockopt(self->s, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &one,
+			sizeof(one));
+	if (variant->version == TLS_1_2_VERSION) {
+		EXPECT_EQ(rc, -1);
+		EXPECT_EQ(errno, EINVAL);
+	} else {
+		ASSERT_EQ(rc, 0) TH_LOG("set: %s", strerror(errno));
+		ASSERT_EQ(getsockopt(self->s, SOL_TLS, TLS_RX_EXPECT_NO_PAD,
+				     &val, &len), 0);
+		EXPECT_EQ(val, 1);
+	}
+	ASSERT_EQ(sim_roundtrip(self, 40000, 7, 0), 0);
+	check_paths(_metadata, self, variant);
+}
+
 /* Send @len bytes of pattern @seed on @from, read them back on @to. */
 static int sim_xfer(int from, int to, size_t len, unsigned int seed)
 {
