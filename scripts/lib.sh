@@ -153,6 +153,12 @@ EOF
 	)
 }
 
+# next_apt_versions PKG: every version of PKG the configuration of
+# next_apt_setup offers, one per line.
+next_apt_versions() {
+	apt-cache "${next_apt_opts[@]}" madison "$1" | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | sort -u
+}
+
 # next_apt_update DIR: apt-get update of the configuration next_apt_setup
 # made in DIR; the log stays in DIR/update.log.
 next_apt_update() {
