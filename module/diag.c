@@ -31,8 +31,10 @@ static const u16 ktls_conf_uapi[TLS_NUM_CONFIG] = {
 };
 
 /*
- * setsockopt may change these while we read them; each is read once and
- * only ever moves forward, so a report mixes at worst old and new values.
+ * setsockopt may change these while we read them (the record size limit
+ * and the no-pad flag also back and forth): each is read once, so a report
+ * racing with it may mix values from before and after, each a value the
+ * socket really had.
  */
 static void ktls_diag_read(const struct ktls_context *kctx,
 			   struct ktls_diag_info *info)
