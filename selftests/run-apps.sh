@@ -142,8 +142,8 @@ run_case() {
 
 # What OpenSSL 3.0 hands to the kernel on one side of a connection with
 # kTLS on (found by running it, see Documentation/testing.rst): TX in TLS
-# 1.2 and 1.3, RX in TLS 1.2 only (3.0 keeps TLS 1.3 records it receives
-# in userspace, so that it sees post-handshake messages). These give one
+# 1.2 and 1.3, RX in TLS 1.2 only (3.0 never enables kTLS RX in TLS
+# 1.3; openssl/openssl#17942 lifted that later). These give one
 # side's sockets with kTLS TX, with kTLS RX, and what ktls-sendfile says.
 tx_of() {
 	echo 1
