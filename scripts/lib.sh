@@ -166,3 +166,25 @@ next_apt_update() {
 	apt-get "${next_apt_opts[@]}" -q update > "$1/update.log" 2>&1 ||
 		{ cat "$1/update.log" >&2; die "apt-get update failed"; }
 }
+
+# stock_module_cache MODTREE RELEASE: the guest's share of a stock module
+# tree (scripts/guest-modules: a fixed set of directories plus their
+# dependency closure, decompressed once because busybox insmod cannot read
+# .ko.xz, never the in-tree net/tls), made once under out/modules; prints
+# its directory.
+stock_module_cache() {
+	local modtree=$1 release=$2 scripts cache sum
+	scripts=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	# Keyed on the script that picks the set and on the tree it comes
+	# from (the newest image keeps its release name across uploads).
+	sum=$({ cat "$scripts/guest-modules"; echo "$modtree"; } | sha1sum | cut -c1-8)
+	cache=$(dirname "$scripts")/out/modules/$release-$sum
+	if [ ! -f "$cache/.complete" ]; then
+		progress "unpacking the Debian module set into $cache"
+		rm -rf "$cache"
+		mkdir -p "$cache"
+		"$scripts/guest-modules" "$modtree" "$cache" >&2
+		touch "$cache/.complete"
+	fi
+	echo "$cache"
+}
