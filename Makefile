@@ -27,12 +27,14 @@ KRELEASE = $(or $(shell sed -n 's/.*UTS_RELEASE "\(.*\)".*/\1/p' \
 # (debian/) in a copy of exactly what the package installs.
 KTLS_VERSION := $(shell cat VERSION)
 DEB_OUT := out/deb
+# make selftests-install: the kselftest tree users copy to their test machine.
+INSTALL_PATH ?= out/kselftest
 
 MODROOT = $(if $(INSTALL_MOD_PATH),$(abspath $(INSTALL_MOD_PATH)))
 MODDIR = $(MODROOT)/lib/modules/$(KRELEASE)
 
 .PHONY: all module installable install uninstall deb clean help deps demo check \
-	check-full lint selftests payload debug-kernel newest-image newest-kernel vm \
+	check-full lint selftests selftests-install payload debug-kernel newest-image newest-kernel vm \
 	upstream kunit harness-selftest bench
 
 all: module
@@ -92,6 +94,9 @@ lint:
 selftests:
 	$(MAKE) -C selftests
 
+selftests-install:
+	$(MAKE) -C selftests install INSTALL_PATH=$(abspath $(INSTALL_PATH))
+
 payload:
 	scripts/build-payload --kernel $(KERNEL)
 
@@ -131,6 +136,8 @@ help:
 	@echo '                    of KDIR'"'"'s kernel and run depmod (INSTALL_MOD_PATH=<root> to stage)'
 	@echo '  uninstall         remove what install installed, run depmod'
 	@echo '  deb               the Debian package tls-dkms (sources + dkms.conf) into out/deb'
+	@echo '  selftests-install the kselftest tree to run on your own test machine into'
+	@echo '                    INSTALL_PATH ($(INSTALL_PATH)): run_kselftest.sh, README'
 	@echo '  deps              install every dependency with apt (Debian mirror only)'
 	@echo '  debug-kernel      build (once, cached) the KASAN + lockdep + KUnit kernel'
 	@echo '  newest-image      fetch (once, cached) Debian'"'"'s image of the newest kernel (KERNEL=newest)'
