@@ -590,8 +590,8 @@ static int g_trace;
  * tls_rx_rec_wait() leaves sk_err for the next read when it has copied
  * (has_copied). After urgent data the next read does not even find EOF
  * but waits out its SO_RCVTIMEO (EAGAIN), although the peer has closed.
- * The same after a read that dropped empty data records
- * and returned 0 for them. Tolerated and counted unless -S; -S makes it a
+ * A read that returned 0 for dropped empty data records counts as one
+ * that returned bytes. Tolerated and counted unless -S; -S makes it a
  * mismatch.
  */
 static int g_strict;
