@@ -296,13 +296,20 @@ static bool ktls_rx_news(struct sock *sk, const struct ktls_rx_sw *rx)
 /*
  * Sleep until there is news (ktls_rx_news()), the time is up or a signal
  * comes. Return: 0 to look again, 1 at EOF, or a negative errno.
+ * A read that has bytes for the caller returns them, not the error: then
+ * sk_err stays for the next read, which would otherwise see a clean EOF
+ * or wait for data that will never be parsed (as upstream, 6.12.117).
  */
-static int ktls_rx_wait(struct sock *sk, struct ktls_rx_sw *rx, long *timeo)
+static int ktls_rx_wait(struct sock *sk, struct ktls_rx_sw *rx,
+			struct ktls_rx_call *call)
 {
 	DEFINE_WAIT_FUNC(wait, ktls_woken_wake);
+	long *timeo = &call->timeo;
 
 	/* Records read since the last update must not keep us awake. */
 	ktls_rx_update_ready(rx);
+	if (sk->sk_err && call->copied)
+		return -READ_ONCE(sk->sk_err);
 	if (sk->sk_err)
 		return sock_error(sk);
 	if (sk->sk_shutdown & RCV_SHUTDOWN || sock_flag(sk, SOCK_DONE))
@@ -339,7 +346,7 @@ static struct ktls_rx_rec *ktls_rx_wait_next(struct sock *sk,
 			return rec;
 		if (call->copied >= call->target)
 			return NULL;
-		rc = ktls_rx_wait(sk, &kctx->rx_sw, &call->timeo);
+		rc = ktls_rx_wait(sk, &kctx->rx_sw, call);
 		if (rc)
 			return rc < 0 ? ERR_PTR(rc) : NULL;
 	}
@@ -553,7 +560,7 @@ static int ktls_rx_read_one(struct sock *sk, struct ktls_context *kctx,
 		if (call->copied >= call->target)
 			return 0;
 		/* Look again after the wait: the record may go zero-copy. */
-		rc = ktls_rx_wait(sk, &kctx->rx_sw, &call->timeo);
+		rc = ktls_rx_wait(sk, &kctx->rx_sw, call);
 		return rc ? min(rc, 0) : 1;
 	}
 	rc = ktls_rx_check_type(msg, call, rec);

@@ -568,8 +568,6 @@ struct rx {
 	int ci, co;		/* next event, offset in it */
 	int paused;		/* KeyUpdate read, next key not yet set */
 	int gen;
-	int data_before;	/* the read before this one returned bytes */
-	int quirk;		/* this read returned 0 after empty records */
 	unsigned char *buf, *got;
 	char why[256];
 	char where[128];	/* the read that failed */
@@ -581,26 +579,10 @@ static long g_iter;
 static const char *g_row;
 static int g_trace;
 
-/*
- * Known finding (not fixed here, reported): when a read has returned
- * bytes and then meets a parser stall (bad header, urgent data), the
- * module's ktls_rx_wait() consumes sk_err with sock_error() although the
- * read returns the bytes: the error is lost and the next read finds EOF,
- * so a hostile stream ends like a clean close. Upstream 6.12's
- * tls_rx_rec_wait() leaves sk_err for the next read when it has copied
- * (has_copied). After urgent data the next read does not even find EOF
- * but waits out its SO_RCVTIMEO (EAGAIN), although the peer has closed.
- * A read that returned 0 for dropped empty data records counts as one
- * that returned bytes. Tolerated and counted unless -S; -S makes it a
- * mismatch.
- */
-static int g_strict;
-
 /* Counters for the progress lines and the summary. */
 static struct {
 	long iters, records, reads, bytes, rekeys, hostile;
 	long eof, ebadmsg, emsgsize, einval, ekeyexpired, eio, eagain;
-	long known;
 } tot;
 
 static int __printf(2, 3) fail(struct rx *x, const char *fmt, ...)
@@ -873,13 +855,6 @@ static int check_stop(struct rx *x, struct rread *rd, int cmsg, int *done)
 			*done = 1;
 			return 0;
 		}
-		if (e->kind == EV_END && (e->end & END_STALL) &&
-		    x->data_before && !g_strict) {
-			/* Known finding: see known_lost_error. */
-			tot.known++;
-			*done = 1;
-			return 0;
-		}
 		if (e->kind == EV_CTRL && !e->len && cmsg && x->co == 0 &&
 		    rd->type == e->type) {
 			if (!rd->peek)
@@ -890,25 +865,17 @@ static int check_stop(struct rx *x, struct rread *rd, int cmsg, int *done)
 		 * rx.rst: a read that dropped empty data records and then
 		 * meets a control record returns 0; so it does when it meets
 		 * the end of the valid prefix, where the next read must then
-		 * get the error (or, with the known finding, EOF).
+		 * get the error.
 		 */
 		if (empties && e->kind != EV_DATA) {
 			if (!rd->peek)
 				x->ci = ci;
-			x->quirk = 1;
 			return 0;
 		}
 		return fail(x, "EOF before the end of the valid prefix");
 	}
 	if (rd->err == EAGAIN && rd->path == P_RECV_POLL && !x->paused)
 		return 0;
-	/* The known finding at urgent data: no EOF, the read times out. */
-	if ((rd->err == EAGAIN || rd->err == ETIMEDOUT) && e->kind == EV_END &&
-	    (e->end & END_STALL) && x->data_before && !g_strict) {
-		tot.known++;
-		*done = 1;
-		return 0;
-	}
 	if (x->paused && e->kind == EV_END && end_errno_ok(e, rd->err)) {
 		/* The bad header right after the KeyUpdate needs no key. */
 		*done = 1;
@@ -1004,8 +971,6 @@ static int receive_all(struct rx *x)
 				 rd.size, x->ci, x->s->nev, x->co);
 			return -1;
 		}
-		x->data_before = rd.n > 0 || x->quirk;
-		x->quirk = 0;
 	}
 	return 0;
 }
@@ -1186,7 +1151,6 @@ static void usage(void)
 	       "  -i ITER     run only iteration ITER of SEED (replay)\n"
 	       "  -v/-V NAME  only / not this row of variants.h\n"
 	       "  -x 1        trace the events and every read (with -i)\n"
-	       "  -S 1        strict: the known lost stall error is a mismatch\n"
 	       "  -f/-t/-T X  kselftest harness filters: ignored\n"
 	       "Each iteration runs on a row of variants.h chosen by the seed.\n");
 }
@@ -1233,8 +1197,6 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			o->secs = strtod(v, NULL);
 		else if (a[1] == 'i')
 			o->only_iter = strtol(v, NULL, 0);
-		else if (a[1] == 'S')
-			g_strict = atoi(v);
 		else if (a[1] == 'x')
 			g_trace = atoi(v);
 		else if (a[1] == 'v' || a[1] == 'V')
@@ -1262,8 +1224,6 @@ static void print_counts(const char *label, double secs)
 	printf("# %s: EMSGSIZE %ld, EINVAL %ld, EKEYEXPIRED %ld, EIO %ld, EAGAIN %ld\n",
 	       label, tot.emsgsize, tot.einval, tot.ekeyexpired, tot.eio,
 	       tot.eagain);
-	printf("# %s: known finding, stall error lost after data (EOF instead): %ld\n",
-	       label, tot.known);
 	fflush(stdout);
 }
 

@@ -391,6 +391,38 @@ TEST_F(rx, bad_version)
 	EXPECT_FALSE(readable(self->fd, 0));
 }
 
+/*
+ * A read that returns data before a stream error (MSG_WAITALL met the bad
+ * header while waiting for more) leaves the error for the next read,
+ * which must not see a clean stream, an EOF or a wait (peer_fuzz found
+ * the error lost: -s 1 -i 54 -v 12_aes_gcm_256 -S 1).
+ */
+TEST_F(rx, stream_error_after_data_kept_for_next_read)
+{
+	int n;
+
+	set_timeo(self->fd, 2000);
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "hello", 5);
+	n = peer_seal(&self->p, REC_DATA, "secret", 6, self->rec);
+	self->rec[2] = 1;
+	ASSERT_EQ(send_all(self->peer, self->rec, n), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, MSG_WAITALL), 5);
+	EXPECT_EQ(memcmp(self->buf, "hello", 5), 0);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), -1);
+	EXPECT_EQ(errno, EINVAL);
+}
+
+/* The same at urgent data, where the stream has no end to fall back on. */
+TEST_F(rx, urgent_data_after_data_kept_for_next_read)
+{
+	set_timeo(self->fd, 2000);
+	send_rec(_metadata, self->peer, &self->p, REC_DATA, "before", 6);
+	ASSERT_EQ(send(self->peer, "!", 1, MSG_OOB), 1);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, MSG_WAITALL), 6);
+	EXPECT_EQ(recv(self->fd, self->buf, 100, 0), -1);
+	EXPECT_EQ(errno, EBADMSG);
+}
+
 /* A header announcing more than 2^14 + overhead: EMSGSIZE at once. */
 TEST_F(rx, too_long)
 {
