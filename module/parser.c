@@ -210,7 +210,8 @@ static void ktls_parser_new_rec(struct sock *sk, struct ktls_context *kctx)
 /*
  * The stream cannot be parsed any further (bad header, urgent data): stop
  * reading it and fail the connection through sk_err. As upstream, a reader
- * gets the error once (sock_error() clears it), then finds no more data.
+ * gets the error once (sock_error() clears it; a read that returns bytes
+ * first leaves it for the next one), then finds no more data.
  * Records decrypted before the bad one are still delivered first.
  */
 static void ktls_parser_stall(struct sock *sk, struct ktls_context *kctx,

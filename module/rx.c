@@ -305,12 +305,14 @@ static int ktls_rx_wait(struct sock *sk, struct ktls_rx_sw *rx,
 {
 	DEFINE_WAIT_FUNC(wait, ktls_woken_wake);
 	long *timeo = &call->timeo;
+	/* Once: getsockopt(SO_ERROR) takes it without the socket lock. */
+	int err = READ_ONCE(sk->sk_err);
 
 	/* Records read since the last update must not keep us awake. */
 	ktls_rx_update_ready(rx);
-	if (sk->sk_err && call->copied)
-		return -READ_ONCE(sk->sk_err);
-	if (sk->sk_err)
+	if (err && call->copied)
+		return -err;
+	if (err)
 		return sock_error(sk);
 	if (sk->sk_shutdown & RCV_SHUTDOWN || sock_flag(sk, SOCK_DONE))
 		return 1;
