@@ -181,10 +181,24 @@ stock_module_cache() {
 	cache=$(dirname "$scripts")/out/modules/$release-$sum
 	if [ ! -f "$cache/.complete" ]; then
 		progress "unpacking the Debian module set into $cache"
-		rm -rf "$cache"
-		mkdir -p "$cache"
-		"$scripts/guest-modules" "$modtree" "$cache" >&2
-		touch "$cache/.complete"
+		# Filled beside it and renamed: a failed or concurrent unpack
+		# never leaves a cache that looks complete. (Callers run this
+		# in $(...), where set -e does not reach: hence the returns.)
+		local tmp
+		mkdir -p "$(dirname "$cache")" || return 1
+		tmp=$(mktemp -d "$cache.XXXXXX") || return 1
+		if ! "$scripts/guest-modules" "$modtree" "$tmp" >&2; then
+			rm -rf "$tmp"
+			return 1
+		fi
+		touch "$tmp/.complete"
+		if [ -f "$cache/.complete" ]; then
+			rm -rf "$tmp"	# another run made it meanwhile
+		else
+			rm -rf "$cache"
+			mv "$tmp" "$cache" 2>/dev/null || rm -rf "$tmp"
+		fi
+		[ -f "$cache/.complete" ] || return 1
 	fi
 	echo "$cache"
 }
