@@ -41,6 +41,12 @@ moved() {
 	     $2 != was[$1] { printf "     %-28s %+d (now %d)\n", $1, $2 - was[$1], $2 }' "$1" "$2"
 }
 
+# How much TlsTxSw (connections whose TX the kernel took) moved.
+tx_sw_moved() {
+	awk 'NR == FNR { if ($1 == "TlsTxSw") was = $2; next }
+	     $1 == "TlsTxSw" { print $2 - was }' "$1" "$2"
+}
+
 wait_for() {
 	i=0
 	while [ $i -lt 600 ] && ! grep -Eq "$2" "$1"; do
@@ -58,9 +64,11 @@ transfer() {
 	echo
 	echo "=== $title"
 	cat /proc/net/tls_stat > "$work/before"
-	hostrun "$prog" server -p "$port" -f "$mnt/data" --hold 2 "$@" > "$work/server.log" 2>&1 &
+	hostrun timeout 60 "$prog" server -p "$port" -f "$mnt/data" --hold 2 "$@" \
+		> "$work/server.log" 2>&1 &
 	spid=$!
-	hostrun "$prog" client -p "$port" -n $((mib << 20)) "$@" > "$work/client.log" 2>&1 &
+	hostrun timeout 60 "$prog" client -p "$port" -n $((mib << 20)) "$@" \
+		> "$work/client.log" 2>&1 &
 	cpid=$!
 	wait_for "$work/server.log" "client's sha256"
 	echo "--- ss -tin, the connection's two ends (server port $port):"
@@ -75,6 +83,13 @@ transfer() {
 	echo "--- /proc/net/tls_stat, what moved while the connection was open:"
 	moved "$work/before" "$work/open"
 	[ "$src" = 0 ] && [ "$crc" = 0 ] || { echo "=== FAILED (server $src, client $crc)"; rc=1; }
+	# Both ends sent through the kernel, or the demo showed nothing.
+	if ! grep -q "kTLS send on" "$work/server.log" ||
+	   ! grep -q "kTLS send on" "$work/client.log" ||
+	   [ "$(tx_sw_moved "$work/before" "$work/open")" -lt 2 ]; then
+		echo "=== FAILED: OpenSSL did not hand both ends' sending to the kernel"
+		rc=1
+	fi
 }
 
 rc=0
