@@ -98,8 +98,6 @@ static int ktls_dev_tx_seal(struct sock *sk, struct ktls_context *kctx,
 	spin_lock_irqsave(&off->lock, flags);
 	list_add_tail_rcu(&info->list, &off->records_list);
 	spin_unlock_irqrestore(&off->lock, flags);
-	if (ktls_record_advance(prot, cc))
-		kctx->txsw.err = -EBADMSG;
 	return 0;
 }
 

@@ -34,11 +34,24 @@
 static int ktls_tx_seal(struct sock *sk, struct ktls_context *kctx,
 			struct ktls_tx_rec *rec)
 {
-	if (ktls_record_seq_last(&kctx->base.prot_info, &kctx->base.tx)) {
+	struct tls_prot_info *prot = &kctx->base.prot_info;
+	int rc;
+
+	if (ktls_record_seq_last(prot, &kctx->base.tx)) {
 		kctx->txsw.err = -EBADMSG;
 		return -EBADMSG;
 	}
-	return kctx->tx_ops->seal(sk, kctx, rec);
+	rc = kctx->tx_ops->seal(sk, kctx, rec);
+	if (rc)
+		return rc;
+	/*
+	 * Cannot fail: the check above left this record a successor. Were
+	 * it ever reached, the error keeps the next seal from reusing the
+	 * nonce.
+	 */
+	if (WARN_ON_ONCE(ktls_record_advance(prot, &kctx->base.tx)))
+		kctx->txsw.err = -EBADMSG;
+	return 0;
 }
 
 /*

@@ -46,9 +46,9 @@ struct ktls_tx_ops {
 	int (*setup)(struct sock *sk, struct ktls_context *kctx);
 	/*
 	 * Make the full record @rec (pages covering its wire length) ready
-	 * for TCP under the current sequence number, set @rec->wire_len and
-	 * move the sequence on. -ENOMEM: nothing done, @rec stays open; on
-	 * any other error @rec is never sent.
+	 * for TCP under the current sequence number and set @rec->wire_len
+	 * (the caller moves the sequence on). -ENOMEM: nothing done, @rec
+	 * stays open; on any other error @rec is never sent.
 	 */
 	int (*seal)(struct sock *sk, struct ktls_context *kctx,
 		    struct ktls_tx_rec *rec);

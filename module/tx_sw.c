@@ -62,8 +62,6 @@ static int ktls_tx_encrypt(struct sock *sk, struct ktls_context *kctx,
 		return rc;
 	}
 	rec->wire_len = ktls_record_wire_len(prot, rec->plain_len);
-	if (ktls_record_advance(prot, cc))
-		kctx->txsw.err = -EBADMSG;
 	return 0;
 }
 
