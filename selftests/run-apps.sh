@@ -54,19 +54,10 @@ head -c "$bytes" /dev/urandom > "$work/data"
 sum=$(sha256sum "$work/data" | cut -d' ' -f1)
 hostrun "$prog" mkcert "$mnt/cert.pem" "$mnt/key.pem" || exit 2
 
-n=0
-failed=0
 skipped=0
 port=4500
-result() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=selftests/tap.sh # beside this script in the payload
+. /ktls/bin/tap.sh
 
 stat_of() {
 	awk -v n="$1" '$1 == n { print $2 }' "$2"

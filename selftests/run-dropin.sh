@@ -13,17 +13,8 @@ esac
 # The guest's /init writes /etc/ktls-cmd; a host has none.
 [ -f /etc/ktls-cmd ] || { echo "run-dropin: not in the test guest" >&2; exit 2; }
 
-n=0
-failed=0
-result() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=selftests/tap.sh # beside this script in the payload
+. /ktls/bin/tap.sh
 
 # The one loaded is ours: an out-of-tree module taints the kernel with O.
 tls_is_ours() {

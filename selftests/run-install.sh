@@ -23,17 +23,8 @@ release=$(uname -r)
 mods=/lib/modules/$release
 [ -d "/host$mods" ] || { echo "run-install: no /host$mods (needs --hostfs)" >&2; exit 2; }
 
-n=0
-failed=0
-result() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=selftests/tap.sh # beside this script in the payload
+. /ktls/bin/tap.sh
 check() {
 	desc=$1
 	shift
