@@ -191,7 +191,7 @@ static const struct cipher_shape *shape_of(int cipher)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(shapes); i++)
 		if (shapes[i].cipher == cipher)
 			return &shapes[i];
 	return &shapes[0];
@@ -287,17 +287,26 @@ static long long do_sockopt(int fd, const struct call *c)
 	int val = c->arg[2];
 
 	switch (c->arg[1]) {
-	case SO_OPT_RCVLOWAT: return set_int(fd, SOL_SOCKET, SO_RCVLOWAT, val);
-	case SO_OPT_SNDBUF: return set_int(fd, SOL_SOCKET, SO_SNDBUF, val);
-	case SO_OPT_RCVBUF: return set_int(fd, SOL_SOCKET, SO_RCVBUF, val);
-	case SO_OPT_RCVTIMEO: return set_timeo(fd, SO_RCVTIMEO, val);
-	case SO_OPT_SNDTIMEO: return set_timeo(fd, SO_SNDTIMEO, val);
+	case SO_OPT_RCVLOWAT:
+		return set_int(fd, SOL_SOCKET, SO_RCVLOWAT, val);
+	case SO_OPT_SNDBUF:
+		return set_int(fd, SOL_SOCKET, SO_SNDBUF, val);
+	case SO_OPT_RCVBUF:
+		return set_int(fd, SOL_SOCKET, SO_RCVBUF, val);
+	case SO_OPT_RCVTIMEO:
+		return set_timeo(fd, SO_RCVTIMEO, val);
+	case SO_OPT_SNDTIMEO:
+		return set_timeo(fd, SO_SNDTIMEO, val);
 	case SO_OPT_LINGER:
 		return result(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin)));
-	case SO_OPT_NODELAY: return set_int(fd, IPPROTO_TCP, TCP_NODELAY, val);
-	case SO_OPT_CORK: return set_int(fd, IPPROTO_TCP, TCP_CORK, val);
-	case SO_OPT_ZEROCOPY: return set_int(fd, SOL_SOCKET, SO_ZEROCOPY, val);
-	case SO_OPT_OOBINLINE: return set_int(fd, SOL_SOCKET, SO_OOBINLINE, val);
+	case SO_OPT_NODELAY:
+		return set_int(fd, IPPROTO_TCP, TCP_NODELAY, val);
+	case SO_OPT_CORK:
+		return set_int(fd, IPPROTO_TCP, TCP_CORK, val);
+	case SO_OPT_ZEROCOPY:
+		return set_int(fd, SOL_SOCKET, SO_ZEROCOPY, val);
+	case SO_OPT_OOBINLINE:
+		return set_int(fd, SOL_SOCKET, SO_OOBINLINE, val);
 	}
 	return -EINVAL;
 }
@@ -326,25 +335,39 @@ static void build_cmsg(struct msghdr *m, int mode, int type)
 	size_t used = 0;
 
 	switch (mode) {
-	case CM_NONE: m->msg_control = NULL; return;
-	case CM_TYPE: add_cmsg(m, &used, SOL_TLS, CMSG_LEN(1), &t, 1); break;
-	case CM_SHORT: add_cmsg(m, &used, SOL_TLS, CMSG_LEN(0), &t, 1); break;
-	case CM_LONG: add_cmsg(m, &used, SOL_TLS, CMSG_LEN(1) + 64, &t, 1); break;
-	case CM_LEVEL: add_cmsg(m, &used, IPPROTO_TCP, CMSG_LEN(1), &t, 1); break;
+	case CM_NONE:
+		m->msg_control = NULL; return;
+	case CM_TYPE:
+		add_cmsg(m, &used, SOL_TLS, CMSG_LEN(1), &t, 1);
+		break;
+	case CM_SHORT:
+		add_cmsg(m, &used, SOL_TLS, CMSG_LEN(0), &t, 1);
+		break;
+	case CM_LONG:
+		add_cmsg(m, &used, SOL_TLS, CMSG_LEN(1) + 64, &t, 1);
+		break;
+	case CM_LEVEL:
+		add_cmsg(m, &used, IPPROTO_TCP, CMSG_LEN(1), &t, 1);
+		break;
 	case CM_TWO:
 		add_cmsg(m, &used, SOL_TLS, CMSG_LEN(1), &t, 1);
 		add_cmsg(m, &used, SOL_TLS, CMSG_LEN(1), &t2, 1);
 		break;
-	case CM_WIDE: add_cmsg(m, &used, SOL_TLS, CMSG_LEN(4), &type, 4); break;
+	case CM_WIDE:
+		add_cmsg(m, &used, SOL_TLS, CMSG_LEN(4), &type, 4);
+		break;
 	}
 	m->msg_controllen = used;
 }
 
 static long long send_typed(int fd, void *data, size_t len, int type, int mode, int flags)
 {
-	unsigned char cbuf[128] __attribute__((aligned(8))) = { 0 };
+	union {
+		struct cmsghdr align;
+		unsigned char b[128];
+	} cbuf = { 0 };
 	struct iovec iov = { data, len };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.b };
 
 	build_cmsg(&m, mode, type);
 	return result(sendmsg(fd, &m, flags));
@@ -399,10 +422,13 @@ static long long do_pipe_drain(struct exec_state *st, char *buf)
 
 static long long do_recvmsg(int fd, char *buf, const struct call *c)
 {
-	unsigned char cbuf[OPT_BUF] __attribute__((aligned(8)));
+	union {
+		struct cmsghdr align;
+		unsigned char b[OPT_BUF];
+	} cbuf;
 	struct iovec iov = { buf, buf_len(c->arg[1]) };
 	struct msghdr m = {
-		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.b,
 		.msg_controllen = clamp(c->arg[3], 0, OPT_BUF),
 	};
 
@@ -483,7 +509,8 @@ static long long do_fcntl(int fd, const struct call *c)
 static long long run_resource_call(struct exec_state *st, char *buf, const struct call *c)
 {
 	switch (c->kind) {
-	case C_PAIR: return do_pair(st, c);
+	case C_PAIR:
+		return do_pair(st, c);
 	case C_SOCKET: {
 		int fd = new_socket(c->arg[1]);
 
@@ -492,34 +519,47 @@ static long long run_resource_call(struct exec_state *st, char *buf, const struc
 		slot_set(st, c->arg[0], fd);
 		return 0;
 	}
-	case C_LISTEN: return do_listen(st, c);
-	case C_CONNECT: return do_connect(st, c);
-	case C_ACCEPT: return do_accept(st, c);
-	case C_PIPE_FILL: return do_pipe_fill(st, buf, c);
-	case C_PIPE_DRAIN: return do_pipe_drain(st, buf);
-	case C_CLOSE: return do_close(st, c);
-	case C_SLEEP: return result(usleep(clamp(c->arg[0], 0, 20) * 1000));
+	case C_LISTEN:
+		return do_listen(st, c);
+	case C_CONNECT:
+		return do_connect(st, c);
+	case C_ACCEPT:
+		return do_accept(st, c);
+	case C_PIPE_FILL:
+		return do_pipe_fill(st, buf, c);
+	case C_PIPE_DRAIN:
+		return do_pipe_drain(st, buf);
+	case C_CLOSE:
+		return do_close(st, c);
+	case C_SLEEP:
+		return result(usleep(clamp(c->arg[0], 0, 20) * 1000));
 	}
-	return -ENOSYS;
+	return -EINVAL;
 }
 
 static long long run_data_call(struct exec_state *st, int fd, char *buf, const struct call *c)
 {
 	switch (c->kind) {
-	case C_SEND: return result(send(fd, buf, buf_len(c->arg[1]), c->arg[2]));
+	case C_SEND:
+		return result(send(fd, buf, buf_len(c->arg[1]), c->arg[2]));
 	case C_SENDMSG:
 		return send_typed(fd, buf, buf_len(c->arg[1]), c->arg[2], c->arg[3], c->arg[4]);
-	case C_KEYUPDATE: return do_keyupdate(fd, c);
-	case C_SENDFILE: return do_sendfile(st, fd, c);
+	case C_KEYUPDATE:
+		return do_keyupdate(fd, c);
+	case C_SENDFILE:
+		return do_sendfile(st, fd, c);
 	case C_SPLICE_IN:
 		return result(splice(st->pipe_rd, NULL, fd, NULL, buf_len(c->arg[1]), c->arg[2]));
 	case C_SPLICE_OUT:
 		return result(splice(fd, NULL, st->pipe_wr, NULL, buf_len(c->arg[1]), c->arg[2]));
-	case C_RECV: return result(recv(fd, buf, buf_len(c->arg[1]), c->arg[2]));
-	case C_RECVMSG: return do_recvmsg(fd, buf, c);
-	case C_READV: return do_readv(fd, buf, c);
+	case C_RECV:
+		return result(recv(fd, buf, buf_len(c->arg[1]), c->arg[2]));
+	case C_RECVMSG:
+		return do_recvmsg(fd, buf, c);
+	case C_READV:
+		return do_readv(fd, buf, c);
 	}
-	return -ENOSYS;
+	return -EINVAL;
 }
 
 long long call_run(struct exec_state *st, char *buf, const struct call *c)
@@ -527,17 +567,28 @@ long long call_run(struct exec_state *st, char *buf, const struct call *c)
 	int fd = st->slot[clamp(c->arg[0], 0, PROG_SLOTS - 1)];
 
 	switch (c->kind) {
-	case C_ULP: return do_ulp(fd, c);
-	case C_TLS_SET: return do_tls_set(fd, c);
-	case C_TLS_GET: return do_tls_get(fd, c);
-	case C_TLS_OPT: return do_tls_opt(fd, c);
-	case C_SOCKOPT: return do_sockopt(fd, c);
-	case C_POLL: return do_poll(fd, c);
-	case C_EPOLL: return do_epoll(st, fd, c);
-	case C_IOCTL: return do_ioctl(fd, c);
-	case C_SHUTDOWN: return result(shutdown(fd, c->arg[1]));
-	case C_DISCONNECT: return do_disconnect(fd);
-	case C_FCNTL: return do_fcntl(fd, c);
+	case C_ULP:
+		return do_ulp(fd, c);
+	case C_TLS_SET:
+		return do_tls_set(fd, c);
+	case C_TLS_GET:
+		return do_tls_get(fd, c);
+	case C_TLS_OPT:
+		return do_tls_opt(fd, c);
+	case C_SOCKOPT:
+		return do_sockopt(fd, c);
+	case C_POLL:
+		return do_poll(fd, c);
+	case C_EPOLL:
+		return do_epoll(st, fd, c);
+	case C_IOCTL:
+		return do_ioctl(fd, c);
+	case C_SHUTDOWN:
+		return result(shutdown(fd, c->arg[1]));
+	case C_DISCONNECT:
+		return do_disconnect(fd);
+	case C_FCNTL:
+		return do_fcntl(fd, c);
 	case C_SEND: case C_SENDMSG: case C_KEYUPDATE: case C_SENDFILE:
 	case C_SPLICE_IN: case C_SPLICE_OUT: case C_RECV: case C_RECVMSG:
 	case C_READV:

@@ -5,7 +5,6 @@
  * same program is one file however often it is found.
  */
 #include <dirent.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +41,7 @@ const struct prog *corpus_pick(const struct corpus *c, struct rng *r)
 
 int corpus_save(const struct prog *p, const char *dir, char *path, size_t len)
 {
-	snprintf(path, len, "%s/%016" PRIx64 ".prog", dir, prog_hash(p));
+	snprintf(path, len, "%s/%016llx.prog", dir, (unsigned long long)prog_hash(p));
 	return prog_save(p, path);
 }
 

@@ -168,7 +168,7 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-static void __attribute__((noreturn)) child_main(struct exec_env *e, const struct prog *p)
+static void child_main(struct exec_env *e, const struct prog *p)
 {
 	struct thread_ctx tc[PROG_THREADS];
 	pthread_t th[PROG_THREADS];

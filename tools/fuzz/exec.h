@@ -12,8 +12,8 @@
 #include "kcov.h"
 #include "prog.h"
 
-#define EXEC_MAX_PCS		(1 << 17)
-#define EXEC_BUF_LEN		(1 << 20)
+#define EXEC_MAX_PCS		(128 * 1024)
+#define EXEC_BUF_LEN		(1024 * 1024)
 #define EXEC_FILE_LEN		(256 << 10)
 #define EXEC_SOCK_TIMEO_MS	200
 #define EXEC_WATCHDOG_MS	10000
@@ -51,11 +51,11 @@ struct exec_result {
 
 /* The executor's resources, shared by its threads. */
 struct exec_state {
-	volatile int slot[PROG_SLOTS];
+	int slot[PROG_SLOTS];	/* read once per call: threads race on them */
 	int pipe_rd, pipe_wr, epoll_fd, file_fd;
 	struct sockaddr_storage laddr;
 	socklen_t laddr_len;
-	volatile int lfam;
+	int lfam;
 };
 
 int exec_init(struct exec_env *e, int want_kcov);

@@ -8,7 +8,6 @@
  * next to the minimised one in any case (a WARN_ONCE fires once a boot).
  */
 #include <ctype.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -29,7 +28,10 @@ static void signature(struct finding *f)
 	if (plus) {
 		while (start > f->title && !isspace((unsigned char)start[-1]))
 			start--;
-		snprintf(f->sig + n + 1, sizeof(f->sig) - n - 1, "%.*s", (int)(plus - start), start);
+		if ((size_t)(plus - start) > sizeof(f->sig) - n - 2)
+			plus = start + sizeof(f->sig) - n - 2;
+		memcpy(f->sig + n + 1, start, plus - start);
+		f->sig[n + 1 + (plus - start)] = 0;
 		return;
 	}
 	for (i = 0; f->title[i] && n + 2 < sizeof(f->sig); i++)
@@ -60,7 +62,8 @@ static int classify_exit(const struct exec_result *res, struct finding *f)
 		break;
 	case EXEC_ERROR:
 		snprintf(f->kind, sizeof(f->kind), "executor-error");
-		snprintf(f->title, sizeof(f->title), "executor failed to set up (fork, pipe, threads)");
+		snprintf(f->title, sizeof(f->title),
+			 "executor failed to set up (fork, pipe, threads)");
 		break;
 	}
 	return 1;
@@ -129,19 +132,19 @@ void finding_save(struct checker *ck, const char *dir, const struct prog *p,
 		  const struct finding *f, const struct exec_result *res)
 {
 	char path[4096];
-	uint64_t h = prog_hash(p);
+	unsigned long long h = prog_hash(p);
 	struct prog min = *p;
 
-	snprintf(path, sizeof(path), "%s/%016" PRIx64 ".prog", dir, h);
+	snprintf(path, sizeof(path), "%s/%016llx.prog", dir, h);
 	prog_save(p, path);
-	snprintf(path, sizeof(path), "%s/%016" PRIx64 ".txt", dir, h);
+	snprintf(path, sizeof(path), "%s/%016llx.txt", dir, h);
 	write_report(path, f, res, ck->log);
-	printf("# finding %s: %s (%s/%016" PRIx64 ".prog)\n", f->kind, f->title, dir, h);
+	printf("# finding %s: %s (%s/%016llx.prog)\n", f->kind, f->title, dir, h);
 	fflush(stdout);
 	minimise(ck, &min, f->kind);
-	snprintf(min.header, sizeof(min.header), "# minimised from %016" PRIx64 ": %s\n",
+	snprintf(min.header, sizeof(min.header), "# minimised from %016llx: %s\n",
 		 h, f->sig);
-	snprintf(path, sizeof(path), "%s/%016" PRIx64 ".min.prog", dir, h);
+	snprintf(path, sizeof(path), "%s/%016llx.min.prog", dir, h);
 	prog_save(&min, path);
 	printf("# finding %s minimised to %d of %d calls\n", f->kind, min.ncalls, p->ncalls);
 }

@@ -12,8 +12,6 @@
 #include "gen.h"
 #include "names.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-
 void rng_seed(struct rng *r, uint64_t seed)
 {
 	r->s = seed;
@@ -43,44 +41,64 @@ static const long long lens[] = {
 	16384, 16385, 16640, 16641, 32768, 65535, 65536, 65537, 100000,
 	262144, 1048576,
 };
+
 static const long long optlens[] = { 0, 0, 0, 0, -1, 1, -4, 4, -40, 8, 16, -100 };
+
 static const long long rawlens[] = {
 	0, 1, 2, 3, 4, 8, 16, 17, 24, 32, 39, 40, 41, 55, 56, 57, 64, 128, -1,
 };
+
 static const long long msecs[] = { 0, 1, 2, 5, 10, 20, 50 };
+
 static const long long vals[] = {
 	0, 1, -1, 2, 13, 31, 63, 64, 100, 4096, 16383, 16384, 16385, 65536,
 	2147483647LL, -2147483647LL - 1, 1 << 30,
 };
+
 static const long long counts[] = { 0, 1, 1, 2, 2, 3, 4, 8 };
+
 static const long long offsets[] = {
 	0, 0, 1, 4095, 4096, 65535, 200000, 262143, 262144, 1LL << 40,
 };
+
 static const long long rectypes[] = { 23, 23, 22, 22, 21, 20, 24, 0, 255, 1 };
 
-#define PICK(r, t)	((t)[rng_below(r, ARRAY_SIZE(t))])
+static long long pick(struct rng *r, const long long *t, size_t n)
+{
+	return t[rng_below(r, n)];
+}
 
 static long long gen_int(struct rng *r, enum int_class cls)
 {
 	switch (cls) {
 	case I_LEN:
-		return rng_chance(r, 80) ? PICK(r, lens) : rng_below(r, 70000);
+		if (rng_chance(r, 80))
+			return pick(r, lens, ARRAY_SIZE(lens));
+		return rng_below(r, 70000);
 	case I_OPTLEN:
-		return PICK(r, optlens);
+		return pick(r, optlens, ARRAY_SIZE(optlens));
 	case I_RAWLEN:
-		return rng_chance(r, 90) ? PICK(r, rawlens) : rng_below(r, 257);
+		if (rng_chance(r, 90))
+			return pick(r, rawlens, ARRAY_SIZE(rawlens));
+		return rng_below(r, 257);
 	case I_MS:
-		return PICK(r, msecs);
+		return pick(r, msecs, ARRAY_SIZE(msecs));
 	case I_VAL:
-		return rng_chance(r, 85) ? PICK(r, vals) : (int)rng_next(r);
+		if (rng_chance(r, 85))
+			return pick(r, vals, ARRAY_SIZE(vals));
+		return (int)rng_next(r);
 	case I_KEY:
 		return rng_below(r, 4);
 	case I_COUNT:
-		return PICK(r, counts);
+		return pick(r, counts, ARRAY_SIZE(counts));
 	case I_OFFSET:
-		return rng_chance(r, 90) ? PICK(r, offsets) : rng_below(r, 300000);
+		if (rng_chance(r, 90))
+			return pick(r, offsets, ARRAY_SIZE(offsets));
+		return rng_below(r, 300000);
 	case I_RECTYPE:
-		return rng_chance(r, 90) ? PICK(r, rectypes) : rng_below(r, 256);
+		if (rng_chance(r, 90))
+			return pick(r, rectypes, ARRAY_SIZE(rectypes));
+		return rng_below(r, 256);
 	}
 	return 0;
 }
@@ -212,7 +230,7 @@ void gen_prog(struct rng *r, struct prog *p)
 	if (rng_chance(r, 85))
 		gen_skeleton(r, p);
 	if (rng_chance(r, 30))
-		add_call(p, 1, C_SLEEP, PICK(r, msecs), 0, 0);
+		add_call(p, 1, C_SLEEP, pick(r, msecs, ARRAY_SIZE(msecs)), 0, 0);
 	n = 2 + rng_below(r, 14);
 	for (i = 0; i < n && p->ncalls < PROG_MAX_CALLS; i++)
 		gen_call(r, &p->calls[p->ncalls++]);

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KCOV_WORDS	(1 << 18)
+#define KCOV_WORDS	(256 * 1024)
 
 struct kcov_range {
 	uint64_t lo, hi;	/* the module's core allocation, /proc/modules */

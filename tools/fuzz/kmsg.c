@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "kmsg.h"
+#include "prog.h"
 
 struct splat {
 	const char *needle, *also, *label;
@@ -52,19 +53,25 @@ static const char *classify(const char *text)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(splats) / sizeof(splats[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(splats); i++)
 		if (strstr(text, splats[i].needle) &&
 		    (!splats[i].also || strstr(text, splats[i].also)))
 			return splats[i].label;
 	return NULL;
 }
 
-static void append(char *log, size_t len, const char *text)
+/* Copies what fits of @text and a newline after what @dst holds. */
+static void append(char *dst, size_t len, const char *text)
 {
-	size_t have = strlen(log);
+	size_t have = strlen(dst), n = strlen(text);
 
-	if (have + 1 < len)
-		snprintf(log + have, len - have, "%s\n", text);
+	if (have + 2 > len)
+		return;
+	if (n > len - have - 2)
+		n = len - have - 2;
+	memcpy(dst + have, text, n);
+	dst[have + n] = '\n';
+	dst[have + n + 1] = 0;
 }
 
 const char *kmsg_check(int fd, char *log, size_t len, char *title, size_t tlen)
@@ -91,7 +98,9 @@ const char *kmsg_check(int fd, char *log, size_t len, char *title, size_t tlen)
 		label = classify(text);
 		if (label && !found) {
 			found = label;
-			snprintf(title, tlen, "%s", text);
+			title[0] = 0;
+			append(title, tlen, text);
+			title[strcspn(title, "\n")] = 0;
 		}
 	}
 	return found;

@@ -25,7 +25,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,11 +224,11 @@ static int fuzz_setup(struct fuzzer *fz)
 	fz->ck.kmsg_fd = kmsg_open();
 	rng_seed(&fz->rng, fz->o.seed);
 	if (fz->env.use_kcov)
-		printf("# fuzz: KCOV on, tls.ko .text at 0x%" PRIx64 ", seed %" PRIu64 "\n",
-		       fz->env.range.text, fz->o.seed);
+		printf("# fuzz: KCOV on, tls.ko .text at 0x%llx, seed %llu\n",
+		       (unsigned long long)fz->env.range.text, (unsigned long long)fz->o.seed);
 	else
-		printf("# fuzz: coverage unavailable (no KCOV or no tls.ko): blind fuzzing, seed %"
-		       PRIu64 "\n", fz->o.seed);
+		printf("# fuzz: coverage unavailable (no KCOV or no tls.ko): %s, seed %llu\n",
+		       "blind fuzzing", (unsigned long long)fz->o.seed);
 	if (fz->ck.kmsg_fd < 0)
 		printf("# fuzz: /dev/kmsg unavailable: kernel splats are not seen\n");
 	fz->start = now_s();
@@ -283,15 +282,33 @@ static int fuzz_cmd(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "o:c:d:n:s:t:qh")) != -1) {
 		switch (c) {
-		case 'o': o.out = optarg; break;
-		case 'c': o.seeds = optarg; break;
-		case 'd': o.secs = atol(optarg); break;
-		case 'n': o.execs = atol(optarg); break;
-		case 's': o.seed = strtoull(optarg, NULL, 0); break;
-		case 't': o.total = atol(optarg); break;
-		case 'q': o.quiet = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'o':
+			o.out = optarg;
+			break;
+		case 'c':
+			o.seeds = optarg;
+			break;
+		case 'd':
+			o.secs = atol(optarg);
+			break;
+		case 'n':
+			o.execs = atol(optarg);
+			break;
+		case 's':
+			o.seed = strtoull(optarg, NULL, 0);
+			break;
+		case 't':
+			o.total = atol(optarg);
+			break;
+		case 'q':
+			o.quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (!o.out || optind != argc) {

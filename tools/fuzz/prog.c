@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,18 +149,27 @@ struct out {
 	size_t len, pos;
 };
 
-static void __attribute__((format(printf, 2, 3))) out_add(struct out *o, const char *fmt, ...)
+static void out_str(struct out *o, const char *s)
 {
-	va_list ap;
-	int n;
+	size_t n = strlen(s);
 
-	if (o->pos >= o->len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->pos, o->len - o->pos, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		o->pos += (size_t)n < o->len - o->pos ? (size_t)n : o->len - o->pos - 1;
+	if (o->pos + n >= o->len)
+		n = o->pos + 1 < o->len ? o->len - o->pos - 1 : 0;
+	memcpy(o->buf + o->pos, s, n);
+	o->pos += n;
+	o->buf[o->pos] = 0;
+}
+
+/* @v after @prefix, in decimal or (for flags without a name) hex. */
+static void out_num(struct out *o, const char *prefix, long long v, int hex)
+{
+	char num[48];
+
+	if (hex)
+		snprintf(num, sizeof(num), "%s0x%llx", prefix, v);
+	else
+		snprintf(num, sizeof(num), "%s%lld", prefix, v);
+	out_str(o, num);
 }
 
 const char *name_of(const struct name_val *t, long long val)
@@ -178,46 +186,51 @@ static void print_flags(struct out *o, const struct name_val *t, long long val)
 	const char *sep = "";
 
 	if (!val) {
-		out_add(o, "0");
+		out_str(o, "0");
 		return;
 	}
 	for (; t->name; t++) {
 		if ((val & t->val) == t->val && t->val) {
-			out_add(o, "%s%s", sep, t->name);
+			out_str(o, sep);
+			out_str(o, t->name);
 			val &= ~t->val;
 			sep = "|";
 		}
 	}
-	if (val)
-		out_add(o, "%s0x%llx", sep, val);
+	if (val) {
+		out_str(o, sep);
+		out_num(o, "", val, 1);
+	}
 }
 
 static void print_arg(struct out *o, const struct arg_desc *d, long long v)
 {
 	const char *name;
 
-	out_add(o, " ");
-	if (d->keyed)
-		out_add(o, "%s=", d->name);
+	out_str(o, " ");
+	if (d->keyed) {
+		out_str(o, d->name);
+		out_str(o, "=");
+	}
 	switch (d->type) {
 	case A_SLOT:
 		if (v == SLOT_LISTENER)
-			out_add(o, "l");
+			out_str(o, "l");
 		else
-			out_add(o, "s%lld", v);
+			out_num(o, "s", v, 0);
 		break;
 	case A_ENUM:
 		name = name_of(d->names, v);
 		if (name)
-			out_add(o, "%s", name);
+			out_str(o, name);
 		else
-			out_add(o, "%lld", v);
+			out_num(o, "", v, 0);
 		break;
 	case A_FLAGS:
 		print_flags(o, d->names, v);
 		break;
 	case A_INT:
-		out_add(o, "%lld", v);
+		out_num(o, "", v, 0);
 		break;
 	}
 }
@@ -228,15 +241,17 @@ size_t prog_print(const struct prog *p, char *buf, size_t len)
 	int i, j;
 
 	buf[0] = 0;
-	out_add(&o, "%s", p->header);
+	out_str(&o, p->header);
 	for (i = 0; i < p->ncalls; i++) {
 		const struct call *c = &p->calls[i];
 		const struct call_desc *d = &call_descs[c->kind];
 
-		out_add(&o, "t%d %s", c->thread, d->name);
+		out_num(&o, "t", c->thread, 0);
+		out_str(&o, " ");
+		out_str(&o, d->name);
 		for (j = 0; j < d->nargs; j++)
 			print_arg(&o, &d->args[j], c->arg[j]);
-		out_add(&o, "\n");
+		out_str(&o, "\n");
 	}
 	return o.pos;
 }
@@ -323,6 +338,13 @@ static int find_kind(const char *name)
 	return -1;
 }
 
+/* Says what is wrong in @err; returns -1. */
+static int parse_error(char *err, size_t errlen, const char *what, const char *name)
+{
+	snprintf(err, errlen, "%s%s", what, name);
+	return -1;
+}
+
 static int parse_call(struct call *c, char *line, char *err, size_t errlen)
 {
 	char *save = NULL, *tok = strtok_r(line, " \t", &save);
@@ -330,22 +352,22 @@ static int parse_call(struct call *c, char *line, char *err, size_t errlen)
 	int k, j;
 
 	if (!tok || tok[0] != 't' || tok[1] < '0' || tok[1] >= '0' + PROG_THREADS || tok[2])
-		return snprintf(err, errlen, "no thread (t0/t1)"), -1;
+		return parse_error(err, errlen, "no thread (t0/t1)", "");
 	c->thread = tok[1] - '0';
 	tok = strtok_r(NULL, " \t", &save);
 	k = tok ? find_kind(tok) : -1;
 	if (k < 0)
-		return snprintf(err, errlen, "unknown call %s", tok ? tok : ""), -1;
+		return parse_error(err, errlen, "unknown call ", tok ? tok : "");
 	c->kind = k;
 	d = &call_descs[k];
 	memset(c->arg, 0, sizeof(c->arg));
 	for (j = 0; j < d->nargs; j++) {
 		tok = strtok_r(NULL, " \t", &save);
 		if (!tok || parse_arg(&d->args[j], tok, &c->arg[j]))
-			return snprintf(err, errlen, "%s: bad argument %s", d->name, d->args[j].name), -1;
+			return parse_error(err, errlen, "bad argument ", d->args[j].name);
 	}
 	if (strtok_r(NULL, " \t", &save))
-		return snprintf(err, errlen, "%s: too many arguments", d->name), -1;
+		return parse_error(err, errlen, "too many arguments to ", d->name);
 	return 0;
 }
 
@@ -364,15 +386,17 @@ int prog_parse(struct prog *p, const char *text, char *err, size_t errlen)
 
 	memset(p, 0, sizeof(*p));
 	if (!copy)
-		return snprintf(err, errlen, "out of memory"), -1;
-	for (line = strtok_r(copy, "\n", &save); line && !ret; line = strtok_r(NULL, "\n", &save)) {
+		return parse_error(err, errlen, "out of memory", "");
+	for (line = strtok_r(copy, "\n", &save); line && !ret;
+	     line = strtok_r(NULL, "\n", &save)) {
 		lineno++;
 		if (line[0] == '#' && !p->ncalls) {
 			add_header(p, line);
 			continue;
 		}
 		if (p->ncalls == PROG_MAX_CALLS) {
-			snprintf(err, errlen, "line %d: more than %d calls", lineno, PROG_MAX_CALLS);
+			snprintf(err, errlen, "line %d: more than %d calls", lineno,
+				 PROG_MAX_CALLS);
 			ret = -1;
 		} else if (parse_call(&p->calls[p->ncalls], line, err, errlen)) {
 			n = strlen(err);
@@ -393,7 +417,7 @@ int prog_load(struct prog *p, const char *path, char *err, size_t errlen)
 	size_t n;
 
 	if (!f)
-		return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
+		return parse_error(err, errlen, "cannot open ", path);
 	n = fread(text, 1, PROG_TEXT_MAX, f);
 	fclose(f);
 	text[n] = 0;

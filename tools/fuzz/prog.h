@@ -34,6 +34,7 @@
 #define SLOT_LISTENER	4
 #define PROG_HEADER_MAX	256
 #define PROG_TEXT_MAX	(PROG_HEADER_MAX + PROG_MAX_CALLS * 128)
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 enum call_kind {
 	C_PAIR, C_SOCKET, C_LISTEN, C_CONNECT, C_ACCEPT, C_ULP,
