@@ -395,29 +395,54 @@ static long long do_pipe_fill(struct exec_state *st, char *buf, const struct cal
 
 	switch (c->arg[0]) {
 	case PIPE_WRITE:
-		return result(write(st->pipe_wr, buf, iov.iov_len));
+		return result(write(st->pipe_wr[c->thread], buf, iov.iov_len));
 	case PIPE_FILE:
-		return result(splice(st->file_fd, &off, st->pipe_wr, NULL, iov.iov_len,
+		return result(splice(st->file_fd, &off, st->pipe_wr[c->thread], NULL, iov.iov_len,
 				     SPLICE_F_NONBLOCK));
 	case PIPE_VMSPLICE:
-		return result(vmsplice(st->pipe_wr, &iov, 1, 0));
+		return result(vmsplice(st->pipe_wr[c->thread], &iov, 1, SPLICE_F_NONBLOCK));
 	}
 	return -EINVAL;
 }
 
-static long long do_pipe_drain(struct exec_state *st, char *buf)
+static long long do_pipe_drain(struct exec_state *st, char *buf, int t)
 {
 	long long total = 0;
 	ssize_t n;
 	int i;
 
 	for (i = 0; i < 64; i++) {
-		n = read(st->pipe_rd, buf, EXEC_BUF_LEN);
+		n = read(st->pipe_rd[t], buf, EXEC_BUF_LEN);
 		if (n <= 0)
 			break;
 		total += n;
 	}
 	return total;
+}
+
+/*
+ * splice() waits on a pipe by SPLICE_F_NONBLOCK or the socket's
+ * O_NONBLOCK, never the pipe's, and no socket timeout ends that wait:
+ * an empty pipe is spliced from without waiting...
+ */
+static long long do_splice_in(struct exec_state *st, int fd, const struct call *c)
+{
+	int flags = c->arg[2], queued = 0;
+
+	if (ioctl(st->pipe_rd[c->thread], FIONREAD, &queued) || !queued)
+		flags |= SPLICE_F_NONBLOCK;
+	return result(splice(st->pipe_rd[c->thread], NULL, fd, NULL, buf_len(c->arg[1]), flags));
+}
+
+/* ...and a pipe with anything in it is emptied before a splice into it. */
+static long long do_splice_out(struct exec_state *st, int fd, char *buf, const struct call *c)
+{
+	int queued = 0;
+
+	if (ioctl(st->pipe_rd[c->thread], FIONREAD, &queued) || queued)
+		do_pipe_drain(st, buf, c->thread);
+	return result(splice(fd, NULL, st->pipe_wr[c->thread], NULL, buf_len(c->arg[1]),
+			     c->arg[2]));
 }
 
 static long long do_recvmsg(int fd, char *buf, const struct call *c)
@@ -528,7 +553,7 @@ static long long run_resource_call(struct exec_state *st, char *buf, const struc
 	case C_PIPE_FILL:
 		return do_pipe_fill(st, buf, c);
 	case C_PIPE_DRAIN:
-		return do_pipe_drain(st, buf);
+		return do_pipe_drain(st, buf, c->thread);
 	case C_CLOSE:
 		return do_close(st, c);
 	case C_SLEEP:
@@ -549,9 +574,9 @@ static long long run_data_call(struct exec_state *st, int fd, char *buf, const s
 	case C_SENDFILE:
 		return do_sendfile(st, fd, c);
 	case C_SPLICE_IN:
-		return result(splice(st->pipe_rd, NULL, fd, NULL, buf_len(c->arg[1]), c->arg[2]));
+		return do_splice_in(st, fd, c);
 	case C_SPLICE_OUT:
-		return result(splice(fd, NULL, st->pipe_wr, NULL, buf_len(c->arg[1]), c->arg[2]));
+		return do_splice_out(st, fd, buf, c);
 	case C_RECV:
 		return result(recv(fd, buf, buf_len(c->arg[1]), c->arg[2]));
 	case C_RECVMSG:

@@ -64,6 +64,26 @@ static int make_file(void)
 	return move_high(fd);
 }
 
+/*
+ * The threads' data buffers, filled here once rather than in every
+ * executor: the child gets them copy-on-write, and under TCG filling a
+ * megabyte costs more than most programs.
+ */
+static int make_buffers(struct exec_env *e)
+{
+	int t, i;
+
+	for (t = 0; t < PROG_THREADS; t++) {
+		e->buf[t] = mmap(NULL, EXEC_BUF_LEN + 8192, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (e->buf[t] == MAP_FAILED)
+			return -1;
+		for (i = 0; i < EXEC_BUF_LEN; i++)
+			e->buf[t][i] = (char)(i * 13 + t);
+	}
+	return 0;
+}
+
 int exec_init(struct exec_env *e, int want_kcov)
 {
 	struct kcov_thread k;
@@ -75,7 +95,7 @@ int exec_init(struct exec_env *e, int want_kcov)
 	if (e->shm == MAP_FAILED)
 		return -1;
 	e->file_fd = make_file();
-	if (e->file_fd < 0)
+	if (e->file_fd < 0 || make_buffers(e))
 		return -1;
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if (want_kcov && !kcov_module_range(&e->range) && !kcov_open(&k)) {
@@ -87,19 +107,23 @@ int exec_init(struct exec_env *e, int want_kcov)
 
 static int setup_state(struct exec_state *st, const struct exec_env *e)
 {
-	int p[2], i;
+	int p[2], i, t;
 
 	memset(st, 0, sizeof(*st));
 	for (i = 0; i < PROG_SLOTS; i++)
 		st->slot[i] = -1;
 	st->lfam = AF_INET;
 	st->file_fd = e->file_fd;
-	if (pipe2(p, O_NONBLOCK))
-		return -1;
-	st->pipe_rd = move_high(p[0]);
-	st->pipe_wr = move_high(p[1]);
+	for (t = 0; t < PROG_THREADS; t++) {
+		if (pipe2(p, O_NONBLOCK))
+			return -1;
+		st->pipe_rd[t] = move_high(p[0]);
+		st->pipe_wr[t] = move_high(p[1]);
+		if (st->pipe_rd[t] < 0 || st->pipe_wr[t] < 0)
+			return -1;
+	}
 	st->epoll_fd = move_high(epoll_create1(0));
-	return st->pipe_rd < 0 || st->pipe_wr < 0 || st->epoll_fd < 0 ? -1 : 0;
+	return st->epoll_fd < 0 ? -1 : 0;
 }
 
 /* The next call of thread @t from @i on, or ncalls. */
@@ -148,17 +172,11 @@ static void *thread_main(void *arg)
 	struct thread_ctx *tc = arg;
 	struct exec_shared *shm = tc->env->shm;
 	struct kcov_thread k = { -1, MAP_FAILED };
-	char *buf = mmap(NULL, EXEC_BUF_LEN + 8192, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	int i, cov = tc->env->use_kcov && !kcov_open(&k);
+	int cov = tc->env->use_kcov && !kcov_open(&k);
 
-	if (buf == MAP_FAILED)
-		_exit(2);
-	for (i = 0; i < EXEC_BUF_LEN; i++)
-		buf[i] = (char)(i * 13 + tc->id);
 	pthread_barrier_wait(tc->start);
 	cov = cov && !kcov_enable(&k);
-	run_calls(tc, buf);
+	run_calls(tc, tc->env->buf[tc->id]);
 	if (cov) {
 		shm->npcs[tc->id] = kcov_collect(&k, &tc->env->range, shm->pcs[tc->id],
 						 EXEC_MAX_PCS);
@@ -168,26 +186,32 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
+/* Thread 0 always runs (it collects nothing else); thread 1 if it has calls. */
+static int threads_used(const struct prog *p)
+{
+	return next_call(p, 1, 0) < p->ncalls ? 2 : 1;
+}
+
 static void child_main(struct exec_env *e, const struct prog *p)
 {
 	struct thread_ctx tc[PROG_THREADS];
 	pthread_t th[PROG_THREADS];
 	pthread_barrier_t start;
 	struct exec_state st;
-	int t;
+	int t, n = threads_used(p);
 
 	setpgid(0, 0);
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (setup_state(&st, e))
 		_exit(2);
-	pthread_barrier_init(&start, NULL, PROG_THREADS);
-	for (t = 0; t < PROG_THREADS; t++) {
+	pthread_barrier_init(&start, NULL, n);
+	for (t = 0; t < n; t++) {
 		tc[t] = (struct thread_ctx){ e, &st, p, &start, t };
 		if (pthread_create(&th[t], NULL, thread_main, &tc[t]))
 			_exit(2);
 	}
-	for (t = 0; t < PROG_THREADS; t++)
+	for (t = 0; t < n; t++)
 		pthread_join(th[t], NULL);
 	_exit(0);
 }

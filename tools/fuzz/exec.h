@@ -33,6 +33,7 @@ struct exec_env {
 	struct kcov_range range;
 	int file_fd;
 	int watchdog_ms;
+	char *buf[PROG_THREADS];	/* filled once; each child writes its copy */
 };
 
 enum exec_status {
@@ -52,7 +53,8 @@ struct exec_result {
 /* The executor's resources, shared by its threads. */
 struct exec_state {
 	int slot[PROG_SLOTS];	/* read once per call: threads race on them */
-	int pipe_rd, pipe_wr, epoll_fd, file_fd;
+	int pipe_rd[PROG_THREADS], pipe_wr[PROG_THREADS];	/* one per thread */
+	int epoll_fd, file_fd;
 	struct sockaddr_storage laddr;
 	socklen_t laddr_len;
 	int lfam;
