@@ -23,6 +23,7 @@
 #define FUZZ_KCOV_TRACE_PC	0
 #define HIGH_FD			100	/* above any socket a program makes */
 
+/* tls's line of /proc/modules; its address is 0 when hidden (kptr_restrict). */
 static int module_line(uint64_t *base, uint64_t *size)
 {
 	char line[512], name[64];
@@ -34,7 +35,7 @@ static int module_line(uint64_t *base, uint64_t *size)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%63s %llu %*s %*s %*s %llx", name, &sz, &addr) == 3 &&
-		    !strcmp(name, "tls") && addr) {
+		    !strcmp(name, "tls")) {
 			*base = addr;
 			*size = sz;
 			ret = 0;
@@ -60,7 +61,7 @@ int kcov_module_range(struct kcov_range *r)
 	}
 	r->text = text ? text : base;
 	r->lo = base < r->text ? base : r->text;
-	r->hi = base + size;
+	r->hi = base ? base + size : UINT64_MAX;
 	return 0;
 }
 
@@ -106,7 +107,7 @@ size_t kcov_collect(struct kcov_thread *k, const struct kcov_range *r,
 	for (i = 1; i <= n && got < max; i++) {
 		uint64_t pc = k->area[i];
 
-		if (pc >= r->lo && pc < r->hi && pc >= r->text)
+		if (pc >= r->lo && pc < r->hi)
 			out[got++] = pc - r->text;
 	}
 	return got;
@@ -180,9 +181,10 @@ int cover_add(struct cover_set *s, uint64_t off)
 	return 1;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* Signed: the few offsets below .text come first. */
+static int cmp_offset(const void *a, const void *b)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
 	return x < y ? -1 : x > y;
 }
@@ -199,11 +201,15 @@ int cover_write(const struct cover_set *s, const char *path)
 	for (i = 0; i < s->cap; i++)
 		if (s->slot[i])
 			all[n++] = s->slot[i] - 1;
-	qsort(all, n, sizeof(uint64_t), cmp_u64);
+	qsort(all, n, sizeof(uint64_t), cmp_offset);
 	f = fopen(path, "w");
 	ret = f ? 0 : -1;
-	for (i = 0; f && i < n; i++)
-		fprintf(f, "0x%llx\n", (unsigned long long)all[i]);
+	for (i = 0; f && i < n; i++) {
+		if ((int64_t)all[i] < 0)
+			fprintf(f, "-0x%llx\n", -(unsigned long long)all[i]);
+		else
+			fprintf(f, "0x%llx\n", (unsigned long long)all[i]);
+	}
 	if (f && fclose(f))
 		ret = -1;
 	free(all);

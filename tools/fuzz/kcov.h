@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KCOV_WORDS	(256 * 1024)
+#define KCOV_WORDS	(128 * 1024)
 
 struct kcov_range {
 	uint64_t lo, hi;	/* the module's core allocation, /proc/modules */
@@ -21,7 +21,11 @@ struct kcov_thread {
 	uint64_t *area;
 };
 
-/* 0 if tls.ko is loaded and its addresses are visible, else -1. */
+/*
+ * tls.ko's range. Where /proc/modules hides the addresses, every PC is
+ * taken (only our module is instrumented) with offsets from .text if
+ * that is readable. -1 if tls.ko is not loaded.
+ */
 int kcov_module_range(struct kcov_range *r);
 /* 0 if /sys/kernel/debug/kcov works; the fd is moved above the slots. */
 int kcov_open(struct kcov_thread *k);
@@ -39,7 +43,7 @@ struct cover_set {
 /* Adds @off; returns 1 if it was new. */
 int cover_add(struct cover_set *s, uint64_t off);
 int cover_has(const struct cover_set *s, uint64_t off);
-/* Writes the offsets, sorted, one hex number a line. */
+/* Writes the offsets, sorted, one hex number a line (below .text: -0x...). */
 int cover_write(const struct cover_set *s, const char *path);
 
 #endif /* KTLS_FUZZ_KCOV_H */
