@@ -10,6 +10,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -530,6 +533,54 @@ static long long do_fcntl(int fd, const struct call *c)
 	return result(fcntl(fd, F_SETFL, fl));
 }
 
+/*
+ * A sock_diag dump of every TCP socket of @fam: for ours the kernel adds
+ * the ULP's info (INET_DIAG_ULP_INFO, ktls_diag_get_info), while the
+ * other thread may be changing the very socket.
+ */
+static long long do_diag(char *buf, const struct call *c)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} msg = {
+		.nlh = { .nlmsg_len = sizeof(msg), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+		.req = { .sdiag_family = c->arg[0], .sdiag_protocol = IPPROTO_TCP,
+			 .idiag_ext = 0xff, .idiag_states = ~0U },
+	};
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG), i;
+	long long total = 0;
+	ssize_t n = 0;
+
+	if (fd < 0)
+		return -errno;
+	sock_timeouts(fd);
+	if (send(fd, &msg, sizeof(msg), 0) < 0)
+		total = -errno;
+	for (i = 0; total >= 0 && i < 64; i++) {
+		n = recv(fd, buf, 65536, 0);
+		if (n <= 0 || ((struct nlmsghdr *)buf)->nlmsg_type == NLMSG_DONE)
+			break;
+		total += n;
+	}
+	close(fd);
+	return total;
+}
+
+/* /proc/net/tls_stat, read while the other thread uses sockets. */
+static long long do_stat(char *buf)
+{
+	int fd = open("/proc/net/tls_stat", O_RDONLY | O_CLOEXEC);
+	long long n;
+
+	if (fd < 0)
+		return -errno;
+	n = result(read(fd, buf, 4096));
+	close(fd);
+	return n;
+}
+
 /* Calls that need no socket, or make one. */
 static long long run_resource_call(struct exec_state *st, char *buf, const struct call *c)
 {
@@ -558,6 +609,10 @@ static long long run_resource_call(struct exec_state *st, char *buf, const struc
 		return do_close(st, c);
 	case C_SLEEP:
 		return result(usleep(clamp(c->arg[0], 0, 20) * 1000));
+	case C_DIAG:
+		return do_diag(buf, c);
+	case C_STAT:
+		return do_stat(buf);
 	}
 	return -EINVAL;
 }

@@ -150,6 +150,7 @@ static const unsigned char kind_weight[C_NKINDS] = {
 	[C_RECV] = 9, [C_RECVMSG] = 6, [C_READV] = 3, [C_POLL] = 2,
 	[C_EPOLL] = 2, [C_IOCTL] = 2, [C_SHUTDOWN] = 2, [C_CLOSE] = 2,
 	[C_DISCONNECT] = 1, [C_FORK] = 1, [C_FCNTL] = 1, [C_SLEEP] = 2,
+	[C_DIAG] = 2, [C_STAT] = 1,
 };
 
 static int gen_kind(struct rng *r)

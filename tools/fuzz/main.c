@@ -37,7 +37,7 @@
 #include "kmsg.h"
 
 #define PROGRESS_S	10
-#define KMEMLEAK_S	60
+#define KMEMLEAK_S	120	/* a scan takes 10-15 s under TCG */
 #define MAX_SIGS	64
 #define GEN_PCT		20
 

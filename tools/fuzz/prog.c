@@ -140,6 +140,8 @@ const struct call_desc call_descs[C_NKINDS] = {
 	[C_FCNTL] = { "fcntl", 2, { ARG_SLOT("s"),
 				    ARG_INT("nonblock", I_COUNT) } },
 	[C_SLEEP] = { "sleep", 1, { ARG_INT("ms", I_MS) } },
+	[C_DIAG] = { "diag", 1, { ARG_ENUM("fam", fams) } },
+	[C_STAT] = { "stat", 0, { } },
 };
 
 /* ---- printing ---- */
