@@ -35,7 +35,7 @@ MODDIR = $(MODROOT)/lib/modules/$(KRELEASE)
 
 .PHONY: all module installable install uninstall deb clean help deps demo check \
 	check-full lint selftests selftests-install payload debug-kernel newest-image newest-kernel vm \
-	upstream kunit harness-selftest bench
+	upstream kunit harness-selftest bench fuzz fuzz-report
 
 all: module
 
@@ -128,6 +128,15 @@ harness-selftest:
 bench:
 	scripts/bench $(ARGS)
 
+# make fuzz DURATION=3600: both fuzzers on the debug kernel, results in
+# out/fuzz/<date>-<seed>; make fuzz-report FUZZ_OUT=<that directory>:
+# its coverage of tls.ko per file, line and function.
+fuzz:
+	scripts/fuzz $(if $(DURATION),--duration $(DURATION)) $(if $(SEED),--seed $(SEED))
+
+fuzz-report:
+	scripts/fuzz --report $(or $(FUZZ_OUT),$(lastword $(sort $(wildcard out/fuzz/2*))))
+
 help:
 	@echo 'Build:'
 	@echo '  all / module      build tls.ko in this directory against KDIR ($(KDIR))'
@@ -154,4 +163,6 @@ help:
 	@echo '  kunit             KUnit suites on the debug kernel'
 	@echo '  harness-selftest  prove the VM harness fails on a splat'
 	@echo '  bench ARGS=...    benchmark vs in-tree tls.ko, OpenSSL, TCP, AEAD (--quick, --full)'
+	@echo '  fuzz DURATION=SEC both fuzzers on the debug kernel (KCOV), results in out/fuzz/'
+	@echo '  fuzz-report       coverage of tls.ko per file/line/function of a fuzz run (FUZZ_OUT=DIR)'
 	@echo 'Variables: KDIR=<build tree>  KERNEL=debian|debian61|newest|debug|newest-built  KVER=$(KVER)'
