@@ -377,6 +377,9 @@ static int replay_cmd(int argc, char **argv)
 		fflush(stdout);
 	}
 	printf("# replay: %d programs, %d not ok\n", n, bad);
+	/* The kselftest harness's totals line, which scripts/check counts. */
+	printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:0 error:0\n",
+	       n - bad, bad);
 	prog_paths_free(paths);
 	return bad ? 1 : 0;
 }
