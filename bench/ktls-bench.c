@@ -906,6 +906,7 @@ static ssize_t null_records_open(int cipher, int ver, const unsigned char *wire,
 static const char *null_check_tx(int impl, int cipher, int ver)
 {
 	unsigned char *plain = malloc(CHECK_BYTES), *wire = malloc(2 * CHECK_BYTES);
+	unsigned char *opened = malloc(2 * CHECK_BYTES);
 	const char *err = NULL;
 	struct feed f = { 0 };
 	struct result r = { 0 };
@@ -925,14 +926,15 @@ static const char *null_check_tx(int impl, int cipher, int ver)
 	pthread_create(&t, NULL, feed_thread, &f);
 	n = read_to_eof(fd[1], wire, 2 * CHECK_BYTES);
 	pthread_join(t, NULL);
-	m = n < 0 ? -1 : null_records_open(cipher, ver, wire, n, wire + CHECK_BYTES);
-	if (f.err || m != CHECK_BYTES || memcmp(wire + CHECK_BYTES, plain, CHECK_BYTES))
+	m = n < 0 ? -1 : null_records_open(cipher, ver, wire, n, opened);
+	if (f.err || m != CHECK_BYTES || memcmp(opened, plain, CHECK_BYTES))
 		err = "the wire is not the plaintext in null records";
 out:
 	close(fd[0]);
 	close(fd[1]);
 	free(plain);
 	free(wire);
+	free(opened);
 	return err;
 }
 
