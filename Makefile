@@ -124,7 +124,7 @@ kunit:
 harness-selftest:
 	scripts/harness-selftest --kernel $(KERNEL)
 
-# make bench ARGS=--quick (or --full); see Documentation/performance.rst
+# make bench ARGS=--quick (or --full, --null-cipher); see Documentation/performance.rst
 bench:
 	scripts/bench $(ARGS)
 
@@ -153,5 +153,5 @@ help:
 	@echo '  upstream ARGS=... upstream net/tls.c selftest vs the expected-results file'
 	@echo '  kunit             KUnit suites on the debug kernel'
 	@echo '  harness-selftest  prove the VM harness fails on a splat'
-	@echo '  bench ARGS=...    benchmark vs in-tree tls.ko, OpenSSL, TCP, AEAD (--quick, --full)'
+	@echo '  bench ARGS=...    benchmark vs in-tree tls.ko, OpenSSL, TCP, AEAD (--quick, --full, --null-cipher)'
 	@echo 'Variables: KDIR=<build tree>  KERNEL=debian|debian61|newest|debug|newest-built  KVER=$(KVER)'
