@@ -10,6 +10,13 @@
  *   tcp     plain TCP, no TLS
  *   aead    raw kernel AEAD through AF_ALG: the ceiling (tx and rx rows)
  *
+ * With --null-cipher 1 the guest has bench/null_aead.c loaded: "gcm(aes)"
+ * and the others copy and append a tag of zeros. The records of the rx
+ * workload are then built the same way, a check first proves that both
+ * kernel modules really use it (the wire carries the plaintext, records
+ * with zero tags decrypt to it), and only ours, intree and tcp run: OpenSSL
+ * and AF_ALG would measure nothing of kTLS.
+ *
  * Workloads (--workloads):
  *   tx        send() of SIZE-byte writes; the peer drains raw ciphertext
  *   sendfile  sendfile() of a tmpfs file larger than the socket buffers
@@ -91,6 +98,7 @@ static struct {
 	const char *ours_ulp, *intree_ulp, *file;
 	int perf_ctl;			/* perf record --control fifo, or -1 */
 	int rx_no_pad;			/* TLS_RX_EXPECT_NO_PAD on TLS 1.3 RX */
+	int null_cipher;		/* the kernel AEADs are ktls_null_aead */
 } opt;
 
 /* The userspace TLS contexts (ssl_init), one per side. */
@@ -174,6 +182,7 @@ static void report(int wl, int impl, int cipher, int ver, size_t size,
 	       wl_names[wl], impl_names[impl], cipher_names[cipher]);
 	printf("\"version\":\"1.%d\",\"size\":%zu,\"round\":%d,\"status\":\"%s\",",
 	       ver % 10, size, round, r->ok ? "ok" : "n/a");
+	printf("\"crypto\":\"%s\",", opt.null_cipher ? "null" : "real");
 	printf("\"note\":\"%s\"", r->note);
 	if (r->ok && wl == WL_MEM) {
 		printf(",\"bytes_per_socket\":%.0f,\"memfree_bytes_per_socket\":%.0f",
@@ -330,8 +339,32 @@ static const EVP_CIPHER *evp_cipher(int cipher)
 }
 
 /*
+ * Seal @inner bytes of @plain into @out, the tag after them. Under the
+ * null cipher (bench/null_aead.c) that is a copy and a tag of zeros.
+ */
+static void seal_record(EVP_CIPHER_CTX *ctx, int cipher, const unsigned char *nonce,
+			const unsigned char *aad, int aadlen,
+			const unsigned char *plain, size_t inner, unsigned char *out)
+{
+	int n;
+
+	if (opt.null_cipher) {
+		memcpy(out, plain, inner);
+		memset(out + inner, 0, 16);
+		return;
+	}
+	if (!EVP_EncryptInit_ex(ctx, evp_cipher(cipher), NULL, key_bytes, nonce) ||
+	    !EVP_EncryptUpdate(ctx, NULL, &n, aad, aadlen) ||
+	    !EVP_EncryptUpdate(ctx, out, &n, plain, (int)inner) ||
+	    !EVP_EncryptFinal_ex(ctx, out + n, &n) ||
+	    !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, out + inner))
+		die("EVP encryption failed");
+}
+
+/*
  * Encrypt @total bytes of plaintext into records of @size bytes, exactly as
- * a TLS peer with our fixed keys would, sequence numbers from 0.
+ * a TLS peer with our fixed keys would, sequence numbers from 0. Record i's
+ * plaintext is the bytes 0, 1, 2, ... (mod 256).
  */
 static unsigned char *build_records(int cipher, int ver, size_t size,
 				    size_t total, size_t *outlen)
@@ -342,7 +375,6 @@ static unsigned char *build_records(int cipher, int ver, size_t size,
 	unsigned char *out = malloc(max), *p = out, *plain = malloc(size + 1);
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	__u64 seq;
-	int n;
 
 	if (!out || !plain || !ctx)
 		die("out of memory");
@@ -383,13 +415,8 @@ static unsigned char *build_records(int cipher, int ver, size_t size,
 			p += 8;
 		}
 		plain[plen] = 23;	/* TLS 1.3 inner content type */
-		if (!EVP_EncryptInit_ex(ctx, evp_cipher(cipher), NULL,
-					key_bytes, nonce) ||
-		    !EVP_EncryptUpdate(ctx, NULL, &n, aad, ver == 13 ? 5 : 13) ||
-		    !EVP_EncryptUpdate(ctx, p, &n, plain, (int)inner) ||
-		    !EVP_EncryptFinal_ex(ctx, p + n, &n) ||
-		    !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, p + inner))
-			die("EVP encryption failed");
+		seal_record(ctx, cipher, nonce, aad, ver == 13 ? 5 : 13,
+			    plain, inner, p);
 		plain[plen] = (unsigned char)plen;
 		p += inner + 16;
 		total -= plen;
@@ -823,6 +850,159 @@ static void run_aead(int cipher, int ver, size_t size, int decrypt,
 	close(tfm);
 }
 
+/* ---- --null-cipher: proof that both kernel modules use the null AEAD ---- */
+
+#define CHECK_BYTES	40000
+
+/* Read @fd to EOF (or @max bytes) into @buf; returns the count or -1. */
+static ssize_t read_to_eof(int fd, unsigned char *buf, size_t max)
+{
+	size_t got = 0;
+
+	while (got < max) {
+		ssize_t n = recv(fd, buf + got, max - got, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (!n)
+			break;
+		got += n;
+	}
+	return got;
+}
+
+/*
+ * Take the plaintext out of null-sealed records @wire: header, explicit
+ * nonce (TLS 1.2 AES-GCM), text, TLS 1.3 content type, 16 zero bytes of
+ * tag. Returns the plaintext length, or -1 if a record is not like that.
+ */
+static ssize_t null_records_open(int cipher, int ver, const unsigned char *wire,
+				 size_t len, unsigned char *plain)
+{
+	size_t explicit = ver == 12 && cipher == C_AES128 ? 8 : 0;
+	size_t tail = ver == 13;	/* the inner content type */
+	static const unsigned char zeros[16];
+	size_t pos = 0, out = 0;
+
+	while (pos + 5 <= len) {
+		size_t rlen = (size_t)wire[pos + 3] << 8 | wire[pos + 4];
+		const unsigned char *body = wire + pos + 5;
+		size_t text = rlen - explicit - 16 - tail;
+
+		if (wire[pos] != 23 || rlen < explicit + 16 + tail ||
+		    pos + 5 + rlen > len || memcmp(body + rlen - 16, zeros, 16) ||
+		    (ver == 13 && body[explicit + text] != 23))
+			return -1;
+		memcpy(plain + out, body + explicit, text);
+		out += text;
+		pos += 5 + rlen;
+	}
+	return pos == len ? (ssize_t)out : -1;
+}
+
+/* The module's TX puts the plaintext on the wire, with zero tags. */
+static const char *null_check_tx(int impl, int cipher, int ver)
+{
+	unsigned char *plain = malloc(CHECK_BYTES), *wire = malloc(2 * CHECK_BYTES);
+	unsigned char *opened = malloc(2 * CHECK_BYTES);
+	const char *err = NULL;
+	struct feed f = { 0 };
+	struct result r = { 0 };
+	ssize_t n, m;
+	pthread_t t;
+	int fd[2];
+
+	for (size_t i = 0; i < CHECK_BYTES; i++)
+		plain[i] = (unsigned char)(i * 7 + i / 251);
+	tcp_pair(fd);
+	if (ktls_setup(fd[0], impl == IMPL_OURS ? opt.ours_ulp : opt.intree_ulp,
+		       cipher, ver, 1, 0, &r)) {
+		err = "kTLS TX setup failed";
+		goto out;
+	}
+	f = (struct feed){ .fd = fd[0], .buf = plain, .len = CHECK_BYTES };
+	pthread_create(&t, NULL, feed_thread, &f);
+	n = read_to_eof(fd[1], wire, 2 * CHECK_BYTES);
+	pthread_join(t, NULL);
+	m = n < 0 ? -1 : null_records_open(cipher, ver, wire, n, opened);
+	if (f.err || m != CHECK_BYTES || memcmp(opened, plain, CHECK_BYTES))
+		err = "the wire is not the plaintext in null records";
+out:
+	close(fd[0]);
+	close(fd[1]);
+	free(plain);
+	free(wire);
+	free(opened);
+	return err;
+}
+
+/* Null records built here decrypt to their plaintext in the module's RX. */
+static const char *null_check_rx(int impl, int cipher, int ver)
+{
+	unsigned char *got = malloc(CHECK_BYTES + 1), *wire = NULL;
+	const char *err = NULL;
+	struct feed f = { 0 };
+	struct result r = { 0 };
+	size_t len;
+	ssize_t n;
+	pthread_t t;
+	int fd[2];
+
+	tcp_pair(fd);
+	if (ktls_setup(fd[1], impl == IMPL_OURS ? opt.ours_ulp : opt.intree_ulp,
+		       cipher, ver, 0, 1, &r)) {
+		err = "kTLS RX setup failed";
+		goto out;
+	}
+	wire = build_records(cipher, ver, MAX_REC, CHECK_BYTES, &len);
+	f = (struct feed){ .fd = fd[0], .buf = wire, .len = len };
+	pthread_create(&t, NULL, feed_thread, &f);
+	n = read_to_eof(fd[1], got, CHECK_BYTES + 1);
+	pthread_join(t, NULL);
+	if (n != CHECK_BYTES)
+		err = "recv did not return the records' plaintext length";
+	for (size_t i = 0; !err && i < CHECK_BYTES; i++)
+		if (got[i] != (unsigned char)(i % MAX_REC))
+			err = "recv returned other bytes than the records' plaintext";
+out:
+	close(fd[0]);
+	close(fd[1]);
+	free(got);
+	free(wire);
+	return err;
+}
+
+static void null_check_one(int impl, int cipher, int ver)
+{
+	const char *tx = null_check_tx(impl, cipher, ver);
+	const char *rx = null_check_rx(impl, cipher, ver);
+
+	printf("@@CHECK null %s %s 1.%d tx %s rx %s\n", impl_names[impl],
+	       cipher_names[cipher], ver % 10, tx ? "FAIL" : "ok",
+	       rx ? "FAIL" : "ok");
+	fflush(stdout);
+	if (tx || rx)
+		die("null cipher check, %s %s 1.%d: %s", impl_names[impl],
+		    cipher_names[cipher], ver % 10, tx ? tx : rx);
+}
+
+/* Every kernel module, cipher and version of the run, before any number. */
+static void null_check(void)
+{
+	for (int k = 0; k < opt.nimpls; k++) {
+		if (opt.impls[k] != IMPL_OURS && opt.impls[k] != IMPL_INTREE)
+			continue;
+		for (int c = 0; c < opt.nciphers; c++)
+			for (int v = 0; v < opt.nversions; v++)
+				null_check_one(opt.impls[k], opt.ciphers[c],
+					       opt.versions[v]);
+	}
+	fprintf(stderr, "[ktls-bench] null cipher in use: %s\n",
+		"kTLS TX writes the plaintext, RX reads it back");
+}
+
 /* ---- memory per idle kTLS socket ---- */
 
 static long meminfo_kb(const char *key)
@@ -913,6 +1093,12 @@ static void run_one(int wl, int impl, int cipher, int ver, size_t size, int roun
 	if ((impl == IMPL_AEAD && wl != WL_TX && wl != WL_RX) ||
 	    (wl == WL_MEM && impl != IMPL_OURS && impl != IMPL_INTREE))
 		return;
+	/* OpenSSL cannot speak the null cipher; AF_ALG would time a copy. */
+	if (opt.null_cipher && (impl == IMPL_USER || impl == IMPL_AEAD)) {
+		na(&r, "not with the null cipher");
+		report(wl, impl, cipher, ver, size, round, &r);
+		return;
+	}
 	/*
 	 * Plain TCP is about ten times faster: give it more bytes so that its
 	 * CPU time is well above the 10 ms resolution of /proc/stat.
@@ -970,7 +1156,9 @@ static void usage(void)
 	       "  --intree-ulp NAME  ULP name of the in-tree module (tls)\n"
 	       "  --file PATH        tmpfs file for sendfile (/tmp/ktls-bench.dat)\n"
 	       "  --perf-ctl FIFO    perf record --control fifo: sample measurements only\n"
-	       "  --rx-no-pad 0|1    set TLS_RX_EXPECT_NO_PAD on TLS 1.3 receivers (0)\n");
+	       "  --rx-no-pad 0|1    set TLS_RX_EXPECT_NO_PAD on TLS 1.3 receivers (0)\n"
+	       "  --null-cipher 0|1  the kernel AEADs are bench/null_aead.c's: null records,\n"
+	       "                     a check that both modules use it, user and aead n/a (0)\n");
 }
 
 /* Every implementation, in an order that rotates with the round. */
@@ -1067,6 +1255,8 @@ int main(int argc, char **argv)
 			opt.file = v;
 		} else if (!strcmp(a, "--rx-no-pad")) {
 			opt.rx_no_pad = !!atoi(v);
+		} else if (!strcmp(a, "--null-cipher")) {
+			opt.null_cipher = !!atoi(v);
 		} else if (!strcmp(a, "--perf-ctl")) {
 			/* O_RDWR: do not block until perf opens its end. */
 			opt.perf_ctl = open(v, O_RDWR);
@@ -1102,6 +1292,8 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	ssl_init();
+	if (opt.null_cipher)
+		null_check();
 
 	for (int round = 1; round <= opt.rounds; round++)
 		run_round(round);

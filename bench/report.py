@@ -5,6 +5,13 @@
 Writes results.json (metadata, every measurement, the summary), results.csv
 (the summary), table.txt (what scripts/bench prints), chart.dat and chart.gp
 (gnuplot input for chart.png). Medians over rounds; min and max alongside.
+
+Rows measured with the null cipher (scripts/bench --null-cipher: "crypto"
+is "null" in their @@R lines) are a table of their own after the real-cipher
+table of the same cipher and version, followed by the kTLS framework cost
+per record: microseconds per record (or per write of that size for tcp) at
+the median goodput, and what kTLS adds to plain TCP's time for the same
+bytes.
 """
 import argparse
 import csv
@@ -14,6 +21,8 @@ import time
 
 IMPLS = ["ours", "intree", "user", "tcp", "aead"]
 WORKLOADS = ["tx", "sendfile", "rx"]
+CRYPTOS = ["real", "null"]
+MAX_REC = 16384
 
 
 def load(path):
@@ -27,6 +36,10 @@ def load(path):
                 meta["guest_cpu"] = line[6:].strip()
             elif line.startswith("@@CRYPTO "):
                 meta.setdefault("guest_aead_drivers", []).append(line[9:].strip())
+            elif line.startswith("@@CRYPTO-NULL "):
+                meta.setdefault("guest_null_aead_drivers", []).append(line[14:].strip())
+            elif line.startswith("@@CHECK "):
+                meta.setdefault("null_checks", []).append(line[8:].strip())
             elif line.startswith("@@KERNEL "):
                 meta["guest_kernel"] = line[9:].strip()
     return runs, meta
@@ -35,12 +48,13 @@ def load(path):
 def summarise(runs):
     groups = {}
     for r in runs:
-        key = (r["workload"], r["cipher"], r["version"], r["size"], r["impl"])
+        key = (r["workload"], r["cipher"], r["version"], r["size"], r["impl"],
+               r.get("crypto", "real"))
         groups.setdefault(key, []).append(r)
     out = []
     for key, rs in groups.items():
         ok = [r for r in rs if r["status"] == "ok"]
-        s = dict(zip(("workload", "cipher", "version", "size", "impl"), key))
+        s = dict(zip(("workload", "cipher", "version", "size", "impl", "crypto"), key))
         s["rounds"] = len(rs)
         s["ok_rounds"] = len(ok)
         if not ok:
@@ -73,37 +87,75 @@ def ratio(a, b):
     return a / b
 
 
-def derive(summary):
-    """Ratios and efficiency per (workload, cipher, version, size)."""
-    idx = {(s["workload"], s["cipher"], s["version"], s["size"], s["impl"]): s
-           for s in summary}
+def diff(a, b):
+    return None if a is None or b is None else a - b
 
-    def mbps(w, c, v, z, i):
-        s = idx.get((w, c, v, z, i))
+
+NULL_NOTE = "not with the null cipher"
+
+
+def skey(s):
+    return (s["workload"], s["cipher"], s["version"], s["size"], s["impl"],
+            s.get("crypto", "real"))
+
+
+def record_bytes(w, z):
+    """Plaintext per record: one record per write, 16 KiB for sendfile."""
+    return MAX_REC if w == "sendfile" else min(z, MAX_REC)
+
+
+def derive_real(mbps, w, c, v, z):
+    ceil_w = "rx" if w == "rx" else "tx"
+    ceil = mbps(ceil_w, c, v, MAX_REC if w == "sendfile" else z, "aead", "real")
+    ours, intree, user = (mbps(w, c, v, z, i, "real") for i in ("ours", "intree", "user"))
+    return dict(ours_over_intree=ratio(ours, intree),
+                ours_over_user=ratio(ours, user),
+                intree_over_user=ratio(intree, user),
+                efficiency_ours=ratio(ours, ceil),
+                efficiency_intree=ratio(intree, ceil))
+
+
+def derive_null(mbps, w, c, v, z):
+    """The framework cost: time per record against plain TCP's."""
+    ours, intree, tcp = (mbps(w, c, v, z, i, "null") for i in ("ours", "intree", "tcp"))
+    rec = record_bytes(w, z)
+    # MB/s is bytes per microsecond: a record's bytes over it is its time.
+    us = {i: ratio(rec, m) for i, m in (("ours", ours), ("intree", intree), ("tcp", tcp))}
+    real_ours, real_intree = (mbps(w, c, v, z, i, "real") for i in ("ours", "intree"))
+    return dict(ours_over_intree=ratio(ours, intree),
+                ours_over_intree_real=ratio(real_ours, real_intree),
+                ours_over_tcp=ratio(ours, tcp), intree_over_tcp=ratio(intree, tcp),
+                us_per_record_ours=us["ours"], us_per_record_intree=us["intree"],
+                us_per_record_tcp=us["tcp"],
+                cost_us_per_record_ours=diff(us["ours"], us["tcp"]),
+                cost_us_per_record_intree=diff(us["intree"], us["tcp"]))
+
+
+def derive(summary):
+    """Ratios and efficiency (real cipher) or framework cost (null cipher)
+    per (workload, cipher, version, size, crypto)."""
+    idx = {skey(s): s for s in summary}
+
+    def mbps(w, c, v, z, i, crypto):
+        s = idx.get((w, c, v, z, i, crypto))
         return s.get("mbps") if s else None
 
     rows = []
     seen = set()
     for s in summary:
-        k = (s["workload"], s["cipher"], s["version"], s["size"])
+        k = skey(s)[:4] + (s["crypto"],)
         if k in seen or s["workload"] == "mem":
             continue
         seen.add(k)
-        w, c, v, z = k
-        ceil_w = "rx" if w == "rx" else "tx"
-        ceil = mbps(ceil_w, c, v, 16384 if w == "sendfile" else z, "aead")
-        ours, intree, user = (mbps(w, c, v, z, i) for i in ("ours", "intree", "user"))
-        rows.append(dict(workload=w, cipher=c, version=v, size=z,
-                         ours_over_intree=ratio(ours, intree),
-                         ours_over_user=ratio(ours, user),
-                         intree_over_user=ratio(intree, user),
-                         efficiency_ours=ratio(ours, ceil),
-                         efficiency_intree=ratio(intree, ceil)))
+        w, c, v, z, crypto = k
+        row = dict(workload=w, cipher=c, version=v, size=z, crypto=crypto)
+        row.update((derive_null if crypto == "null" else derive_real)(mbps, w, c, v, z))
+        rows.append(row)
     return rows
 
 
 def order(s):
-    return (s["cipher"], -float(s["version"]),
+    return (s["cipher"], -float(s["version"]), CRYPTOS.index(s["crypto"]),
             (WORKLOADS + ["mem"]).index(s["workload"]), s["size"],
             IMPLS.index(s["impl"]))
 
@@ -120,9 +172,89 @@ def size_label(w, z):
     return "%dK" % (z // 1024) if z % 1024 == 0 else str(z)
 
 
+def by_row(rows):
+    return sorted(rows, key=lambda d: (WORKLOADS.index(d["workload"]), d["size"]))
+
+
+def mbps_table(summary, c, v, crypto):
+    """MB/s [min-max] and CPU s/GB; a column per implementation measured
+    (those that cannot run on the null cipher left out)."""
+    mine = [s for s in summary if (s["cipher"], s["version"], s["crypto"]) == (c, v, crypto)
+            and s["workload"] != "mem"]
+    idx = {(s["workload"], s["size"], s["impl"]): s for s in mine}
+    cols = [i for i in IMPLS if any(s["impl"] == i and s.get("note") != NULL_NOTE
+                                    for s in mine)]
+    hdr = "%-9s %5s" % ("workload", "size")
+    for i in cols:
+        hdr += " | %-22s" % i
+    lines = [hdr, "-" * len(hdr)]
+    for w, z in sorted({(s["workload"], s["size"]) for s in mine},
+                       key=lambda t: (WORKLOADS.index(t[0]), t[1])):
+        row = "%-9s %5s" % (w, size_label(w, z))
+        row2 = "%-9s %5s" % ("", "cpu")
+        for i in cols:
+            s = idx.get((w, z, i))
+            if w == "sendfile" and i == "aead":
+                cell, cell2 = "", ""
+            elif not s or s["status"] != "ok":
+                cell, cell2 = "n/a", ""
+            else:
+                cell = "%.1f [%.1f-%.1f]" % (s["mbps"], s["mbps_min"], s["mbps_max"])
+                cell2 = "%.1f s/GB" % s["cpu_s_per_gb"]
+            row += " | %-22s" % cell
+            row2 += " | %-22s" % cell2
+        lines += [row, row2]
+    return lines
+
+
+def ratio_table(rows):
+    spec = "%-9s %5s | %11s | %9s | %11s | %8s | %11s"
+    hdr = spec % ("workload", "size", "ours/intree", "ours/user", "intree/user",
+                  "eff ours", "eff intree")
+    lines = [hdr, "-" * len(hdr)]
+    for d in by_row(rows):
+        lines.append(spec % (
+            d["workload"], size_label(d["workload"], d["size"]),
+            fmt(d["ours_over_intree"], "%.2f"), fmt(d["ours_over_user"], "%.2f"),
+            fmt(d["intree_over_user"], "%.2f"), fmt(d["efficiency_ours"], "%.2f"),
+            fmt(d["efficiency_intree"], "%.2f")))
+    return lines
+
+
+def cost_table(rows):
+    """Null-cipher ratios (the real-cipher ours/intree beside them) and
+    microseconds per record: each implementation's, and over plain TCP's."""
+    spec = "%-9s %5s | %11s | %11s | %8s | %10s | %17s | %17s"
+    hdr = spec % ("workload", "size", "ours/intree", "(real ciph)", "ours/tcp",
+                  "intree/tcp", "us/rec ours/in/tcp", "kTLS cost ours/in")
+    lines = [hdr, "-" * len(hdr)]
+    for d in by_row(rows):
+        lines.append(spec % (
+            d["workload"], size_label(d["workload"], d["size"]),
+            fmt(d["ours_over_intree"], "%.2f"), fmt(d["ours_over_intree_real"], "%.2f"),
+            fmt(d["ours_over_tcp"], "%.2f"), fmt(d["intree_over_tcp"], "%.2f"),
+            "/".join(fmt(d["us_per_record_" + i]) for i in ("ours", "intree", "tcp")),
+            "/".join(fmt(d["cost_us_per_record_" + i]) for i in ("ours", "intree"))))
+    lines.append("us/rec: microseconds per record (tcp: per write of the same size) "
+                  "at the median MB/s; kTLS cost: us/rec minus tcp's")
+    return lines
+
+
+def mem_lines(summary, c, v):
+    lines = []
+    for s in sorted((s for s in summary if s["workload"] == "mem"
+                     and s["cipher"] == c and s["version"] == v), key=order):
+        if s["status"] == "ok":
+            lines.append("memory per idle socket (TX+RX keys), %-6s: %.0f B [%.0f-%.0f] in slab objects" % (
+                s["impl"], s["bytes_per_socket"], s["bytes_per_socket_min"],
+                s["bytes_per_socket_max"]))
+        else:
+            lines.append("memory per idle socket (TX+RX keys), %-6s: n/a (%s)" % (
+                s["impl"], s["note"]))
+    return [""] + lines if lines else []
+
+
 def table(summary, derived, meta):
-    idx = {(s["workload"], s["cipher"], s["version"], s["size"], s["impl"]): s
-           for s in summary}
     lines = []
     lines.append("ktls-bench  commit %s  %s  (%s mode, %s)" % (
         meta["commit"], meta["date"], meta["mode"], meta["vm"]))
@@ -130,62 +262,24 @@ def table(summary, derived, meta):
         meta.get("rounds", "?")))
     if meta.get("guest_splat"):
         lines.append("WARNING: %s during the run" % meta["guest_splat"])
-    combos = sorted({(s["cipher"], s["version"]) for s in summary},
-                    key=lambda t: (t[0], -float(t[1])))
-    for c, v in combos:
+    combos = sorted({(s["cipher"], s["version"], s["crypto"]) for s in summary},
+                    key=lambda t: (t[0], -float(t[1]), CRYPTOS.index(t[2])))
+    for c, v, crypto in combos:
+        rows = [d for d in derived if (d["cipher"], d["version"], d["crypto"]) == (c, v, crypto)]
         lines.append("")
-        lines.append("%s TLS %s" % (c, v))
-        hdr = "%-9s %5s" % ("workload", "size")
-        for i in IMPLS:
-            hdr += " | %-22s" % i
-        lines.append(hdr)
-        lines.append("-" * len(hdr))
-        keys = sorted({(s["workload"], s["size"]) for s in summary
-                       if s["cipher"] == c and s["version"] == v and s["workload"] != "mem"},
-                      key=lambda t: (WORKLOADS.index(t[0]), t[1]))
-        for w, z in keys:
-            row = "%-9s %5s" % (w, size_label(w, z))
-            row2 = "%-9s %5s" % ("", "cpu")
-            for i in IMPLS:
-                s = idx.get((w, c, v, z, i))
-                if w == "sendfile" and i == "aead":
-                    cell, cell2 = "", ""
-                elif not s or s["status"] != "ok":
-                    cell, cell2 = "n/a", ""
-                else:
-                    cell = "%.1f [%.1f-%.1f]" % (s["mbps"], s["mbps_min"], s["mbps_max"])
-                    cell2 = "%.1f s/GB" % s["cpu_s_per_gb"]
-                row += " | %-22s" % cell
-                row2 += " | %-22s" % cell2
-            lines.append(row)
-            lines.append(row2)
+        if crypto == "null":
+            lines.append("%s TLS %s, NULL CIPHER (bench/null_aead.c: the cipher taken out, "
+                         "kTLS framework cost)" % (c, v))
+        else:
+            lines.append("%s TLS %s" % (c, v))
+        lines += mbps_table(summary, c, v, crypto)
         lines.append("")
-        hdr = "%-9s %5s | %11s | %9s | %11s | %8s | %11s" % (
-            "workload", "size", "ours/intree", "ours/user", "intree/user",
-            "eff ours", "eff intree")
-        lines.append(hdr)
-        lines.append("-" * len(hdr))
-        for d in sorted((d for d in derived if d["cipher"] == c and d["version"] == v),
-                        key=lambda d: (WORKLOADS.index(d["workload"]), d["size"])):
-            lines.append("%-9s %5s | %11s | %9s | %11s | %8s | %11s" % (
-                d["workload"], size_label(d["workload"], d["size"]),
-                fmt(d["ours_over_intree"], "%.2f"), fmt(d["ours_over_user"], "%.2f"),
-                fmt(d["intree_over_user"], "%.2f"), fmt(d["efficiency_ours"], "%.2f"),
-                fmt(d["efficiency_intree"], "%.2f")))
-        mems = [s for s in summary if s["workload"] == "mem"
-                and s["cipher"] == c and s["version"] == v]
-        if mems:
-            lines.append("")
-            for s in sorted(mems, key=order):
-                if s["status"] == "ok":
-                    lines.append("memory per idle socket (TX+RX keys), %-6s: %.0f B [%.0f-%.0f] in slab objects" % (
-                        s["impl"], s["bytes_per_socket"], s["bytes_per_socket_min"],
-                        s["bytes_per_socket_max"]))
-                else:
-                    lines.append("memory per idle socket (TX+RX keys), %-6s: n/a (%s)" % (
-                        s["impl"], s["note"]))
+        lines += cost_table(rows) if crypto == "null" else ratio_table(rows)
+        if crypto == "real":
+            lines += mem_lines(summary, c, v)
     notes = sorted({"%s: %s" % (s["impl"], s["note"]) for s in summary
-                    if s["status"] != "ok" and s["workload"] != "mem"})
+                    if s["status"] != "ok" and s["workload"] != "mem"
+                    and s.get("note") != NULL_NOTE})
     if notes:
         lines.append("")
         lines.append("n/a reasons:")
@@ -194,13 +288,15 @@ def table(summary, derived, meta):
 
 
 def chart(summary, meta, out):
-    """chart.dat + chart.gp: MB/s by workload/size, one bar per impl."""
+    """chart.dat + chart.gp: MB/s by workload/size, one bar per impl, of
+    the first cipher and version (real cipher before null)."""
     if not summary:
         return
-    c, v = sorted({(s["cipher"], s["version"]) for s in summary},
-                  key=lambda t: (t[0] != "aes128gcm", -float(t[1])))[0]
+    c, v, crypto = sorted({(s["cipher"], s["version"], s["crypto"]) for s in summary},
+                          key=lambda t: (t[0] != "aes128gcm", -float(t[1]),
+                                         CRYPTOS.index(t[2])))[0]
     idx = {(s["workload"], s["size"], s["impl"]): s for s in summary
-           if s["cipher"] == c and s["version"] == v}
+           if (s["cipher"], s["version"], s["crypto"]) == (c, v, crypto)}
     keys = sorted({(w, z) for (w, z, _) in idx if w != "mem"},
                   key=lambda t: (WORKLOADS.index(t[0]), t[1]))
     with open(out + "/chart.dat", "w") as f:
@@ -229,7 +325,7 @@ def chart(summary, meta, out):
     with open(out + "/chart.gp", "w") as f:
         f.write("""set terminal pngcairo size 1100,560 font 'sans,11'
 set output 'chart.png'
-set title "kTLS benchmark: %s TLS %s, commit %s (QEMU TCG guest; median, bars = min-max)%s" noenhanced
+set title "kTLS benchmark: %s TLS %s%s, commit %s (QEMU TCG guest; median, bars = min-max)%s" noenhanced
 set ylabel 'MB/s (log scale)'
 set logscale y
 set yrange [1:*]
@@ -242,7 +338,8 @@ set boxwidth 0.9
 set xtics noenhanced
 set datafile missing 'NaN'
 plot %s
-""" % (c, v, meta["commit"], note, ", \\\n     ".join(plots)))
+""" % (c, v, ", null cipher" if crypto == "null" else "", meta["commit"], note,
+       ", \\\n     ".join(plots)))
 
 
 def main():
@@ -267,7 +364,7 @@ def main():
     derived = derive(summary)
     with open(a.out + "/results.json", "w") as f:
         json.dump(dict(meta=meta, summary=summary, ratios=derived, runs=runs), f, indent=1)
-    fields = ["workload", "cipher", "version", "size", "impl", "status", "rounds",
+    fields = ["workload", "cipher", "version", "crypto", "size", "impl", "status", "rounds",
               "ok_rounds", "mbps", "mbps_min", "mbps_max", "cpu_s_per_gb",
               "side_cpu_s_per_gb", "bytes_per_socket", "memfree_bytes_per_socket", "note"]
     with open(a.out + "/results.csv", "w", newline="") as f:
