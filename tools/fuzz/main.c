@@ -6,7 +6,9 @@
  *
  *   ktls-fuzz fuzz -o DIR [-c SEEDDIR] [-d SECONDS] [-n EXECS] [-s SEED]
  *                  [-t TOTAL] [-q]
- *     The loop: generate or mutate a program, run it in a fresh child
+ *     The seeds run first (each once), then the loop, for SECONDS from the
+ *     start or EXECS programs after the seeds: generate or mutate a
+ *     program, run it in a fresh child
  *     with KCOV on each thread, keep it as DIR/corpus/<hash>.prog when it
  *     reached tls.ko code not seen before. A kernel splat in /dev/kmsg, a
  *     signal, a run past the watchdog or an unkillable child is a finding:
@@ -58,7 +60,7 @@ struct fuzzer {
 	char corpus_dir[4096], findings_dir[4096];
 	char sigs[MAX_SIGS][192];
 	int nsigs;
-	long execs, findings, start, last_progress, last_leak_scan;
+	long execs, seed_execs, findings, start, last_progress, last_leak_scan;
 };
 
 static void usage(FILE *f)
@@ -69,7 +71,8 @@ static void usage(FILE *f)
 	      "       ktls-fuzz print FILE...\n"
 	      "fuzz: coverage-guided (KCOV) fuzzing of tls.ko, corpus in DIR/corpus,\n"
 	      "  findings in DIR/findings, coverage in DIR/coverage.txt; -d/-n stop\n"
-	      "  after SECONDS/EXECS (default 60 s), -t TOTAL coverage points of tls.ko,\n"
+	      "  after SECONDS/EXECS (EXECS after the seeds; default 60 s),\n"
+	      "  -t TOTAL coverage points of tls.ko,\n"
 	      "  -q no progress lines. Exit 1 if anything was found.\n"
 	      "replay: each program once, KTAP; exit 1 on a finding.\n"
 	      "print: parse and print programs (format: tools/fuzz/prog.h).\n", f);
@@ -194,6 +197,7 @@ static void load_seeds(struct fuzzer *fz)
 		run_one(fz, &p);
 	}
 	prog_paths_free(paths);
+	fz->seed_execs = fz->execs;
 }
 
 static void leak_scan(struct fuzzer *fz, const struct prog *last)
@@ -237,9 +241,10 @@ static int fuzz_setup(struct fuzzer *fz)
 	return 0;
 }
 
+/* -n counts the programs after the seeds, which always all run. */
 static int fuzz_done(struct fuzzer *fz)
 {
-	if (fz->o.execs && fz->execs >= fz->o.execs)
+	if (fz->o.execs && fz->execs - fz->seed_execs >= fz->o.execs)
 		return 1;
 	return fz->o.secs && now_s() - fz->start >= fz->o.secs;
 }
