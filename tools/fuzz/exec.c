@@ -134,6 +134,24 @@ static int next_call(const struct prog *p, int t, int i)
 	return i;
 }
 
+/*
+ * The forked child's own pipe for its thread: sharing the parent's, one
+ * could fill or empty it between the other's FIONREAD and splice, and
+ * that splice would then wait on the pipe with no timeout (a false
+ * timeout finding).
+ */
+static void own_pipe(struct exec_state *st, int t)
+{
+	int p[2];
+
+	if (pipe2(p, O_NONBLOCK))
+		return;
+	close(st->pipe_rd[t]);
+	close(st->pipe_wr[t]);
+	st->pipe_rd[t] = move_high(p[0]);
+	st->pipe_wr[t] = move_high(p[1]);
+}
+
 /* A fork call: the child runs the thread's next few calls and exits. */
 static int run_fork(struct thread_ctx *tc, char *buf, int i)
 {
@@ -144,6 +162,8 @@ static int run_fork(struct thread_ctx *tc, char *buf, int i)
 	if (n < 0 || n > FORK_MAX_CALLS)
 		n = n < 0 ? 0 : FORK_MAX_CALLS;
 	pid = fork();
+	if (!pid)
+		own_pipe(tc->st, tc->id);
 	tc->env->shm->ret[i] = pid < 0 ? -errno : pid;
 	while (n-- && (j = next_call(p, tc->id, j + 1)) < p->ncalls) {
 		if (!pid)
