@@ -52,9 +52,11 @@ static unsigned int null_walk_span(const struct null_walk *w)
 	return min(w->sg->length - w->off, (unsigned int)PAGE_SIZE - in_page);
 }
 
+/* By pfn: nth_page() is gone from newer kernels (7.3 has none). */
 static struct page *null_walk_page(const struct null_walk *w)
 {
-	return nth_page(sg_page(w->sg), (w->sg->offset + w->off) >> PAGE_SHIFT);
+	return pfn_to_page(page_to_pfn(sg_page(w->sg)) +
+			   ((w->sg->offset + w->off) >> PAGE_SHIFT));
 }
 
 static unsigned int null_walk_offset(const struct null_walk *w)
