@@ -20,8 +20,9 @@ const char *kmsg_check(int fd, char *log, size_t len, char *title, size_t tlen);
 void kmsg_skip(int fd);
 /*
  * Asks kmemleak for a scan and reports leaks whose trace names tls.ko;
- * returns "kmemleak" with the report in @log, or NULL (also when the
- * kernel has no kmemleak). Clears the list after reading it.
+ * returns "kmemleak" with the report (what fits) in @log, or NULL (also
+ * when the kernel has no kmemleak). The list is left as it is, so a leak
+ * is reported again at every scan and by the guest's final one.
  */
 const char *kmemleak_check(char *log, size_t len);
 
