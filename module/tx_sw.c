@@ -30,10 +30,8 @@ static int ktls_tx_aead_run(struct ktls_context *kctx, struct scatterlist *sg,
 
 /*
  * Frame and encrypt @rec (pages already cover its wire length) with the
- * current sequence number, then move the sequence on. A record that could
- * not be encrypted is never sent. The sequence always moves on, as no
- * record takes the last number (ktls_tx_seal()); were it ever not to, no
- * later record could go.
+ * current sequence number; ktls_tx_seal() then moves the sequence on. A
+ * record that could not be encrypted is never sent, and no later one.
  */
 static int ktls_tx_encrypt(struct sock *sk, struct ktls_context *kctx,
 			   struct ktls_tx_rec *rec)

@@ -29,7 +29,7 @@ fi
 fuzz_smoke() {
 	echo "TAP version 13"
 	echo "1..1"
-	if ./ktls-fuzz fuzz -q -o /tmp/fuzz-smoke -c /ktls/fuzz-corpus -n 50 -s 1; then
+	if ./ktls-fuzz fuzz -q -o /tmp/fuzz-smoke -c /ktls/fuzz-corpus -n 50 -d 45 -s 1; then
 		echo "ok 1 ktls-fuzz.smoke"
 		echo "# Totals: pass:1 fail:0 xfail:0 xpass:0 skip:0 error:0"
 		return 0

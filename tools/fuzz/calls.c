@@ -283,7 +283,7 @@ static long long set_int(int fd, int level, int opt, int val)
 	return result(setsockopt(fd, level, opt, &val, sizeof(val)));
 }
 
-/* Timeouts stay short and lingering at most a second: the watchdog is 10 s. */
+/* Timeouts stay short and lingering at most a second (EXEC_WATCHDOG_MS). */
 static long long do_sockopt(int fd, const struct call *c)
 {
 	struct linger lin = { c->arg[2] != 0, c->arg[2] & 1 };

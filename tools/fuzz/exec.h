@@ -16,7 +16,13 @@
 #define EXEC_BUF_LEN		(1024 * 1024)
 #define EXEC_FILE_LEN		(256 << 10)
 #define EXEC_SOCK_TIMEO_MS	200
-#define EXEC_WATCHDOG_MS	10000
+/*
+ * A legal program can block for a while: 32 calls of one thread at up to
+ * 300 ms each (set_timeo() caps what a program sets), a second of linger
+ * per socket at exit, and KASAN under TCG on top. The watchdog leaves
+ * twice that, so that only a stuck program reaches it.
+ */
+#define EXEC_WATCHDOG_MS	30000
 #define EXEC_CALL_UNRUN		(-1000000)	/* ret[] of a call not reached */
 
 /* Written by the executor, read by the fuzzer after the child is gone. */

@@ -19,7 +19,6 @@ struct splat {
 	const char *needle, *also, *label;
 };
 
-/* The lines scripts/splat-check treats as splats, as far as they matter here. */
 /*
  * The lines scripts/splat-check treats as splats, as far as they matter
  * here; the specific ones first, since lockdep's titles start with
