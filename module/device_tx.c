@@ -41,6 +41,8 @@ static struct tls_record_info *ktls_dev_tx_rec_info(struct ktls_tx_rec *rec,
 	struct ktls_tx_piece p;
 	int i = 0;
 
+	/* A sealed record is one piece per chunk: no spliced pages. */
+	BUILD_BUG_ON(KTLS_TX_REC_CHUNKS > MAX_SKB_FRAGS);
 	info = kzalloc(sizeof(*info), gfp);
 	if (!info)
 		return NULL;
@@ -83,6 +85,9 @@ static int ktls_dev_tx_seal(struct sock *sk, struct ktls_context *kctx,
 	struct tls_record_info *info;
 	unsigned long flags;
 
+	/* Its seal does not read spliced pages: they were copied in. */
+	if (WARN_ON_ONCE(rec->nrefs))
+		return -EINVAL;
 	rec->wire_len = ktls_record_wire_len(prot, rec->plain_len);
 	info = ktls_dev_tx_rec_info(rec, sk->sk_allocation);
 	if (!info) {

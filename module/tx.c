@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * TX framing: application bytes (sendmsg, and splice/sendfile through it)
- * are cut into TLS records, copied into pages allocated for one record
- * (tx_rec.c), sealed by the socket's TX configuration (kctx->tx_ops:
- * software encryption, tx_sw.c) and handed to TCP (tx_push.c). The end
- * of the stream (shutdown, close) is in tx_end.c.
+ * are cut into TLS records, copied into memory carved for the record
+ * (tx_rec.c; spliced pages kept by reference where the seal reads them),
+ * sealed by the socket's TX configuration (kctx->tx_ops: software
+ * encryption, tx_sw.c) and handed to TCP (tx_push.c). The end of the
+ * stream (shutdown, close) is in tx_end.c.
  *
  * A socket has at most one open record (taking plaintext) and a short
  * queue of sealed records TCP has not taken in full yet. sendmsg,
@@ -182,15 +183,62 @@ static int ktls_tx_open_rec(struct sock *sk, struct ktls_context *kctx,
 	return tx->open ? 0 : -ENOMEM;
 }
 
+/*
+ * Payload bytes the open record still takes: up to the payload limit, or
+ * once it ran out of chunks, up to the memory it has.
+ */
 static u32 ktls_tx_room(struct ktls_context *kctx)
 {
+	const struct tls_prot_info *prot = &kctx->base.prot_info;
+	const struct ktls_tx_rec *rec = kctx->txsw.open;
 	u32 max = READ_ONCE(kctx->tx_max_payload);
-	u32 len = kctx->txsw.open->plain_len;
+	u32 len = rec->plain_len;
 
+	if (rec->full)
+		max = min(max, rec->cap - prot->overhead_size);
 	return len < max ? max - len : 0;
 }
 
-/* Copy as much of @msg as the open record takes. */
+/*
+ * Memory for the open record's whole wire length with @len more bytes:
+ * so sealing it never needs more. A record that ran out of chunks (its
+ * carves met other sockets' in the task's fragment) ends at the memory
+ * it has. One without payload yet (earlier attempts failed) gives its
+ * memory back and starts over, which always fits.
+ */
+static int ktls_tx_fill_reserve(struct sock *sk, struct ktls_context *kctx,
+				u32 len, long *timeo)
+{
+	struct ktls_tx_rec *rec = kctx->txsw.open;
+	u32 wire = ktls_record_wire_len(&kctx->base.prot_info,
+					rec->plain_len + len);
+	int rc;
+
+	rc = ktls_tx_reserve_wait(sk, kctx, rec, wire, timeo);
+	if (rc == -ENOSPC && !rec->plain_len) {
+		ktls_tx_rec_release(sk, rec);
+		rc = ktls_tx_reserve_wait(sk, kctx, rec, wire, timeo);
+	}
+	if (rc != -ENOSPC)
+		return rc;
+	if (WARN_ON_ONCE(!rec->plain_len))
+		return -ENOMEM;
+	rec->full = true;
+	return 0;
+}
+
+/*
+ * Spliced pages (sendfile, splice) are left where they are until the
+ * record is sealed, if the configuration's seal reads them there.
+ */
+static bool ktls_tx_splices_refs(const struct ktls_context *kctx,
+				 const struct msghdr *msg)
+{
+	return (msg->msg_flags & MSG_SPLICE_PAGES) &&
+	       iov_iter_is_bvec(&msg->msg_iter) && kctx->tx_ops->seals_refs;
+}
+
+/* Copy (or reference) as much of @msg as the open record takes. */
 static int ktls_tx_fill(struct sock *sk, struct ktls_context *kctx,
 			struct msghdr *msg, long *timeo, size_t *copied)
 {
@@ -201,12 +249,18 @@ static int ktls_tx_fill(struct sock *sk, struct ktls_context *kctx,
 	int rc;
 
 	len = min_t(size_t, msg_data_left(msg), ktls_tx_room(kctx));
-	rc = ktls_tx_reserve_wait(sk, kctx, rec, off + len, timeo);
+	rc = ktls_tx_fill_reserve(sk, kctx, len, timeo);
 	if (rc)
 		return rc;
-	/* The limit may have shrunk while the wait dropped the socket lock. */
+	/*
+	 * The limit may have shrunk while the wait dropped the socket lock,
+	 * or the record ran out of chunks.
+	 */
 	len = min_t(size_t, len, ktls_tx_room(kctx));
-	done = ktls_tx_rec_copy_in(rec, off, &msg->msg_iter, len);
+	if (ktls_tx_splices_refs(kctx, msg))
+		done = ktls_tx_rec_splice_in(rec, off, &msg->msg_iter, len);
+	else
+		done = ktls_tx_rec_copy_in(rec, off, &msg->msg_iter, len);
 	rec->plain_len += done;
 	*copied += done;
 	return done < len ? -EFAULT : 0;

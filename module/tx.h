@@ -20,13 +20,57 @@ struct scatterlist;
 #define KTLS_TX_REC_PAGES	DIV_ROUND_UP(KTLS_TX_REC_MAX, PAGE_SIZE)
 
 /*
- * One record, laid out as it goes on the wire over @pages: header (and
- * TLS 1.2 explicit nonce), payload, TLS 1.3 content type, tag.
+ * Chunks a record may take. One fresh reserve takes at most a partial
+ * fragment and a page per 4 KiB (ktls_tx_rec_reserve()); the rest is for
+ * MSG_MORE appends that found the task's fragment moved on by another
+ * socket. A record whose chunks run out ends where its memory does
+ * (->full), as upstream's ends when its scatterlist is full.
+ */
+#define KTLS_TX_REC_CHUNKS	16
+
+/* Contiguous bytes of a (compound) page; the record holds one reference. */
+struct ktls_tx_chunk {
+	struct page *page;
+	u32 off;
+	u32 len;
+};
+
+/*
+ * Payload bytes a record leaves in the pages they were spliced from
+ * (sendfile, splice) until it is sealed: the cipher reads them there.
+ * A sendfile record of 16 KiB takes four or five.
+ */
+#define KTLS_TX_REC_REFS	6
+
+/* Bytes [@at, @at + @len) of a record, at @off in @page (a reference). */
+struct ktls_tx_ref {
+	struct page *page;
+	u32 off;
+	u32 len;
+	u32 at;
+};
+
+/*
+ * The plaintext side of a record with @refs, for the cipher: its AAD, and
+ * per reference the reference and at most one piece before it, plus what
+ * chunk boundaries add, and the rest up to the tail.
+ */
+#define KTLS_TX_SRC_SG		(2 * KTLS_TX_REC_REFS + KTLS_TX_REC_CHUNKS + 1)
+
+/*
+ * One record, laid out as it goes on the wire over @chunks: header (and
+ * TLS 1.2 explicit nonce), payload, TLS 1.3 content type, tag. Until it
+ * is sealed, payload ranges in @refs are still in the spliced pages (the
+ * chunks hold room for their ciphertext).
  */
 struct ktls_tx_rec {
 	struct list_head list;
-	struct page *pages[KTLS_TX_REC_PAGES];
-	u32 npages;		/* allocated and charged to the socket */
+	struct ktls_tx_chunk chunks[KTLS_TX_REC_CHUNKS];
+	u32 nchunks;
+	u32 cap;		/* bytes carved and charged to the socket */
+	bool full;		/* no chunk left: takes no more than @cap */
+	struct ktls_tx_ref refs[KTLS_TX_REC_REFS];	/* ordered by @at */
+	u32 nrefs;
 	u32 plain_len;		/* payload bytes copied in */
 	u32 wire_len;		/* length once sealed, else 0 */
 	u32 sent;		/* bytes TCP has taken */
@@ -55,6 +99,11 @@ struct ktls_tx_ops {
 	/* Close: free what @setup made (socket lock held). */
 	void (*teardown)(struct sock *sk, struct ktls_context *kctx);
 	int push_flags;		/* added to every push of its records to TCP */
+	/*
+	 * @seal reads spliced pages in place (ktls_tx_rec->refs): they are
+	 * only ever read. Otherwise their bytes are copied into the record.
+	 */
+	bool seals_refs;
 };
 
 extern const struct ktls_tx_ops ktls_tx_sw_ops;
@@ -63,7 +112,7 @@ const struct ktls_tx_ops *ktls_dev_tx_ops(struct sock *sk,
 					  struct ktls_context *kctx);
 
 /* tx_rec.c */
-/* A piece of a record's byte range that lies in one of its pages. */
+/* A piece of a record's byte range that lies in one of its chunks. */
 struct ktls_tx_piece {
 	struct page *page;
 	u32 off;
@@ -72,6 +121,7 @@ struct ktls_tx_piece {
 
 struct ktls_tx_rec *ktls_tx_rec_new(struct sock *sk, u8 type);
 void ktls_tx_rec_free(struct sock *sk, struct ktls_tx_rec *rec);
+void ktls_tx_rec_release(struct sock *sk, struct ktls_tx_rec *rec);
 int ktls_tx_rec_reserve(struct sock *sk, struct ktls_tx_rec *rec, u32 len);
 u8 *ktls_tx_rec_byte(struct ktls_tx_rec *rec, u32 off);
 bool ktls_tx_rec_piece(const struct ktls_tx_rec *rec, u32 *off, u32 *len,
@@ -82,6 +132,11 @@ int ktls_tx_rec_to_bvec(struct ktls_tx_rec *rec, struct bio_vec *bv,
 			u32 off, u32 len);
 size_t ktls_tx_rec_copy_in(struct ktls_tx_rec *rec, u32 off,
 			   struct iov_iter *from, size_t len);
+size_t ktls_tx_rec_splice_in(struct ktls_tx_rec *rec, u32 off,
+			     struct iov_iter *from, size_t len);
+void ktls_tx_rec_put_refs(struct ktls_tx_rec *rec);
+int ktls_tx_rec_to_src_sg(struct ktls_tx_rec *rec, struct scatterlist *sg,
+			  u32 off, u32 len);
 void ktls_tx_rec_zero(struct ktls_tx_rec *rec, u32 off, u32 len);
 void ktls_tx_rec_frame(const struct tls_prot_info *prot,
 		       struct ktls_tx_rec *rec, const u8 *nonce);

@@ -1,19 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Memory of one TX record: pages allocated for it alone and charged to
- * the socket, laid out as the record goes on the wire, and the views the
- * crypto API (scatterlist) and TCP (bio_vec) take of them. The pages are
- * always our own: neither user memory nor page cache pages reached
- * through splice are ever written (CVE-2024-0646 class).
+ * Memory of one TX record: pieces carved from the socket's page fragment
+ * (sk_page_frag(): the task's for sockets of user processes, the
+ * socket's own otherwise), as TCP carves its own buffers, and charged to
+ * the socket; laid out as the record goes on the wire, with the views the
+ * crypto API (scatterlist) and TCP (bio_vec) take of them.
+ *
+ * A fragment page is usually a 32 KiB compound page shared by the records
+ * of many sends: one allocation (and one zeroing, with init_on_alloc)
+ * serves about two full records or thirty 1 KiB ones, where a page per
+ * record used to be taken. A chunk holds one reference to its page; TCP
+ * takes its own. Only the bytes a record has carved are ever written
+ * through it, and every byte of its wire length is written before it is
+ * sent (header, payload, TLS 1.3 type, tag), so what else the page held
+ * never reaches the wire. The pages are always our own: neither user
+ * memory nor page cache pages reached through splice are ever written
+ * (CVE-2024-0646 class).
  */
 #include <linux/bvec.h>
 #include <linux/scatterlist.h>
+#include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <net/sock.h>
 
 #include "tls.h"
 #include "tx.h"
+
+/*
+ * The least a carve asks the fragment for, when the record needs at
+ * least that much: a fragment with fewer bytes left is replaced rather
+ * than cut into slivers, and a record's first chunk always holds its
+ * header and explicit nonce in one piece (ktls_tx_rec_byte()).
+ */
+#define KTLS_TX_CARVE_MIN	256
 
 struct ktls_tx_rec *ktls_tx_rec_new(struct sock *sk, u8 type)
 {
@@ -25,61 +45,155 @@ struct ktls_tx_rec *ktls_tx_rec_new(struct sock *sk, u8 type)
 	return rec;
 }
 
+/* Sealed: the cipher has read what was left in spliced pages. */
+void ktls_tx_rec_put_refs(struct ktls_tx_rec *rec)
+{
+	while (rec->nrefs)
+		put_page(rec->refs[--rec->nrefs].page);
+}
+
 /* TCP holds its own references to whatever it took. */
 void ktls_tx_rec_free(struct sock *sk, struct ktls_tx_rec *rec)
 {
 	u32 i;
 
-	for (i = 0; i < rec->npages; i++)
-		put_page(rec->pages[i]);
-	sk_mem_uncharge(sk, rec->npages * PAGE_SIZE);
+	ktls_tx_rec_put_refs(rec);
+	for (i = 0; i < rec->nchunks; i++)
+		put_page(rec->chunks[i].page);
+	sk_mem_uncharge(sk, rec->cap);
 	kfree(rec);
 }
 
-/* Give @rec pages for its first @len bytes, charged to the socket. */
+/* Whether @pf goes on right where @rec's last chunk ends. */
+static bool ktls_tx_rec_continues(const struct ktls_tx_rec *rec,
+				  const struct page_frag *pf)
+{
+	const struct ktls_tx_chunk *c;
+
+	if (!rec->nchunks)
+		return false;
+	c = &rec->chunks[rec->nchunks - 1];
+	return c->page == pf->page && c->off + c->len == pf->offset;
+}
+
+/*
+ * Carve up to @need bytes from the socket's page fragment onto the end
+ * of @rec: the last chunk grows while the fragment goes on where it ends
+ * (always, unless something else of the same task carved in between),
+ * else a chunk is added. Socket lock held: it guards sk->sk_frag; the
+ * task's fragment is only ever used by its own task.
+ * Return: 0, -ENOMEM, or -ENOSPC when @rec has no chunk left for it.
+ */
+static int ktls_tx_rec_carve(struct sock *sk, struct ktls_tx_rec *rec,
+			     u32 need)
+{
+	struct page_frag *pf = sk_page_frag(sk);
+	bool grow = ktls_tx_rec_continues(rec, pf) && pf->offset < pf->size;
+	struct ktls_tx_chunk *c;
+	u32 len;
+
+	if (!grow && rec->nchunks == KTLS_TX_REC_CHUNKS)
+		return -ENOSPC;
+	if (!grow && !skb_page_frag_refill(min_t(u32, need, KTLS_TX_CARVE_MIN),
+					   pf, sk->sk_allocation | __GFP_NOWARN))
+		return -ENOMEM;
+	len = min_t(u32, need, pf->size - pf->offset);
+	if (!sk_wmem_schedule(sk, len))
+		return -ENOMEM;
+	c = &rec->chunks[grow ? rec->nchunks - 1 : rec->nchunks++];
+	if (!grow) {
+		get_page(pf->page);
+		*c = (struct ktls_tx_chunk){ .page = pf->page, .off = pf->offset };
+	}
+	c->len += len;
+	pf->offset += len;
+	sk_mem_charge(sk, len);
+	rec->cap += len;
+	return 0;
+}
+
+/*
+ * Give back the memory of @rec, which holds no payload yet: what failed
+ * attempts to fill it carved, around other carves of the task.
+ */
+void ktls_tx_rec_release(struct sock *sk, struct ktls_tx_rec *rec)
+{
+	while (rec->nchunks)
+		put_page(rec->chunks[--rec->nchunks].page);
+	sk_mem_uncharge(sk, rec->cap);
+	rec->cap = 0;
+	rec->full = false;
+}
+
+/*
+ * Give @rec memory for its first @len bytes. On -ENOMEM or -ENOSPC it
+ * keeps what it had and what was carved so far (rec->cap).
+ */
 int ktls_tx_rec_reserve(struct sock *sk, struct ktls_tx_rec *rec,
 			u32 len)
 {
-	u32 need = DIV_ROUND_UP(len, PAGE_SIZE);
-	struct page *page;
+	int rc;
 
-	if (WARN_ON_ONCE(need > KTLS_TX_REC_PAGES))
+	/*
+	 * A record's first reserve always fits: its first chunk takes at
+	 * least KTLS_TX_CARVE_MIN bytes and every later one a fresh page,
+	 * none of which the task can carve from meanwhile.
+	 */
+	BUILD_BUG_ON(1 + DIV_ROUND_UP(KTLS_TX_REC_MAX - KTLS_TX_CARVE_MIN,
+				      PAGE_SIZE) > KTLS_TX_REC_CHUNKS);
+	if (WARN_ON_ONCE(len > KTLS_TX_REC_MAX))
 		return -EINVAL;
-	while (rec->npages < need) {
-		if (!sk_wmem_schedule(sk, PAGE_SIZE))
-			return -ENOMEM;
-		page = alloc_page(sk->sk_allocation | __GFP_NOWARN);
-		if (!page)
-			return -ENOMEM;
-		sk_mem_charge(sk, PAGE_SIZE);
-		rec->pages[rec->npages++] = page;
+	while (rec->cap < len) {
+		rc = ktls_tx_rec_carve(sk, rec, len - rec->cap);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
 
+/* The chunk holding byte @*off of @rec; @*off becomes the offset in it. */
+static const struct ktls_tx_chunk *
+ktls_tx_rec_chunk(const struct ktls_tx_rec *rec, u32 *off)
+{
+	const struct ktls_tx_chunk *c = rec->chunks;
+
+	while (*off >= c->len) {
+		*off -= c->len;
+		c++;
+	}
+	return c;
+}
+
+/* Record pages are never highmem: page_address() covers a whole chunk. */
 u8 *ktls_tx_rec_byte(struct ktls_tx_rec *rec, u32 off)
 {
-	return (u8 *)page_address(rec->pages[off / PAGE_SIZE]) +
-	       off % PAGE_SIZE;
+	const struct ktls_tx_chunk *c = ktls_tx_rec_chunk(rec, &off);
+
+	return (u8 *)page_address(c->page) + c->off + off;
 }
 
 /**
- * ktls_tx_rec_piece() - the next piece of a byte range of @rec in one page
+ * ktls_tx_rec_piece() - the next piece of a byte range of @rec in one chunk
  * @rec: the record
  * @off: start of what is left of the range; moved past the piece
  * @len: length of what is left; reduced by the piece
- * @p: the piece
+ * @p: the piece: a (compound) page, with an offset that may lie past its
+ *     first PAGE_SIZE, as in TCP's own fragments
  *
  * Return: false once the range is used up.
  */
 bool ktls_tx_rec_piece(const struct ktls_tx_rec *rec, u32 *off, u32 *len,
 		       struct ktls_tx_piece *p)
 {
+	const struct ktls_tx_chunk *c;
+	u32 in = *off;
+
 	if (!*len)
 		return false;
-	p->page = rec->pages[*off / PAGE_SIZE];
-	p->off = *off % PAGE_SIZE;
-	p->len = min_t(u32, *len, PAGE_SIZE - p->off);
+	c = ktls_tx_rec_chunk(rec, &in);
+	p->page = c->page;
+	p->off = c->off + in;
+	p->len = min_t(u32, *len, c->len - in);
 	*off += p->len;
 	*len -= p->len;
 	return true;
@@ -119,12 +233,86 @@ size_t ktls_tx_rec_copy_in(struct ktls_tx_rec *rec, u32 off,
 	size_t n;
 
 	while (ktls_tx_rec_piece(rec, &off, &left, &p)) {
-		n = copy_page_from_iter(p.page, p.off, p.len, from);
+		n = copy_from_iter((u8 *)page_address(p.page) + p.off, p.len,
+				   from);
 		done += n;
 		if (n < p.len)
 			break;
 	}
 	return done;
+}
+
+/* Whether a spliced piece goes on where @rec's last reference ends. */
+static bool ktls_tx_ref_continues(const struct ktls_tx_rec *rec,
+				  struct page *page, u32 off, u32 at)
+{
+	const struct ktls_tx_ref *r;
+
+	if (!rec->nrefs)
+		return false;
+	r = &rec->refs[rec->nrefs - 1];
+	return r->page == page && r->off + r->len == off &&
+	       r->at + r->len == at;
+}
+
+/*
+ * Take up to @len bytes of the spliced pages @from (a bio_vec iterator)
+ * as bytes [@off, @off + @len) of @rec by reference rather than copying
+ * them: the cipher reads them from there and writes the record's own
+ * pages, so the page cache is only ever read (tx_sw.c). Once @rec has no
+ * slot left, or for a page TCP would not take by reference either
+ * (sendpage_ok()), the rest is copied.
+ * Return: bytes taken.
+ */
+size_t ktls_tx_rec_splice_in(struct ktls_tx_rec *rec, u32 off,
+			     struct iov_iter *from, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		const struct bio_vec *bv = from->bvec;
+		u32 poff = bv->bv_offset + from->iov_offset;
+		u32 n = min_t(size_t, bv->bv_len - from->iov_offset,
+			      len - done);
+
+		if (!n)
+			break;
+		if (ktls_tx_ref_continues(rec, bv->bv_page, poff, off + done)) {
+			rec->refs[rec->nrefs - 1].len += n;
+		} else if (rec->nrefs < KTLS_TX_REC_REFS &&
+			   sendpage_ok(bv->bv_page)) {
+			get_page(bv->bv_page);
+			rec->refs[rec->nrefs++] = (struct ktls_tx_ref){
+				.page = bv->bv_page, .off = poff, .len = n,
+				.at = off + done };
+		} else {
+			break;
+		}
+		iov_iter_advance(from, n);
+		done += n;
+	}
+	return done + ktls_tx_rec_copy_in(rec, off + done, from, len - done);
+}
+
+/*
+ * The plaintext of bytes [@off, @off + @len) of @rec for the cipher: the
+ * referenced ranges from the spliced pages, the rest from the record's
+ * own pages. Returns entries used (at most KTLS_TX_SRC_SG - 1).
+ */
+int ktls_tx_rec_to_src_sg(struct ktls_tx_rec *rec, struct scatterlist *sg,
+			  u32 off, u32 len)
+{
+	u32 end = off + len, i;
+	int n = 0;
+
+	for (i = 0; i < rec->nrefs; i++) {
+		const struct ktls_tx_ref *r = &rec->refs[i];
+
+		n += ktls_tx_rec_to_sg(rec, &sg[n], off, r->at - off);
+		sg_set_page(&sg[n++], r->page, r->len, r->off);
+		off = r->at + r->len;
+	}
+	return n + ktls_tx_rec_to_sg(rec, &sg[n], off, end - off);
 }
 
 /* Zero bytes [@off, @off + @len) of @rec: no stale memory on the wire. */

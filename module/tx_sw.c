@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The software TX configuration: a record is sealed by encrypting it in
- * place with the socket's AEAD. Encryption waits for the AEAD to finish,
- * also when the transform is asynchronous (cryptd): a request never
- * outlives the call that made it, so no completion can race close.
+ * place with the socket's AEAD, or, where its payload is still in the
+ * pages it was spliced from, out of place from those into the record's
+ * own pages (the spliced pages are only read). Encryption waits for the
+ * AEAD to finish, also when the transform is asynchronous (cryptd): a
+ * request never outlives the call that made it, so no completion can race
+ * close.
  */
 #include <crypto/aead.h>
 #include <linux/scatterlist.h>
@@ -12,9 +15,9 @@
 #include "tls.h"
 #include "tx.h"
 
-/* Run the AEAD over @sg in place and wait for it, even if it is async. */
-static int ktls_tx_aead_run(struct ktls_context *kctx, struct scatterlist *sg,
-			    u32 cryptlen)
+/* Run the AEAD from @src to @dst and wait for it, even if it is async. */
+static int ktls_tx_aead_run(struct ktls_context *kctx, struct scatterlist *src,
+			    struct scatterlist *dst, u32 cryptlen)
 {
 	struct aead_request *req = kctx->txsw.req;
 	DECLARE_CRYPTO_WAIT(wait);
@@ -24,8 +27,29 @@ static int ktls_tx_aead_run(struct ktls_context *kctx, struct scatterlist *sg,
 				  CRYPTO_TFM_REQ_MAY_SLEEP,
 				  crypto_req_done, &wait);
 	aead_request_set_ad(req, kctx->base.prot_info.aad_size);
-	aead_request_set_crypt(req, sg, sg, cryptlen, kctx->txsw.iv);
+	aead_request_set_crypt(req, src, dst, cryptlen, kctx->txsw.iv);
 	return crypto_wait_req(crypto_aead_encrypt(req), &wait);
+}
+
+/*
+ * Out of place: the plaintext from the spliced pages and the record's own
+ * (what was copied, the TLS 1.3 type), into the record's own pages @dst.
+ * Both lists start with the same AAD buffer, as the AEAD wants it on
+ * both sides.
+ */
+static int ktls_tx_encrypt_refs(struct ktls_context *kctx,
+				struct ktls_tx_rec *rec,
+				struct scatterlist *dst, u32 cryptlen)
+{
+	struct tls_prot_info *prot = &kctx->base.prot_info;
+	struct scatterlist src[KTLS_TX_SRC_SG];
+	int n;
+
+	sg_init_table(src, ARRAY_SIZE(src));
+	sg_set_buf(&src[0], kctx->txsw.aad, prot->aad_size);
+	n = ktls_tx_rec_to_src_sg(rec, &src[1], prot->prepend_size, cryptlen);
+	sg_mark_end(&src[n]);
+	return ktls_tx_aead_run(kctx, src, dst, cryptlen);
 }
 
 /*
@@ -37,7 +61,7 @@ static int ktls_tx_encrypt(struct sock *sk, struct ktls_context *kctx,
 			   struct ktls_tx_rec *rec)
 {
 	struct tls_prot_info *prot = &kctx->base.prot_info;
-	struct scatterlist sg[KTLS_TX_REC_PAGES + 1];
+	struct scatterlist sg[KTLS_TX_REC_CHUNKS + 1];
 	struct cipher_context *cc = &kctx->base.tx;
 	u32 cryptlen = rec->plain_len + prot->tail_size;
 	u8 *nonce = cc->iv + prot->salt_size;
@@ -54,11 +78,13 @@ static int ktls_tx_encrypt(struct sock *sk, struct ktls_context *kctx,
 			      cryptlen + prot->tag_size);
 	sg_mark_end(&sg[n]);
 
-	rc = ktls_tx_aead_run(kctx, sg, cryptlen);
+	rc = rec->nrefs ? ktls_tx_encrypt_refs(kctx, rec, sg, cryptlen) :
+			  ktls_tx_aead_run(kctx, sg, sg, cryptlen);
 	if (rc) {
 		kctx->txsw.err = -EBADMSG;
 		return rc;
 	}
+	ktls_tx_rec_put_refs(rec);
 	rec->wire_len = ktls_record_wire_len(prot, rec->plain_len);
 	return 0;
 }
@@ -81,4 +107,5 @@ const struct ktls_tx_ops ktls_tx_sw_ops = {
 	.setup		= ktls_tx_sw_setup,
 	.seal		= ktls_tx_encrypt,
 	.teardown	= ktls_tx_sw_teardown,
+	.seals_refs	= true,
 };

@@ -16,7 +16,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -319,6 +321,82 @@ TEST_F(tx, msg_more_full_record)
 	EXPECT_RECORD(23, self->buf + REC_MAX, 10);
 }
 
+/*
+ * Records take their memory from the task's page fragment, which every
+ * socket of the task shares. Two sockets taking turns with MSG_MORE each
+ * find the other's bytes where their own record ended, so every send
+ * adds a piece to the record; one out of pieces ends early, and none of
+ * the bytes is lost or reordered. Several records prove the early end.
+ */
+TEST_F(tx, msg_more_records_share_task_memory)
+{
+	int other, other_peer, n = 0, got = 0, i;
+	struct timeval tv = { .tv_sec = 10 };
+	union ctrl_crypto keys;
+	struct peer p2;
+	int keys_len;
+
+	ASSERT_EQ(ctrl_tcp_pair(variant->family, &other, &other_peer), 0);
+	ASSERT_EQ(setsockopt(other_peer, SOL_SOCKET, SO_RCVTIMEO, &tv,
+			     sizeof(tv)), 0);
+	ASSERT_EQ(ctrl_attach(other), 0);
+	keys_len = ctrl_crypto_fill(&keys, variant->version, variant->cipher,
+				    8);
+	ASSERT_EQ(setsockopt(other, SOL_TLS, TLS_TX, &keys, keys_len), 0);
+	for (i = 0; i < 40; i++) {
+		ASSERT_EQ(send(self->fd, self->buf + 10 * i, 10, MSG_MORE), 10);
+		ASSERT_EQ(send(other, self->buf, 10, MSG_MORE), 10);
+	}
+	ASSERT_EQ(send(self->fd, self->buf, 0, 0), 0);
+	while (got < 400) {
+		ASSERT_EQ(peer_read(&self->p, self->peer, &self->r), 1);
+		ASSERT_LE(got + self->r.len, 400);
+		EXPECT_EQ(memcmp(self->r.data, self->buf + got, self->r.len), 0);
+		got += self->r.len;
+		n++;
+	}
+	EXPECT_GT(n, 1);
+	EXPECT_TRUE(wire_idle(self->peer));
+
+	/* The other socket's stream is whole too. */
+	ASSERT_EQ(send(other, self->buf, 0, 0), 0);
+	peer_init(&p2, &keys);
+	for (got = 0; got < 400; got += self->r.len) {
+		ASSERT_EQ(peer_read(&p2, other_peer, &self->r), 1);
+		ASSERT_LE(got + self->r.len, 400);
+		for (i = 0; i < self->r.len; i++)
+			ASSERT_EQ(self->r.data[i], self->buf[(got + i) % 10]);
+	}
+	close(other);
+	close(other_peer);
+}
+
+/*
+ * A send with MSG_MORE that fails (a bad buffer) leaves its record open
+ * and empty, with the memory it took for the bytes it could not copy.
+ * Many such, each longer than the last, with another socket of the task
+ * taking memory from the same fragment in between, must not leave that
+ * record unable to take data: the next good send goes through, whole.
+ */
+TEST_F(tx, failed_msg_more_between_other_sends)
+{
+	int other, other_peer, i;
+
+	ASSERT_EQ(ctrl_tcp_pair(variant->family, &other, &other_peer), 0);
+	for (i = 0; i < 40; i++) {
+		EXPECT_EQ(send(self->fd, (void *)8, 100 * (i + 1), MSG_MORE),
+			  -1);
+		EXPECT_EQ(errno, EFAULT);
+		ASSERT_EQ(send(other, "x", 1, 0), 1);
+	}
+	ASSERT_EQ(send(self->fd, self->buf, 100, MSG_MORE), 100);
+	ASSERT_EQ(send(self->fd, self->buf + 100, 10, 0), 10);
+	EXPECT_RECORD(23, self->buf, 110);
+	EXPECT_TRUE(wire_idle(self->peer));
+	close(other);
+	close(other_peer);
+}
+
 TEST_F(tx, msg_eor)
 {
 	ASSERT_EQ(send(self->fd, self->buf, 10, MSG_EOR), 10);
@@ -544,6 +622,63 @@ TEST_F(tx, splice_from_pipe)
 	EXPECT_RECORD(23, self->buf, 105);
 	close(p[0]);
 	close(p[1]);
+}
+
+/*
+ * Spliced bytes stay in their pages until the record is sealed, between
+ * bytes that were copied in: one record, every byte in its place.
+ */
+TEST_F(tx, splice_between_copied_bytes)
+{
+	int p[2];
+
+	ASSERT_EQ(pipe(p), 0);
+	ASSERT_EQ(fcntl(p[1], F_SETPIPE_SZ, 1 << 16), 1 << 16);
+	ASSERT_EQ(send(self->fd, self->buf, 10, MSG_MORE), 10);
+	ASSERT_EQ(write(p[1], self->buf + 10, 100), 100);
+	ASSERT_EQ(splice(p[0], NULL, self->fd, NULL, 100, SPLICE_F_MORE),
+		  100);
+	ASSERT_EQ(send(self->fd, self->buf + 110, 7, MSG_MORE), 7);
+	ASSERT_EQ(write(p[1], self->buf + 117, 5000), 5000);
+	ASSERT_EQ(splice(p[0], NULL, self->fd, NULL, 5000, SPLICE_F_MORE),
+		  5000);
+	EXPECT_TRUE(wire_idle(self->peer));
+	ASSERT_EQ(send(self->fd, self->buf + 5117, 5, 0), 5);
+	EXPECT_RECORD(23, self->buf, 5122);
+	EXPECT_TRUE(wire_idle(self->peer));
+	close(p[0]);
+	close(p[1]);
+}
+
+/*
+ * More spliced pieces than a record keeps by reference (each vmspliced
+ * from a page of its own, so none merges with the next): the rest is
+ * copied, and the record still carries them all in order.
+ */
+TEST_F(tx, splice_many_pieces)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct iovec iov[24];
+	unsigned char *src;
+	int p[2], i;
+
+	src = mmap(NULL, 24 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(src, MAP_FAILED);
+	for (i = 0; i < 24; i++) {
+		memcpy(src + i * page, self->buf + 100 * i, 100);
+		iov[i].iov_base = src + i * page;
+		iov[i].iov_len = 100;
+	}
+	ASSERT_EQ(pipe(p), 0);
+	ASSERT_EQ(fcntl(p[1], F_SETPIPE_SZ, 1 << 17), 1 << 17);
+	ASSERT_EQ(vmsplice(p[1], iov, 24, 0), 2400);
+	ASSERT_EQ(splice(p[0], NULL, self->fd, NULL, 2400, 0), 2400);
+	EXPECT_RECORD(23, self->buf, 2400);
+	EXPECT_TRUE(wire_idle(self->peer));
+	close(p[0]);
+	close(p[1]);
+	munmap(src, 24 * page);
 }
 
 /*
