@@ -74,9 +74,15 @@ echo "bench: modules loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 
 # --profile SPEC...: a flat kernel+user profile (perf from the host, over
 # --hostfs) of each impl:workload:size[:version] instead of the benchmark. perf.data
-# goes to /mnt (= /ktls): hostrun may give each call a fresh /tmp.
+# goes to /mnt (= /ktls): hostrun may give each call a fresh /tmp. After
+# "--null only", of the null cipher.
 if [ "${1:-}" = --profile ]; then
 	shift
+	nullarg=0
+	if [ -n "$null" ]; then
+		load_null || exit 1
+		nullarg=1
+	fi
 	mkfifo /ktls/perf.ctl
 	for spec in "$@"; do
 		impl=${spec%%:*}
@@ -92,7 +98,8 @@ if [ "${1:-}" = --profile ]; then
 		hostrun perf record -q -D -1 --control fifo:/mnt/perf.ctl \
 			-e cpu-clock -a -o /mnt/perf.data -- \
 			/mnt/bin/ktls-bench --impls "$impl" --workloads "$wl" \
-			--sizes "$size" --versions "$ver" --rounds 1 --mb 8 --perf-ctl /mnt/perf.ctl > /dev/null
+			--sizes "$size" --versions "$ver" --rounds 1 --mb 8 --null-cipher "$nullarg" \
+			--perf-ctl /mnt/perf.ctl > /dev/null
 		echo "@@PROFILE $spec"
 		hostrun perf report -q -i /mnt/perf.data --stdio --sort dso,sym \
 			--percent-limit 0.3 2>/dev/null | grep -v '^$' | sed 's/^/@@P /'
