@@ -370,9 +370,10 @@ def mem_busy_table(summary, derived, c, v, crypto):
             queued = queued or "%.0fK/%.0fK" % (s["queued_tx_bytes"] / 1024,
                                               s["queued_rx_bytes"] / 1024)
         d = rat.get(n, {})
-        row += " | %15s | %s" % ("%s/%s" % (fmt(d.get("ours_over_intree_slab"), "%.2f"),
-                                           fmt(d.get("ours_over_intree_memfree"), "%.2f")),
-                                 queued)
+        slab, memfree = d.get("ours_over_intree_slab"), d.get("ours_over_intree_memfree")
+        both = "n/a" if slab is None and memfree is None else "%s/%s" % (
+            fmt(slab, "%.2f"), fmt(memfree, "%.2f"))
+        row += " | %15s | %s" % (both, queued)
         lines.append(row)
     lines.append("slab: live slab objects; MemFree: its drop (pages too; per-CPU page "
                  "lists blur it, few connections mean little)")
@@ -422,9 +423,11 @@ def table(summary, derived, meta):
     combos = sorted({(s["cipher"], s["version"], s["crypto"]) for s in summary},
                     key=lambda t: (t[0], -float(t[1]), CRYPTOS.index(t[2])))
     for c, v, crypto in combos:
-        lines += one_conn_tables(summary, derived, c, v, crypto)
-        if crypto == "real":
-            lines += mem_lines(summary, c, v)
+        one = one_conn_tables(summary, derived, c, v, crypto)
+        mem = mem_lines(summary, c, v) if crypto == "real" else []
+        if mem and not one:
+            one = ["", "%s TLS %s" % (c, v)]
+        lines += one + mem
         lines += scale_tables(summary, derived, c, v, crypto)
     notes = sorted({"%s: %s" % (s["impl"], s["note"]) for s in summary
                     if s["status"] != "ok" and s["workload"] != "mem"
