@@ -1170,16 +1170,15 @@ static ssize_t sconn_send_once(const struct sshared *sh, struct sconn *c)
 {
 	size_t chunk = c->left < sh->size ? c->left : sh->size;
 	off_t off;
-	ssize_t n;
 
 	if (!sh->sendf)
 		return send(c->fd, sh->buf, chunk, 0);
+	/* The file, looped; sconn.pos is the offset in it. */
 	if (c->pos >= FILE_SIZE)
 		c->pos = 0;
 	chunk = c->left < FILE_SIZE - c->pos ? c->left : FILE_SIZE - c->pos;
 	off = c->pos;
-	n = sendfile(c->fd, sh->ffd, &off, chunk);
-	return n;
+	return sendfile(c->fd, sh->ffd, &off, chunk);
 }
 
 /* tx, sendfile: the measured side sends its share, then ends the stream. */
