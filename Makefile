@@ -124,7 +124,7 @@ kunit:
 harness-selftest:
 	scripts/harness-selftest --kernel $(KERNEL)
 
-# make bench ARGS=--quick (or --full, --null-cipher); see Documentation/performance.rst
+# make bench ARGS=--quick (or --full, --null-cipher, --scale); see Documentation/performance.rst
 bench:
 	scripts/bench $(ARGS)
 
@@ -162,7 +162,7 @@ help:
 	@echo '  upstream ARGS=... upstream net/tls.c selftest vs the expected-results file'
 	@echo '  kunit             KUnit suites on the debug kernel'
 	@echo '  harness-selftest  prove the VM harness fails on a splat'
-	@echo '  bench ARGS=...    benchmark vs in-tree tls.ko, OpenSSL, TCP, AEAD (--quick, --full, --null-cipher)'
+	@echo '  bench ARGS=...    benchmark vs in-tree tls.ko, OpenSSL, TCP, AEAD (--quick, --full, --null-cipher, --scale)'
 	@echo '  fuzz DURATION=SEC both fuzzers on the debug kernel (KCOV), results in out/fuzz/'
 	@echo '  fuzz-report       coverage of tls.ko per file/line/function of a fuzz run (FUZZ_OUT=DIR)'
 	@echo 'Variables: KDIR=<build tree>  KERNEL=debian|debian61|newest|debug|newest-built  KVER=$(KVER)'

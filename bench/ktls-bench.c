@@ -23,6 +23,13 @@
  *   rx        a raw TCP sender writes pre-built records of SIZE bytes of
  *             plaintext; the measured side decrypts into 64 KiB recv() buffers
  *   mem       slab bytes per idle socket with TX and RX keys (kernel kTLS)
+ *   mem-busy  memory per busy connection: TX and RX keys, data queued both
+ *             ways that nobody reads (kernel kTLS, and tcp as the baseline)
+ *
+ * With --conns LIST (e.g. 1,16,256), tx, sendfile and rx run over that many
+ * connections at once, driven by one thread per online CPU, and mem-busy
+ * over that many connections; their rows carry "conns". Without it, every
+ * row is as before: one connection, no "conns" field.
  *
  * Every measurement prints one line "@@R {json}" on stdout; progress goes
  * to stderr. The implementations are interleaved: round r starts the list
@@ -48,6 +55,7 @@
 #include <linux/types.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -76,8 +84,9 @@ enum impl { IMPL_OURS, IMPL_INTREE, IMPL_USER, IMPL_TCP, IMPL_AEAD, IMPL_NUM };
 static const char *const impl_names[IMPL_NUM] = {
 	"ours", "intree", "user", "tcp", "aead" };
 
-enum workload { WL_TX, WL_SENDFILE, WL_RX, WL_MEM, WL_NUM };
-static const char *const wl_names[WL_NUM] = { "tx", "sendfile", "rx", "mem" };
+enum workload { WL_TX, WL_SENDFILE, WL_RX, WL_MEM, WL_MEM_BUSY, WL_NUM };
+static const char *const wl_names[WL_NUM] = {
+	"tx", "sendfile", "rx", "mem", "mem-busy" };
 
 enum cipher { C_AES128, C_CHACHA, C_NUM };
 static const char *const cipher_names[C_NUM] = { "aes128gcm", "chacha20poly1305" };
@@ -85,6 +94,9 @@ static const char *const cipher_names[C_NUM] = { "aes128gcm", "chacha20poly1305"
 #define RECV_BUF	(64 * 1024)
 #define MAX_REC		(16 * 1024)
 #define FILE_SIZE	(16u << 20)
+#define MAX_CONNS	8		/* entries of --conns */
+/* mem-busy without --conns: enough sockets that page noise averages out. */
+#define BUSY_DEFAULT_CONNS	256
 
 static struct {
 	int impls[IMPL_NUM], nimpls;
@@ -95,6 +107,7 @@ static struct {
 	int rounds;
 	size_t bytes;			/* plaintext bytes per measurement */
 	int mem_sockets;
+	int conns[MAX_CONNS], nconns;	/* --conns; none: one, as always */
 	const char *ours_ulp, *intree_ulp, *file;
 	int perf_ctl;			/* perf record --control fifo, or -1 */
 	int rx_no_pad;			/* TLS_RX_EXPECT_NO_PAD on TLS 1.3 RX */
@@ -161,6 +174,9 @@ struct result {
 	 * percpu) but misses what per-CPU page lists absorb; JSON only.
 	 */
 	double pages_per_sock;
+	int conns;		/* connections at once; 0: the one-connection rows */
+	/* mem-busy: bytes queued per connection, sent and fed to the socket */
+	double queued_tx, queued_rx;
 };
 
 static void __printf(2, 3) na(struct result *r, const char *fmt, ...)
@@ -184,9 +200,14 @@ static void report(int wl, int impl, int cipher, int ver, size_t size,
 	       ver % 10, size, round, r->ok ? "ok" : "n/a");
 	printf("\"crypto\":\"%s\",", opt.null_cipher ? "null" : "real");
 	printf("\"note\":\"%s\"", r->note);
-	if (r->ok && wl == WL_MEM) {
+	if (r->conns)
+		printf(",\"conns\":%d", r->conns);
+	if (r->ok && (wl == WL_MEM || wl == WL_MEM_BUSY)) {
 		printf(",\"bytes_per_socket\":%.0f,\"memfree_bytes_per_socket\":%.0f",
 		       r->mem_per_sock, r->pages_per_sock);
+		if (wl == WL_MEM_BUSY)
+			printf(",\"queued_tx_bytes\":%.0f,\"queued_rx_bytes\":%.0f",
+			       r->queued_tx, r->queued_rx);
 	} else if (r->ok) {
 		printf(",\"bytes\":%zu,\"secs\":%.4f,\"mbps\":%.2f,",
 		       r->bytes, r->secs, r->bytes / r->secs / 1e6);
@@ -195,21 +216,24 @@ static void report(int wl, int impl, int cipher, int ver, size_t size,
 	}
 	printf("}\n");
 	fflush(stdout);
-	if (!r->ok)
-		fprintf(stderr, "[ktls-bench] r%d %-8s %-16s 1.%d %5zu %-6s n/a (%s)\n",
-			round, wl_names[wl], cipher_names[cipher], ver % 10,
-			size, impl_names[impl], r->note);
-	else if (wl == WL_MEM)
-		fprintf(stderr,
-			"[ktls-bench] r%d %-8s %-16s 1.%d %5s %-6s %8.0f B/socket slab objects, %.0f B MemFree\n",
-			round, wl_names[wl], cipher_names[cipher], ver % 10, "-",
-			impl_names[impl], r->mem_per_sock, r->pages_per_sock);
+	/* Progress: as for one connection, with " xN" for --conns rows. */
+	fprintf(stderr, "[ktls-bench] r%d %-8s %-16s 1.%d ", round, wl_names[wl],
+		cipher_names[cipher], ver % 10);
+	if (wl == WL_MEM || wl == WL_MEM_BUSY)
+		fprintf(stderr, "%5s ", "-");
 	else
-		fprintf(stderr,
-			"[ktls-bench] r%d %-8s %-16s 1.%d %5zu %-6s %8.2f MB/s %7.2f cpu-s/GB\n",
-			round, wl_names[wl], cipher_names[cipher], ver % 10,
-			size, impl_names[impl], r->bytes / r->secs / 1e6,
-			r->busy / gb);
+		fprintf(stderr, "%5zu ", size);
+	if (r->conns)
+		fprintf(stderr, "x%-3d ", r->conns);
+	fprintf(stderr, "%-6s ", impl_names[impl]);
+	if (!r->ok)
+		fprintf(stderr, "n/a (%s)\n", r->note);
+	else if (wl == WL_MEM || wl == WL_MEM_BUSY)
+		fprintf(stderr, "%8.0f B/socket slab objects, %.0f B MemFree\n",
+			r->mem_per_sock, r->pages_per_sock);
+	else
+		fprintf(stderr, "%8.2f MB/s %7.2f cpu-s/GB\n",
+			r->bytes / r->secs / 1e6, r->busy / gb);
 }
 
 /* ---- sockets ---- */
@@ -1082,20 +1106,567 @@ static void run_mem(int impl, int cipher, int ver, struct result *r)
 	free(fds);
 }
 
+/* ---- many connections at once (--conns) ---- */
+
+/*
+ * N connections in one measurement: one measured thread per online CPU (at
+ * most N), each driving a contiguous share of the connections with poll()
+ * on non-blocking sockets, as an event-driven server does; and as many peer
+ * threads, each draining (tx, sendfile) or feeding (rx) the same share. One
+ * connection is then one measured thread and one peer, as in run_tx().
+ */
+#define SCALE_STALL_S	10	/* no byte moved on any connection: give up */
+
+struct sconn {
+	int fd;
+	int done;
+	size_t left;	/* plaintext still to send or receive */
+	size_t pos;	/* file or record offset; bytes drained */
+};
+
+/* What every thread of one measurement shares, read-only once started. */
+struct sshared {
+	int sendf;
+	size_t size;			/* bytes per send() */
+	int ffd;			/* sendfile: the file */
+	const unsigned char *buf;	/* send(): zeros; feeders: the records */
+	size_t len;			/* feeders: length of the records */
+	pthread_barrier_t start;
+};
+
+struct sside;
+/* Move what the socket takes now: 1 finished, 0 would block, -1 error. */
+typedef int (*sstep_fn)(struct sside *s, struct sconn *c);
+
+/* One thread and its share of connections, on one side of them. */
+struct sside {
+	struct sshared *sh;
+	struct sconn *c;
+	int n;
+	short events;		/* POLLIN or POLLOUT */
+	sstep_fn step;
+	unsigned char *rbuf;
+	size_t rlen;
+	size_t moved;		/* bytes moved: progress, for the stall check */
+	double cpu;		/* this thread's CPU seconds over the run */
+	const char *err;	/* what failed, or NULL */
+	int err_no;
+};
+
+static int would_block(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK;
+}
+
+static int sstep_fail(struct sside *s, const char *what, int err)
+{
+	s->err = what;
+	s->err_no = err;
+	return -1;
+}
+
+/* One send() or sendfile() of the connection's next chunk. */
+static ssize_t sconn_send_once(const struct sshared *sh, struct sconn *c)
+{
+	size_t chunk = c->left < sh->size ? c->left : sh->size;
+	off_t off;
+
+	if (!sh->sendf)
+		return send(c->fd, sh->buf, chunk, 0);
+	/* The file, looped; sconn.pos is the offset in it. */
+	if (c->pos >= FILE_SIZE)
+		c->pos = 0;
+	chunk = c->left < FILE_SIZE - c->pos ? c->left : FILE_SIZE - c->pos;
+	off = c->pos;
+	return sendfile(c->fd, sh->ffd, &off, chunk);
+}
+
+/* tx, sendfile: the measured side sends its share, then ends the stream. */
+static int sstep_send(struct sside *s, struct sconn *c)
+{
+	while (c->left) {
+		ssize_t n = sconn_send_once(s->sh, c);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && would_block())
+			return 0;
+		if (n <= 0)
+			return sstep_fail(s, s->sh->sendf ? "sendfile" : "send",
+					  n < 0 ? errno : EPIPE);
+		c->left -= n;
+		c->pos += n;
+		s->moved += n;
+	}
+	shutdown(c->fd, SHUT_WR);
+	return 1;
+}
+
+/* The peer of tx and sendfile: raw bytes to EOF. */
+static int sstep_drain(struct sside *s, struct sconn *c)
+{
+	for (;;) {
+		ssize_t n = read(c->fd, s->rbuf, s->rlen);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && would_block())
+			return 0;
+		if (n < 0)
+			return sstep_fail(s, "read", errno);
+		if (!n)
+			return 1;
+		c->pos += n;
+		s->moved += n;
+	}
+}
+
+/* rx: the measured side reads its share of plaintext. */
+static int sstep_recv(struct sside *s, struct sconn *c)
+{
+	while (c->left) {
+		ssize_t n = recv(c->fd, s->rbuf, s->rlen, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && would_block())
+			return 0;
+		if (n <= 0)
+			return sstep_fail(s, n < 0 ? "recv" : "recv: early EOF",
+					  n < 0 ? errno : 0);
+		c->left -= (size_t)n < c->left ? (size_t)n : c->left;
+		c->pos += n;
+		s->moved += n;
+	}
+	return 1;
+}
+
+/* The peer of rx: the records, then the end of the stream. */
+static int sstep_feed(struct sside *s, struct sconn *c)
+{
+	while (c->pos < s->sh->len) {
+		ssize_t n = write(c->fd, s->sh->buf + c->pos, s->sh->len - c->pos);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && would_block())
+			return 0;
+		if (n <= 0)
+			return sstep_fail(s, "write", n < 0 ? errno : EPIPE);
+		c->pos += n;
+		s->moved += n;
+	}
+	shutdown(c->fd, SHUT_WR);
+	return 1;
+}
+
+/*
+ * After an error: reset this side's unfinished connections, so that their
+ * peers stop at once instead of waiting for the stall timeout.
+ */
+static void sside_abort(struct sside *s)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	for (int i = 0; i < s->n; i++) {
+		if (s->c[i].done)
+			continue;
+		setsockopt(s->c[i].fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(s->c[i].fd);
+		s->c[i].fd = -1;
+		s->c[i].done = 1;
+	}
+}
+
+/* The unfinished connections into @pfd; returns how many. */
+static int sside_pollset(const struct sside *s, struct pollfd *pfd, int *idx)
+{
+	int np = 0;
+
+	for (int i = 0; i < s->n; i++) {
+		if (s->c[i].done)
+			continue;
+		pfd[np].fd = s->c[i].fd;
+		pfd[np].events = s->events;
+		pfd[np].revents = 0;
+		idx[np++] = i;
+	}
+	return np;
+}
+
+/* Step every connection poll() reports ready; -1 on an error. */
+static int sside_service(struct sside *s, const struct pollfd *pfd,
+			 const int *idx, int np)
+{
+	for (int j = 0; j < np; j++) {
+		struct sconn *c = &s->c[idx[j]];
+		int rc;
+
+		if (!pfd[j].revents)
+			continue;
+		rc = s->step(s, c);
+		if (rc < 0)
+			return -1;
+		c->done = rc;
+	}
+	return 0;
+}
+
+static void *sside_thread(void *arg)
+{
+	struct sside *s = arg;
+	struct pollfd *pfd = calloc(s->n, sizeof(*pfd));
+	int *idx = calloc(s->n, sizeof(*idx)), np;
+	double cpu0, last;
+	size_t moved = 0;
+
+	if (!pfd || !idx)
+		die("out of memory");
+	pthread_barrier_wait(&s->sh->start);
+	cpu0 = thread_cpu();
+	last = now();
+	while ((np = sside_pollset(s, pfd, idx)) > 0) {
+		int ready = poll(pfd, np, 1000);
+
+		if (ready < 0 && errno != EINTR) {
+			sstep_fail(s, "poll", errno);
+			break;
+		}
+		if (ready > 0 && sside_service(s, pfd, idx, np))
+			break;
+		if (s->moved != moved) {
+			moved = s->moved;
+			last = now();
+		} else if (now() - last > SCALE_STALL_S) {
+			sstep_fail(s, "stalled", ETIMEDOUT);
+			break;
+		}
+	}
+	if (s->err)
+		sside_abort(s);
+	s->cpu = thread_cpu() - cpu0;
+	free(pfd);
+	free(idx);
+	return NULL;
+}
+
+static void set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK))
+		die("O_NONBLOCK: %s", strerror(errno));
+}
+
+/*
+ * @n loopback pairs; @meas gets the measured ends (connected for tx, as in
+ * run_tx(); accepted for rx, as in run_rx()), with kTLS keys for the kernel
+ * implementations, @peer the other ends. Every fd is non-blocking.
+ */
+static int scale_connect(int impl, int cipher, int ver, int rx, int n,
+			 struct sconn *meas, struct sconn *peer, struct result *r)
+{
+	struct sockaddr_in addr;
+	int l = listener(&addr), fd[2], rc = 0;
+
+	for (int i = 0; i < n; i++) {
+		tcp_pair_on(l, &addr, fd);
+		meas[i].fd = fd[rx];
+		peer[i].fd = fd[!rx];
+		set_nonblock(fd[0]);
+		set_nonblock(fd[1]);
+		if ((impl == IMPL_OURS || impl == IMPL_INTREE) &&
+		    ktls_setup(meas[i].fd, impl == IMPL_OURS ? opt.ours_ulp :
+			       opt.intree_ulp, cipher, ver, !rx, rx, r)) {
+			rc = -1;
+			break;
+		}
+	}
+	close(l);
+	return rc;
+}
+
+/* Threads [0, nthr) are the measured side, [nthr, 2 nthr) the peers. */
+static void scale_sides(int wl, struct sshared *sh, int n, int nthr,
+			struct sconn *meas, struct sconn *peer, struct sside *side)
+{
+	for (int k = 0; k < nthr; k++) {
+		int lo = k * n / nthr, hi = (k + 1) * n / nthr;
+		struct sside *m = &side[k], *p = &side[nthr + k];
+
+		*m = (struct sside){ .sh = sh, .c = meas + lo, .n = hi - lo };
+		*p = (struct sside){ .sh = sh, .c = peer + lo, .n = hi - lo };
+		if (wl == WL_RX) {
+			m->events = POLLIN;
+			m->step = sstep_recv;
+			m->rlen = RECV_BUF;
+			p->events = POLLOUT;
+			p->step = sstep_feed;
+		} else {
+			m->events = POLLOUT;
+			m->step = sstep_send;
+			p->events = POLLIN;
+			p->step = sstep_drain;
+			p->rlen = 256 * 1024;
+		}
+		for (int j = 0; j < 2; j++) {
+			struct sside *s = j ? p : m;
+
+			s->rbuf = s->rlen ? malloc(s->rlen) : NULL;
+			if (s->rlen && !s->rbuf)
+				die("out of memory");
+		}
+	}
+}
+
+/* Start every thread at once; wall clock until the last one is done. */
+static void scale_measure(struct sshared *sh, struct sside *side, int nthr,
+			  size_t bytes, struct result *r)
+{
+	pthread_t *t = calloc(2 * nthr, sizeof(*t));
+	struct meter m;
+	double cpu = 0;
+
+	if (!t)
+		die("out of memory");
+	pthread_barrier_init(&sh->start, NULL, 2 * nthr + 1);
+	for (int k = 0; k < 2 * nthr; k++)
+		if (pthread_create(&t[k], NULL, sside_thread, &side[k]))
+			die("pthread_create failed");
+	meter_start(&m);
+	pthread_barrier_wait(&sh->start);
+	for (int k = 0; k < 2 * nthr; k++)
+		pthread_join(t[k], NULL);
+	meter_stop(&m, r, bytes);
+	for (int k = 0; k < nthr; k++)
+		cpu += side[k].cpu;
+	/* The measured side: its threads together, as one thread for N = 1. */
+	r->side = cpu;
+	pthread_barrier_destroy(&sh->start);
+	free(t);
+}
+
+/* The first error of any thread, or a peer that got less than was sent. */
+static void scale_check(int wl, const struct sside *side, int nthr,
+			const struct sconn *peer, int n, size_t bytes,
+			struct result *r)
+{
+	size_t got = 0;
+
+	for (int k = 0; k < 2 * nthr; k++) {
+		if (side[k].err) {
+			na(r, "%s %s%s%s", k < nthr ? "measured" : "peer",
+			   side[k].err, side[k].err_no ? ": " : "",
+			   side[k].err_no ? strerror(side[k].err_no) : "");
+			return;
+		}
+	}
+	if (wl == WL_RX)
+		return;
+	for (int i = 0; i < n; i++)
+		got += peer[i].pos;
+	if (got < bytes)
+		na(r, "peers got %zu bytes < %zu sent", got, bytes);
+}
+
+/* The bytes the measured side sends or the peers feed, one copy for all. */
+static unsigned char *scale_payload(int wl, int impl, int cipher, int ver,
+				    size_t size, size_t share, size_t *len)
+{
+	if (wl != WL_RX) {
+		*len = 0;
+		return calloc(1, MAX_REC > size ? MAX_REC : size);
+	}
+	if (impl == IMPL_TCP) {
+		*len = share;
+		return calloc(1, share);
+	}
+	/* Same keys and sequence numbers on every connection: same records. */
+	return build_records(cipher, ver, size, share, len);
+}
+
+static void run_scale(int wl, int impl, int cipher, int ver, size_t size,
+		      int n, struct result *r)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int nthr = ncpu < 1 ? 1 : ncpu < n ? (int)ncpu : n;
+	size_t share = opt.bytes / n, bytes = share * n;
+	struct sconn *meas = calloc(n, sizeof(*meas)), *peer = calloc(n, sizeof(*peer));
+	struct sside *side = calloc(2 * nthr, sizeof(*side));
+	struct sshared sh = { .sendf = wl == WL_SENDFILE, .size = size, .ffd = -1 };
+	unsigned char *payload = NULL;
+
+	if (!meas || !peer || !side)
+		die("out of memory");
+	for (int i = 0; i < n; i++) {
+		meas[i].fd = -1;
+		peer[i].fd = -1;
+		meas[i].left = share;
+	}
+	if (!share) {
+		na(r, "--mb too small for %d connections", n);
+		goto out;
+	}
+	if (scale_connect(impl, cipher, ver, wl == WL_RX, n, meas, peer, r))
+		goto out;
+	payload = scale_payload(wl, impl, cipher, ver, size, share, &sh.len);
+	if (!payload)
+		die("out of memory");
+	sh.buf = payload;
+	if (sh.sendf)
+		sh.ffd = file_fd();
+	scale_sides(wl, &sh, n, nthr, meas, peer, side);
+	scale_measure(&sh, side, nthr, bytes, r);
+	scale_check(wl, side, nthr, peer, n, bytes, r);
+out:
+	for (int k = 0; k < 2 * nthr; k++)
+		free(side[k].rbuf);
+	for (int i = 0; i < n; i++) {
+		if (meas[i].fd >= 0)
+			close(meas[i].fd);
+		if (peer[i].fd >= 0)
+			close(peer[i].fd);
+	}
+	if (sh.ffd >= 0)
+		close(sh.ffd);
+	free(payload);
+	free(side);
+	free(meas);
+	free(peer);
+}
+
+/* ---- memory per busy connection ---- */
+
+/* Per direction and connection: eight 16 KiB records, beyond the window. */
+#define BUSY_BYTES	(128 * 1024)
+
+/* Write @len bytes of @buf to non-blocking @fd until it would block. */
+static size_t write_until_full(int fd, const unsigned char *buf, size_t len,
+			       size_t chunk)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		size_t c = len - done < chunk ? len - done : chunk;
+		ssize_t n = send(fd, buf + done, c, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += n;
+	}
+	return done;
+}
+
+/*
+ * Queue traffic both ways that nobody reads: the peer writes records to
+ * the measured end (its RX), the measured end sends plaintext (its TX),
+ * each until the socket would block or BUSY_BYTES. Returns 0 or -1.
+ */
+static int busy_fill(int impl, int cipher, int ver, int n, int (*fds)[2],
+		     struct result *r)
+{
+	unsigned char *plain = calloc(1, BUSY_BYTES), *wire = plain;
+	size_t len = BUSY_BYTES, tx = 0, rx = 0;
+
+	if (!plain)
+		die("out of memory");
+	if (impl != IMPL_TCP)
+		wire = build_records(cipher, ver, MAX_REC, BUSY_BYTES, &len);
+	for (int i = 0; i < n; i++) {
+		set_nonblock(fds[i][0]);
+		set_nonblock(fds[i][1]);
+		rx += write_until_full(fds[i][1], wire, len, len);
+		tx += write_until_full(fds[i][0], plain, BUSY_BYTES, MAX_REC);
+	}
+	if (wire != plain)
+		free(wire);
+	free(plain);
+	r->queued_tx = (double)tx / n;
+	r->queued_rx = (double)rx / n;
+	if (!tx || !rx) {
+		na(r, "nothing queued (%zu bytes sent, %zu fed)", tx, rx);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * As run_mem(), with traffic in flight: @n connections, TX and RX keys on
+ * one end (kernel kTLS; tcp without keys, the baseline), data queued both
+ * ways (busy_fill()). Two figures per connection, both ends together:
+ * live slab objects (slab_bytes(), exact for what lives in slab but blind
+ * to pages: skb page frags, record pages) and the MemFree drop (sees those
+ * pages too, slab included, but not what the per-CPU page lists absorb,
+ * a few hundred KB per CPU: meaningful with many connections only).
+ */
+static void run_mem_busy(int impl, int cipher, int ver, int n, struct result *r)
+{
+	int (*fds)[2] = calloc(n, sizeof(*fds)), i;
+	struct sockaddr_in addr;
+	double before, after;
+	long free_before, free_after;
+	int l = listener(&addr);
+
+	if (!fds)
+		die("out of memory");
+	for (i = 0; i < n; i++)
+		tcp_pair_on(l, &addr, fds[i]);
+	close(l);
+	before = slab_bytes();
+	free_before = meminfo_kb("MemFree");
+	for (i = 0; i < n && impl != IMPL_TCP; i++)
+		if (ktls_setup(fds[i][0], impl == IMPL_OURS ? opt.ours_ulp :
+			       opt.intree_ulp, cipher, ver, 1, 1, r))
+			break;
+	if ((impl == IMPL_TCP || i == n) && !busy_fill(impl, cipher, ver, n, fds, r)) {
+		after = slab_bytes();
+		free_after = meminfo_kb("MemFree");
+		r->ok = 1;
+		r->mem_per_sock = (after - before) / n;
+		r->pages_per_sock = (free_before - free_after) * 1024.0 / n;
+	}
+	for (i = 0; i < n; i++) {
+		close(fds[i][0]);
+		close(fds[i][1]);
+	}
+	free(fds);
+}
+
 /* ---- driver ---- */
 
-static void run_one(int wl, int impl, int cipher, int ver, size_t size, int round)
+/* Rows that are not measured at all (not even as n/a). */
+static int row_skipped(int wl, int impl, int conns)
 {
-	struct result r = { 0 };
+	int kernel = impl == IMPL_OURS || impl == IMPL_INTREE;
+
+	/* The ceiling has no file, memory or many-connection row. */
+	if (impl == IMPL_AEAD && (conns || (wl != WL_TX && wl != WL_RX)))
+		return 1;
+	/* Memory is kernel kTLS only; busy memory has tcp as its baseline. */
+	return (wl == WL_MEM && !kernel) ||
+	       (wl == WL_MEM_BUSY && !kernel && impl != IMPL_TCP);
+}
+
+/* @conns: connections at once (--conns rows), 0 for the one-connection rows. */
+static void run_one(int wl, int impl, int cipher, int ver, size_t size,
+		    int conns, int round)
+{
+	struct result r = { .conns = conns };
 	size_t bytes = opt.bytes;
 
-	/* The ceiling has no file or memory row; memory is kernel kTLS only. */
-	if ((impl == IMPL_AEAD && wl != WL_TX && wl != WL_RX) ||
-	    (wl == WL_MEM && impl != IMPL_OURS && impl != IMPL_INTREE))
+	if (row_skipped(wl, impl, conns))
 		return;
 	/* OpenSSL cannot speak the null cipher; AF_ALG would time a copy. */
 	if (opt.null_cipher && (impl == IMPL_USER || impl == IMPL_AEAD)) {
 		na(&r, "not with the null cipher");
+		report(wl, impl, cipher, ver, size, round, &r);
+		return;
+	}
+	/* OpenSSL's non-blocking I/O is not written here (yet). */
+	if (conns && impl == IMPL_USER) {
+		na(&r, "one connection only");
 		report(wl, impl, cipher, ver, size, round, &r);
 		return;
 	}
@@ -1107,6 +1678,10 @@ static void run_one(int wl, int impl, int cipher, int ver, size_t size, int roun
 		opt.bytes *= 8;
 	if (impl == IMPL_AEAD)
 		run_aead(cipher, ver, size, wl == WL_RX, &r);
+	else if (wl == WL_MEM_BUSY)
+		run_mem_busy(impl, cipher, ver, conns, &r);
+	else if (conns)
+		run_scale(wl, impl, cipher, ver, size, conns, &r);
 	else if (wl == WL_TX || wl == WL_SENDFILE)
 		run_tx(impl, cipher, ver, size, wl == WL_SENDFILE, &r);
 	else if (wl == WL_RX)
@@ -1145,13 +1720,16 @@ static void usage(void)
 {
 	printf("Usage: ktls-bench [options]\n"
 	       "  --impls LIST       ours,intree,user,tcp,aead\n"
-	       "  --workloads LIST   tx,sendfile,rx,mem\n"
+	       "  --workloads LIST   tx,sendfile,rx,mem,mem-busy\n"
 	       "  --ciphers LIST     aes128gcm,chacha20poly1305\n"
 	       "  --versions LIST    1.3,1.2\n"
 	       "  --sizes LIST       write/record sizes in bytes (1024,4096,16384)\n"
 	       "  --rounds N         interleaved rounds (3)\n"
 	       "  --mb N             MB of plaintext per measurement (16)\n"
 	       "  --mem-sockets N    sockets for the memory figure (1000)\n"
+	       "  --conns LIST       tx, sendfile, rx over that many connections at\n"
+	       "                     once, a thread per CPU; mem-busy over that many\n"
+	       "                     (default: one connection; mem-busy 256)\n"
 	       "  --ours-ulp NAME    ULP name of our module (ktlsb)\n"
 	       "  --intree-ulp NAME  ULP name of the in-tree module (tls)\n"
 	       "  --file PATH        tmpfs file for sendfile (/tmp/ktls-bench.dat)\n"
@@ -1161,19 +1739,71 @@ static void usage(void)
 	       "                     a check that both modules use it, user and aead n/a (0)\n");
 }
 
+/* The connection counts of a workload's rows; 0 is the one-connection row. */
+static int conns_list(int wl, int *out)
+{
+	if (wl == WL_MEM) {
+		out[0] = 0;
+		return 1;
+	}
+	if (!opt.nconns) {
+		out[0] = wl == WL_MEM_BUSY ? BUSY_DEFAULT_CONNS : 0;
+		return 1;
+	}
+	memcpy(out, opt.conns, opt.nconns * sizeof(*out));
+	return opt.nconns;
+}
+
 /* Every implementation, in an order that rotates with the round. */
 static void run_impls(int round, int wl, int cipher, int ver, int s)
 {
-	/* sendfile and mem do not depend on the write size. */
-	int sizeless = wl == WL_SENDFILE || wl == WL_MEM;
+	/* sendfile and the memory rows do not depend on the write size. */
+	int sizeless = wl == WL_SENDFILE || wl == WL_MEM || wl == WL_MEM_BUSY;
+	int conns[MAX_CONNS], nconns = conns_list(wl, conns);
 
 	if (sizeless && s)
 		return;
-	for (int k = 0; k < opt.nimpls; k++) {
-		int impl = opt.impls[(k + round - 1) % opt.nimpls];
+	for (int c = 0; c < nconns; c++) {
+		for (int k = 0; k < opt.nimpls; k++) {
+			int impl = opt.impls[(k + round - 1) % opt.nimpls];
 
-		run_one(wl, impl, cipher, ver, sizeless ? 0 : opt.sizes[s], round);
+			run_one(wl, impl, cipher, ver, sizeless ? 0 : opt.sizes[s],
+				conns[c], round);
+		}
 	}
+}
+
+/* --conns: a comma-separated list of connection counts. */
+static void parse_conns(const char *arg)
+{
+	char *s = strdup(arg), *save = NULL, *tok;
+
+	opt.nconns = 0;
+	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		long n = strtol(tok, NULL, 10);
+
+		if (opt.nconns == MAX_CONNS || n < 1 || n > 4096)
+			die("--conns: %s (at most %d counts of 1..4096)", tok, MAX_CONNS);
+		opt.conns[opt.nconns++] = (int)n;
+	}
+	free(s);
+}
+
+/* Two descriptors per socket pair, for the most sockets any row opens. */
+static void raise_nofile(void)
+{
+	rlim_t most = opt.mem_sockets;
+	struct rlimit rl;
+
+	if (most < BUSY_DEFAULT_CONNS)
+		most = BUSY_DEFAULT_CONNS;
+	for (int i = 0; i < opt.nconns; i++)
+		if ((rlim_t)opt.conns[i] > most)
+			most = opt.conns[i];
+	rl.rlim_cur = 2 * most + 256;
+	rl.rlim_max = rl.rlim_cur;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		die("setrlimit NOFILE: %s", strerror(errno));
 }
 
 static void run_round(int round)
@@ -1245,6 +1875,8 @@ int main(int argc, char **argv)
 			opt.rounds = atoi(v);
 		} else if (!strcmp(a, "--mb")) {
 			opt.bytes = strtoul(v, NULL, 0) << 20;
+		} else if (!strcmp(a, "--conns")) {
+			parse_conns(v);
 		} else if (!strcmp(a, "--mem-sockets")) {
 			opt.mem_sockets = atoi(v);
 		} else if (!strcmp(a, "--ours-ulp")) {
@@ -1269,12 +1901,7 @@ int main(int argc, char **argv)
 	if (opt.rounds < 1 || !opt.bytes || opt.mem_sockets < 1)
 		die("bad --rounds, --mb or --mem-sockets");
 
-	{
-		struct rlimit rl = { 2 * opt.mem_sockets + 256, 2 * opt.mem_sockets + 256 };
-
-		if (setrlimit(RLIMIT_NOFILE, &rl))
-			die("setrlimit NOFILE: %s", strerror(errno));
-	}
+	raise_nofile();
 	/* The sendfile source: a tmpfs file larger than the socket buffers. */
 	{
 		int fd = open(opt.file, O_WRONLY | O_CREAT | O_TRUNC, 0600);

@@ -12,6 +12,11 @@ table of the same cipher and version, followed by the kTLS framework cost
 per record: microseconds per record (or per write of that size for tcp) at
 the median goodput, and what kTLS adds to plain TCP's time for the same
 bytes.
+
+Rows of ktls-bench --conns (scripts/bench --conns/--scale: "conns" in their
+@@R lines) are tables of their own: per workload, a row per size and
+connection count with ours/intree; and the memory per busy connection
+(mem-busy) by connection count.
 """
 import argparse
 import csv
@@ -21,6 +26,7 @@ import time
 
 IMPLS = ["ours", "intree", "user", "tcp", "aead"]
 WORKLOADS = ["tx", "sendfile", "rx"]
+MEM_WORKLOADS = ["mem", "mem-busy"]
 CRYPTOS = ["real", "null"]
 MAX_REC = 16384
 
@@ -45,27 +51,40 @@ def load(path):
     return runs, meta
 
 
+KEY = ("workload", "cipher", "version", "size", "impl", "crypto", "conns")
+
+
+def summarise_mem(s, ok):
+    v = [r["bytes_per_socket"] for r in ok]
+    p = [r["memfree_bytes_per_socket"] for r in ok]
+    s.update(status="ok", bytes_per_socket=statistics.median(v),
+             bytes_per_socket_min=min(v), bytes_per_socket_max=max(v),
+             memfree_bytes_per_socket=statistics.median(p),
+             memfree_bytes_per_socket_min=min(p), memfree_bytes_per_socket_max=max(p))
+    if s["workload"] == "mem-busy":
+        s.update(queued_tx_bytes=statistics.median(r["queued_tx_bytes"] for r in ok),
+                 queued_rx_bytes=statistics.median(r["queued_rx_bytes"] for r in ok))
+
+
 def summarise(runs):
+    """Medians per row; "conns" is None for the one-connection rows (the
+    @@R lines without it)."""
     groups = {}
     for r in runs:
         key = (r["workload"], r["cipher"], r["version"], r["size"], r["impl"],
-               r.get("crypto", "real"))
+               r.get("crypto", "real"), r.get("conns"))
         groups.setdefault(key, []).append(r)
     out = []
     for key, rs in groups.items():
         ok = [r for r in rs if r["status"] == "ok"]
-        s = dict(zip(("workload", "cipher", "version", "size", "impl", "crypto"), key))
+        s = dict(zip(KEY, key))
         s["rounds"] = len(rs)
         s["ok_rounds"] = len(ok)
         if not ok:
             s["status"] = "n/a"
             s["note"] = rs[0]["note"]
-        elif key[0] == "mem":
-            v = [r["bytes_per_socket"] for r in ok]
-            p = [r["memfree_bytes_per_socket"] for r in ok]
-            s.update(status="ok", bytes_per_socket=statistics.median(v),
-                     bytes_per_socket_min=min(v), bytes_per_socket_max=max(v),
-                     memfree_bytes_per_socket=statistics.median(p))
+        elif key[0] in MEM_WORKLOADS:
+            summarise_mem(s, ok)
         else:
             m = [r["mbps"] for r in ok]
             c = [r["cpu_s_per_gb"] for r in ok]
@@ -92,11 +111,12 @@ def diff(a, b):
 
 
 NULL_NOTE = "not with the null cipher"
+SCALE_NOTE = "one connection only"
 
 
 def skey(s):
     return (s["workload"], s["cipher"], s["version"], s["size"], s["impl"],
-            s.get("crypto", "real"))
+            s.get("crypto", "real"), s.get("conns"))
 
 
 def record_bytes(w, z):
@@ -137,27 +157,49 @@ def derive(summary):
     idx = {skey(s): s for s in summary}
 
     def mbps(w, c, v, z, i, crypto):
-        s = idx.get((w, c, v, z, i, crypto))
+        s = idx.get((w, c, v, z, i, crypto, None))
         return s.get("mbps") if s else None
 
     rows = []
     seen = set()
     for s in summary:
         k = skey(s)[:4] + (s["crypto"],)
-        if k in seen or s["workload"] == "mem":
+        if k in seen or s["workload"] in MEM_WORKLOADS or s["conns"] is not None:
             continue
         seen.add(k)
         w, c, v, z, crypto = k
         row = dict(workload=w, cipher=c, version=v, size=z, crypto=crypto)
         row.update((derive_null if crypto == "null" else derive_real)(mbps, w, c, v, z))
         rows.append(row)
+    return rows + derive_scale(idx)
+
+
+def derive_scale(idx):
+    """ours/intree per row of the many-connection workloads (MB/s), and of
+    the memory per busy connection (MemFree bytes, and slab)."""
+    rows = []
+    for k in sorted({k[:4] + k[5:] for k in idx if k[6] is not None}, key=str):
+        w, c, v, z, crypto, n = k
+        ours, intree = (idx.get((w, c, v, z, i, crypto, n)) for i in ("ours", "intree"))
+
+        def get(s, f):
+            return s.get(f) if s else None
+        row = dict(workload=w, cipher=c, version=v, size=z, crypto=crypto, conns=n)
+        if w == "mem-busy":
+            row.update(ours_over_intree_memfree=ratio(get(ours, "memfree_bytes_per_socket"),
+                                                      get(intree, "memfree_bytes_per_socket")),
+                       ours_over_intree_slab=ratio(get(ours, "bytes_per_socket"),
+                                                   get(intree, "bytes_per_socket")))
+        else:
+            row.update(ours_over_intree=ratio(get(ours, "mbps"), get(intree, "mbps")))
+        rows.append(row)
     return rows
 
 
 def order(s):
     return (s["cipher"], -float(s["version"]), CRYPTOS.index(s["crypto"]),
-            (WORKLOADS + ["mem"]).index(s["workload"]), s["size"],
-            IMPLS.index(s["impl"]))
+            s["conns"] is not None, (WORKLOADS + MEM_WORKLOADS).index(s["workload"]),
+            s["size"], s["conns"] or 0, IMPLS.index(s["impl"]))
 
 
 def fmt(v, spec="%.1f"):
@@ -167,7 +209,7 @@ def fmt(v, spec="%.1f"):
 def size_label(w, z):
     if w == "sendfile":
         return "file"
-    if w == "mem":
+    if w in MEM_WORKLOADS:
         return "-"
     return "%dK" % (z // 1024) if z % 1024 == 0 else str(z)
 
@@ -180,7 +222,7 @@ def mbps_table(summary, c, v, crypto):
     """MB/s [min-max] and CPU s/GB; a column per implementation measured
     (those that cannot run on the null cipher left out)."""
     mine = [s for s in summary if (s["cipher"], s["version"], s["crypto"]) == (c, v, crypto)
-            and s["workload"] != "mem"]
+            and s["workload"] not in MEM_WORKLOADS and s["conns"] is None]
     idx = {(s["workload"], s["size"], s["impl"]): s for s in mine}
     cols = [i for i in IMPLS if any(s["impl"] == i and s.get("note") != NULL_NOTE
                                     for s in mine)]
@@ -242,7 +284,7 @@ def cost_table(rows):
 
 def mem_lines(summary, c, v):
     lines = []
-    for s in sorted((s for s in summary if s["workload"] == "mem"
+    for s in sorted((s for s in summary if s["workload"] == "mem" and s["crypto"] == "real"
                      and s["cipher"] == c and s["version"] == v), key=order):
         if s["status"] == "ok":
             lines.append("memory per idle socket (TX+RX keys), %-6s: %.0f B [%.0f-%.0f] in slab objects" % (
@@ -252,6 +294,122 @@ def mem_lines(summary, c, v):
             lines.append("memory per idle socket (TX+RX keys), %-6s: n/a (%s)" % (
                 s["impl"], s["note"]))
     return [""] + lines if lines else []
+
+
+def scale_cell(s):
+    if not s:
+        return "", ""
+    if s["status"] != "ok":
+        return "n/a", ""
+    return ("%.1f [%.1f-%.1f]" % (s["mbps"], s["mbps_min"], s["mbps_max"]),
+            "%.1f s/GB" % s["cpu_s_per_gb"])
+
+
+def scale_cols(mine):
+    """Implementations with a row to show (user's "one connection only"
+    and the null cipher's n/a rows left out)."""
+    return [i for i in IMPLS if any(s["impl"] == i and s.get("note") not in (NULL_NOTE, SCALE_NOTE)
+                                    for s in mine)]
+
+
+def scale_table(summary, derived, c, v, crypto, w):
+    """One many-connection workload: MB/s [min-max] and CPU s/GB per size
+    and connection count, ours/intree of the medians."""
+    mine = [s for s in summary if (s["cipher"], s["version"], s["crypto"], s["workload"]) ==
+            (c, v, crypto, w) and s["conns"] is not None]
+    if not mine:
+        return []
+    idx = {(s["size"], s["conns"], s["impl"]): s for s in mine}
+    rat = {(d["size"], d["conns"]): d.get("ours_over_intree") for d in derived
+           if (d["cipher"], d["version"], d["crypto"], d["workload"]) == (c, v, crypto, w)
+           and "conns" in d}
+    cols = scale_cols(mine)
+    hdr = "%-9s %5s %5s" % (w, "size", "conns")
+    for i in cols:
+        hdr += " | %-22s" % i
+    hdr += " | ours/intree"
+    lines = ["", hdr, "-" * len(hdr)]
+    for z, n in sorted({(s["size"], s["conns"]) for s in mine}):
+        row = "%-9s %5s %5d" % ("", size_label(w, z), n)
+        row2 = "%-9s %5s %5s" % ("", "", "cpu")
+        for i in cols:
+            cell, cell2 = scale_cell(idx.get((z, n, i)))
+            row += " | %-22s" % cell
+            row2 += " | %-22s" % cell2
+        lines += [row + " | %11s" % fmt(rat.get((z, n)), "%.2f"), row2.rstrip()]
+    return lines
+
+
+def mem_busy_table(summary, derived, c, v, crypto):
+    """Memory per busy connection: slab objects and the MemFree drop, per
+    implementation and connection count, ours/intree of each."""
+    mine = [s for s in summary if (s["cipher"], s["version"], s["crypto"], s["workload"]) ==
+            (c, v, crypto, "mem-busy")]
+    if not mine:
+        return []
+    idx = {(s["conns"], s["impl"]): s for s in mine}
+    rat = {d["conns"]: d for d in derived if "conns" in d and d["workload"] == "mem-busy"
+           and (d["cipher"], d["version"], d["crypto"]) == (c, v, crypto)}
+    cols = [i for i in IMPLS if any(s["impl"] == i for s in mine)]
+    hdr = "%-9s %5s" % ("mem-busy", "conns")
+    for i in cols:
+        hdr += " | %-19s" % (i + " slab/MemFree")
+    hdr += " | ours/intree s/M | queued tx/rx"
+    lines = ["", "memory per busy connection, KB (both ends; TX+RX keys on one, "
+             "data queued both ways and not read)", hdr, "-" * len(hdr)]
+    for n in sorted({s["conns"] for s in mine}):
+        row = "%-9s %5d" % ("", n)
+        queued = ""
+        for i in cols:
+            s = idx.get((n, i))
+            if not s or s["status"] != "ok":
+                row += " | %-19s" % "n/a"
+                continue
+            row += " | %-19s" % ("%.1f / %.1f" % (s["bytes_per_socket"] / 1024,
+                                                s["memfree_bytes_per_socket"] / 1024))
+            queued = queued or "%.0fK/%.0fK" % (s["queued_tx_bytes"] / 1024,
+                                              s["queued_rx_bytes"] / 1024)
+        d = rat.get(n, {})
+        slab, memfree = d.get("ours_over_intree_slab"), d.get("ours_over_intree_memfree")
+        both = "n/a" if slab is None and memfree is None else "%s/%s" % (
+            fmt(slab, "%.2f"), fmt(memfree, "%.2f"))
+        row += " | %15s | %s" % (both, queued)
+        lines.append(row)
+    lines.append("slab: live slab objects; MemFree: its drop (pages too; per-CPU page "
+                 "lists blur it, few connections mean little)")
+    return lines
+
+
+def scale_tables(summary, derived, c, v, crypto):
+    lines = []
+    for w in WORKLOADS:
+        lines += scale_table(summary, derived, c, v, crypto, w)
+    lines += mem_busy_table(summary, derived, c, v, crypto)
+    if lines:
+        lines = ["", "%s TLS %s%s, MANY CONNECTIONS (--conns: all at once, a thread per "
+                 "guest CPU; --mb split across them)" %
+                 (c, v, ", NULL CIPHER" if crypto == "null" else "")] + lines
+    return lines
+
+
+def one_conn_tables(summary, derived, c, v, crypto):
+    """The one-connection tables of a cipher, version and crypto, if any."""
+    if not any((s["cipher"], s["version"], s["crypto"]) == (c, v, crypto)
+               and s["conns"] is None and s["workload"] not in MEM_WORKLOADS
+               for s in summary):
+        return []
+    rows = [d for d in derived if (d["cipher"], d["version"], d["crypto"]) == (c, v, crypto)
+            and "conns" not in d]
+    lines = [""]
+    if crypto == "null":
+        lines.append("%s TLS %s, NULL CIPHER (bench/null_aead.c: the cipher taken out, "
+                     "kTLS framework cost)" % (c, v))
+    else:
+        lines.append("%s TLS %s" % (c, v))
+    lines += mbps_table(summary, c, v, crypto)
+    lines.append("")
+    lines += cost_table(rows) if crypto == "null" else ratio_table(rows)
+    return lines
 
 
 def table(summary, derived, meta):
@@ -265,21 +423,15 @@ def table(summary, derived, meta):
     combos = sorted({(s["cipher"], s["version"], s["crypto"]) for s in summary},
                     key=lambda t: (t[0], -float(t[1]), CRYPTOS.index(t[2])))
     for c, v, crypto in combos:
-        rows = [d for d in derived if (d["cipher"], d["version"], d["crypto"]) == (c, v, crypto)]
-        lines.append("")
-        if crypto == "null":
-            lines.append("%s TLS %s, NULL CIPHER (bench/null_aead.c: the cipher taken out, "
-                         "kTLS framework cost)" % (c, v))
-        else:
-            lines.append("%s TLS %s" % (c, v))
-        lines += mbps_table(summary, c, v, crypto)
-        lines.append("")
-        lines += cost_table(rows) if crypto == "null" else ratio_table(rows)
-        if crypto == "real":
-            lines += mem_lines(summary, c, v)
+        one = one_conn_tables(summary, derived, c, v, crypto)
+        mem = mem_lines(summary, c, v) if crypto == "real" else []
+        if mem and not one:
+            one = ["", "%s TLS %s" % (c, v)]
+        lines += one + mem
+        lines += scale_tables(summary, derived, c, v, crypto)
     notes = sorted({"%s: %s" % (s["impl"], s["note"]) for s in summary
                     if s["status"] != "ok" and s["workload"] != "mem"
-                    and s.get("note") != NULL_NOTE})
+                    and s.get("note") not in (NULL_NOTE, SCALE_NOTE)})
     if notes:
         lines.append("")
         lines.append("n/a reasons:")
@@ -288,23 +440,25 @@ def table(summary, derived, meta):
 
 
 def chart(summary, meta, out):
-    """chart.dat + chart.gp: MB/s by workload/size, one bar per impl, of
-    the first cipher and version (real cipher before null)."""
+    """chart.dat + chart.gp: MB/s by workload/size (and connection count,
+    "x16", for --conns rows), one bar per impl, of the first cipher and
+    version (real cipher before null)."""
+    summary = [s for s in summary if s["workload"] not in MEM_WORKLOADS]
     if not summary:
         return
     c, v, crypto = sorted({(s["cipher"], s["version"], s["crypto"]) for s in summary},
                           key=lambda t: (t[0] != "aes128gcm", -float(t[1]),
                                          CRYPTOS.index(t[2])))[0]
-    idx = {(s["workload"], s["size"], s["impl"]): s for s in summary
+    idx = {(s["workload"], s["size"], s["conns"], s["impl"]): s for s in summary
            if (s["cipher"], s["version"], s["crypto"]) == (c, v, crypto)}
-    keys = sorted({(w, z) for (w, z, _) in idx if w != "mem"},
-                  key=lambda t: (WORKLOADS.index(t[0]), t[1]))
+    keys = sorted({k[:3] for k in idx},
+                  key=lambda t: (WORKLOADS.index(t[0]), t[1], t[2] or 0))
     with open(out + "/chart.dat", "w") as f:
         f.write("# label " + " ".join("%s %s_min %s_max" % (i, i, i) for i in IMPLS) + "\n")
-        for w, z in keys:
-            f.write('"%s %s"' % (w, size_label(w, z)))
+        for w, z, n in keys:
+            f.write('"%s %s%s"' % (w, size_label(w, z), " x%d" % n if n else ""))
             for i in IMPLS:
-                s = idx.get((w, z, i))
+                s = idx.get((w, z, n, i))
                 if s and s["status"] == "ok":
                     f.write(" %.2f %.2f %.2f" % (s["mbps"], s["mbps_min"], s["mbps_max"]))
                 else:
@@ -315,8 +469,7 @@ def chart(summary, meta, out):
     plots, missing = [], []
     for n, i in enumerate(IMPLS):
         col = 2 + 3 * n
-        if not any(s["status"] == "ok" for (w, z, j), s in idx.items()
-                   if j == i and w != "mem"):
+        if not any(s["status"] == "ok" for k, s in idx.items() if k[3] == i):
             missing.append(i)
             continue
         plots.append("'chart.dat' using %d:%d:%d:xtic(1) title '%s' lc rgb '%s'" % (
@@ -364,9 +517,10 @@ def main():
     derived = derive(summary)
     with open(a.out + "/results.json", "w") as f:
         json.dump(dict(meta=meta, summary=summary, ratios=derived, runs=runs), f, indent=1)
-    fields = ["workload", "cipher", "version", "crypto", "size", "impl", "status", "rounds",
-              "ok_rounds", "mbps", "mbps_min", "mbps_max", "cpu_s_per_gb",
-              "side_cpu_s_per_gb", "bytes_per_socket", "memfree_bytes_per_socket", "note"]
+    fields = ["workload", "cipher", "version", "crypto", "size", "conns", "impl", "status",
+              "rounds", "ok_rounds", "mbps", "mbps_min", "mbps_max", "cpu_s_per_gb",
+              "side_cpu_s_per_gb", "bytes_per_socket", "memfree_bytes_per_socket",
+              "queued_tx_bytes", "queued_rx_bytes", "note"]
     with open(a.out + "/results.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         w.writeheader()
