@@ -1069,6 +1069,38 @@ static double slab_bytes(void)
 	return sum;
 }
 
+/* TX and RX keys on the first end of each of @n pairs; how many got them. */
+static int mem_keys(int impl, int cipher, int ver, int n, int (*fds)[2],
+		    struct result *r)
+{
+	const char *ulp = impl == IMPL_OURS ? opt.ours_ulp : opt.intree_ulp;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (ktls_setup(fds[i][0], ulp, cipher, ver, 1, 1, r))
+			break;
+	return i;
+}
+
+/* The memory workloads' figures: slab bytes and MemFree KB for @n. */
+static void mem_per_sock(struct result *r, int n, double slab, long free_kb)
+{
+	r->ok = 1;
+	r->mem_per_sock = slab / n;
+	r->pages_per_sock = free_kb * 1024.0 / n;
+}
+
+static void close_pairs(int (*fds)[2], int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		close(fds[i][0]);
+		close(fds[i][1]);
+	}
+	free(fds);
+}
+
 static void run_mem(int impl, int cipher, int ver, struct result *r)
 {
 	int n = opt.mem_sockets, (*fds)[2] = calloc(n, sizeof(*fds)), i;
@@ -1088,22 +1120,12 @@ static void run_mem(int impl, int cipher, int ver, struct result *r)
 	close(l);
 	before = slab_bytes();
 	free_before = meminfo_kb("MemFree");
-	for (i = 0; i < n; i++)
-		if (ktls_setup(fds[i][0], impl == IMPL_OURS ? opt.ours_ulp :
-			       opt.intree_ulp, cipher, ver, 1, 1, r))
-			break;
+	i = mem_keys(impl, cipher, ver, n, fds, r);
 	after = slab_bytes();
 	free_after = meminfo_kb("MemFree");
-	if (i == n) {
-		r->ok = 1;
-		r->mem_per_sock = (after - before) / n;
-		r->pages_per_sock = (free_before - free_after) * 1024.0 / n;
-	}
-	for (i = 0; i < n; i++) {
-		close(fds[i][0]);
-		close(fds[i][1]);
-	}
-	free(fds);
+	if (i == n)
+		mem_per_sock(r, n, after - before, free_before - free_after);
+	close_pairs(fds, n);
 }
 
 /* ---- many connections at once (--conns) ---- */
@@ -1616,22 +1638,13 @@ static void run_mem_busy(int impl, int cipher, int ver, int n, struct result *r)
 	close(l);
 	before = slab_bytes();
 	free_before = meminfo_kb("MemFree");
-	for (i = 0; i < n && impl != IMPL_TCP; i++)
-		if (ktls_setup(fds[i][0], impl == IMPL_OURS ? opt.ours_ulp :
-			       opt.intree_ulp, cipher, ver, 1, 1, r))
-			break;
-	if ((impl == IMPL_TCP || i == n) && !busy_fill(impl, cipher, ver, n, fds, r)) {
+	i = impl == IMPL_TCP ? n : mem_keys(impl, cipher, ver, n, fds, r);
+	if (i == n && !busy_fill(impl, cipher, ver, n, fds, r)) {
 		after = slab_bytes();
 		free_after = meminfo_kb("MemFree");
-		r->ok = 1;
-		r->mem_per_sock = (after - before) / n;
-		r->pages_per_sock = (free_before - free_after) * 1024.0 / n;
+		mem_per_sock(r, n, after - before, free_before - free_after);
 	}
-	for (i = 0; i < n; i++) {
-		close(fds[i][0]);
-		close(fds[i][1]);
-	}
-	free(fds);
+	close_pairs(fds, n);
 }
 
 /* ---- driver ---- */
