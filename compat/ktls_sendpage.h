@@ -56,8 +56,8 @@ static inline int ktls_tcp_send_pages(struct sock *sk, struct msghdr *msg,
 
 /*
  * proto->sendpage of a socket with TX keys: the page goes through our
- * sendmsg as one MSG_SPLICE_PAGES segment, which copies it into the
- * record being built, as splice does on newer kernels.
+ * sendmsg as one MSG_SPLICE_PAGES segment into the record being built,
+ * as splice does on newer kernels.
  */
 static inline int ktls_tx_sendpage(struct sock *sk, struct page *page,
 				   int offset, size_t size, int flags)

@@ -100,6 +100,20 @@ const struct ktls_cipher_desc *ktls_cipher_desc_get(u16 cipher_type)
 }
 EXPORT_SYMBOL_IF_KUNIT(ktls_cipher_desc_get);
 
+/*
+ * CCM (the suites with an IV lead byte) authenticates the plaintext and
+ * then encrypts it, reading it twice. Text that may change in between
+ * (spliced pages) is copied first for it, or the tag could fail to match
+ * what was encrypted and the peer would drop the connection.
+ */
+bool ktls_cipher_reads_text_twice(u16 cipher_type)
+{
+	const struct ktls_cipher_desc *desc = ktls_cipher_desc_get(cipher_type);
+
+	return desc && desc->aead_iv_lead;
+}
+EXPORT_SYMBOL_IF_KUNIT(ktls_cipher_reads_text_twice);
+
 static bool ktls_version_allowed(const struct ktls_cipher_desc *desc,
 				 u16 version)
 {

@@ -86,8 +86,10 @@ static int ktls_dev_tx_seal(struct sock *sk, struct ktls_context *kctx,
 	unsigned long flags;
 
 	/* Its seal does not read spliced pages: they were copied in. */
-	if (WARN_ON_ONCE(rec->nrefs))
-		return -EINVAL;
+	if (WARN_ON_ONCE(rec->nrefs)) {
+		kctx->txsw.err = -EIO;
+		return -EIO;
+	}
 	rec->wire_len = ktls_record_wire_len(prot, rec->plain_len);
 	info = ktls_dev_tx_rec_info(rec, sk->sk_allocation);
 	if (!info) {

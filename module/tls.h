@@ -57,6 +57,7 @@ struct ktls_cipher_desc {
 };
 
 const struct ktls_cipher_desc *ktls_cipher_desc_get(u16 cipher_type);
+bool ktls_cipher_reads_text_twice(u16 cipher_type);
 int ktls_crypto_info_check(const struct tls_crypto_info *info,
 			   unsigned int optlen,
 			   const struct tls_crypto_info *other);

@@ -229,13 +229,15 @@ static int ktls_tx_fill_reserve(struct sock *sk, struct ktls_context *kctx,
 
 /*
  * Spliced pages (sendfile, splice) are left where they are until the
- * record is sealed, if the configuration's seal reads them there.
+ * record is sealed, if the configuration's seal reads them there and the
+ * cipher reads them only once.
  */
 static bool ktls_tx_splices_refs(const struct ktls_context *kctx,
 				 const struct msghdr *msg)
 {
 	return (msg->msg_flags & MSG_SPLICE_PAGES) &&
-	       iov_iter_is_bvec(&msg->msg_iter) && kctx->tx_ops->seals_refs;
+	       iov_iter_is_bvec(&msg->msg_iter) && kctx->tx_ops->seals_refs &&
+	       !ktls_cipher_reads_text_twice(kctx->base.crypto_send.info.cipher_type);
 }
 
 /* Copy (or reference) as much of @msg as the open record takes. */

@@ -244,15 +244,38 @@ size_t ktls_tx_rec_copy_in(struct ktls_tx_rec *rec, u32 off,
 
 /* Whether a spliced piece goes on where @rec's last reference ends. */
 static bool ktls_tx_ref_continues(const struct ktls_tx_rec *rec,
-				  struct page *page, u32 off, u32 at)
+				  const struct ktls_tx_ref *piece)
 {
 	const struct ktls_tx_ref *r;
 
 	if (!rec->nrefs)
 		return false;
 	r = &rec->refs[rec->nrefs - 1];
-	return r->page == page && r->off + r->len == off &&
-	       r->at + r->len == at;
+	return r->page == piece->page && r->off + r->len == piece->off &&
+	       r->at + r->len == piece->at;
+}
+
+/*
+ * The next piece of the spliced pages @from, at most @max bytes, within
+ * one folio: a kernel sender's bio_vec may span several order-0 pages,
+ * and one reference pins only its own folio (TCP too takes one per
+ * page). @p gets the folio's head page and the offset in the folio.
+ * Return: the page the piece starts in.
+ */
+static struct page *ktls_tx_splice_piece(const struct iov_iter *from,
+					 u32 max, struct ktls_tx_ref *p)
+{
+	const struct bio_vec *bv = from->bvec;
+	size_t boff = bv->bv_offset + from->iov_offset;
+	struct page *page = bv->bv_page + (boff >> PAGE_SHIFT);
+	struct folio *folio = page_folio(page);
+
+	p->page = &folio->page;
+	p->off = folio_page_idx(folio, page) * PAGE_SIZE +
+		 offset_in_page(boff);
+	p->len = min_t(size_t, bv->bv_len - from->iov_offset,
+		       min_t(size_t, max, folio_size(folio) - p->off));
+	return page;
 }
 
 /*
@@ -267,29 +290,25 @@ static bool ktls_tx_ref_continues(const struct ktls_tx_rec *rec,
 size_t ktls_tx_rec_splice_in(struct ktls_tx_rec *rec, u32 off,
 			     struct iov_iter *from, size_t len)
 {
+	struct ktls_tx_ref p;
 	size_t done = 0;
+	struct page *page;
 
 	while (done < len) {
-		const struct bio_vec *bv = from->bvec;
-		u32 poff = bv->bv_offset + from->iov_offset;
-		u32 n = min_t(size_t, bv->bv_len - from->iov_offset,
-			      len - done);
-
-		if (!n)
+		page = ktls_tx_splice_piece(from, len - done, &p);
+		p.at = off + done;
+		if (!p.len)
 			break;
-		if (ktls_tx_ref_continues(rec, bv->bv_page, poff, off + done)) {
-			rec->refs[rec->nrefs - 1].len += n;
-		} else if (rec->nrefs < KTLS_TX_REC_REFS &&
-			   sendpage_ok(bv->bv_page)) {
-			get_page(bv->bv_page);
-			rec->refs[rec->nrefs++] = (struct ktls_tx_ref){
-				.page = bv->bv_page, .off = poff, .len = n,
-				.at = off + done };
+		if (ktls_tx_ref_continues(rec, &p)) {
+			rec->refs[rec->nrefs - 1].len += p.len;
+		} else if (rec->nrefs < KTLS_TX_REC_REFS && sendpage_ok(page)) {
+			get_page(p.page);
+			rec->refs[rec->nrefs++] = p;
 		} else {
 			break;
 		}
-		iov_iter_advance(from, n);
-		done += n;
+		iov_iter_advance(from, p.len);
+		done += p.len;
 	}
 	return done + ktls_tx_rec_copy_in(rec, off + done, from, len - done);
 }
@@ -297,7 +316,9 @@ size_t ktls_tx_rec_splice_in(struct ktls_tx_rec *rec, u32 off,
 /*
  * The plaintext of bytes [@off, @off + @len) of @rec for the cipher: the
  * referenced ranges from the spliced pages, the rest from the record's
- * own pages. Returns entries used (at most KTLS_TX_SRC_SG - 1).
+ * own pages. The references are in order and inside the range: only
+ * ktls_tx_rec_splice_in() adds them, at the record's end. Returns entries
+ * used (at most KTLS_TX_SRC_SG - 1).
  */
 int ktls_tx_rec_to_src_sg(struct ktls_tx_rec *rec, struct scatterlist *sg,
 			  u32 off, u32 len)
@@ -305,6 +326,12 @@ int ktls_tx_rec_to_src_sg(struct ktls_tx_rec *rec, struct scatterlist *sg,
 	u32 end = off + len, i;
 	int n = 0;
 
+	/*
+	 * Per reference at most one piece of gap before it, plus one per
+	 * chunk boundary in all gaps, the reference and the last gap.
+	 */
+	BUILD_BUG_ON(KTLS_TX_SRC_SG < 1 + 2 * KTLS_TX_REC_REFS + 1 +
+		     KTLS_TX_REC_CHUNKS - 1);
 	for (i = 0; i < rec->nrefs; i++) {
 		const struct ktls_tx_ref *r = &rec->refs[i];
 

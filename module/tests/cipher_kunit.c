@@ -66,6 +66,9 @@ static void cipher_row_matches_uapi(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, d->tls12);
 	KUNIT_EXPECT_EQ(test, (bool)d->tls13, c->tls13);
 	KUNIT_EXPECT_EQ(test, d->nonce_style, c->nonce_style);
+	/* CCM alone reads the plaintext twice (MAC, then CTR). */
+	KUNIT_EXPECT_EQ(test, ktls_cipher_reads_text_twice(c->type),
+			!strncmp(c->aead_name, "ccm(", 4));
 }
 
 static void cipher_unknown_types_have_no_row(struct kunit *test)
@@ -73,8 +76,10 @@ static void cipher_unknown_types_have_no_row(struct kunit *test)
 	static const u16 unknown[] = { 0, 1, 50, 59, 0x7fff, 0xffff };
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(unknown); i++)
+	for (i = 0; i < ARRAY_SIZE(unknown); i++) {
 		KUNIT_EXPECT_NULL(test, ktls_cipher_desc_get(unknown[i]));
+		KUNIT_EXPECT_FALSE(test, ktls_cipher_reads_text_twice(unknown[i]));
+	}
 }
 
 struct check_case {
