@@ -52,18 +52,6 @@ void ktls_tx_rec_put_refs(struct ktls_tx_rec *rec)
 		put_page(rec->refs[--rec->nrefs].page);
 }
 
-/* TCP holds its own references to whatever it took. */
-void ktls_tx_rec_free(struct sock *sk, struct ktls_tx_rec *rec)
-{
-	u32 i;
-
-	ktls_tx_rec_put_refs(rec);
-	for (i = 0; i < rec->nchunks; i++)
-		put_page(rec->chunks[i].page);
-	sk_mem_uncharge(sk, rec->cap);
-	kfree(rec);
-}
-
 /* Whether @pf goes on right where @rec's last chunk ends. */
 static bool ktls_tx_rec_continues(const struct ktls_tx_rec *rec,
 				  const struct page_frag *pf)
@@ -113,8 +101,9 @@ static int ktls_tx_rec_carve(struct sock *sk, struct ktls_tx_rec *rec,
 }
 
 /*
- * Give back the memory of @rec, which holds no payload yet: what failed
- * attempts to fill it carved, around other carves of the task.
+ * Give back the memory of @rec (its chunks and their charge), leaving it
+ * empty: when freed, or when it holds no payload yet and failed attempts
+ * to fill it carved chunks around other carves of the task.
  */
 void ktls_tx_rec_release(struct sock *sk, struct ktls_tx_rec *rec)
 {
@@ -123,6 +112,14 @@ void ktls_tx_rec_release(struct sock *sk, struct ktls_tx_rec *rec)
 	sk_mem_uncharge(sk, rec->cap);
 	rec->cap = 0;
 	rec->full = false;
+}
+
+/* TCP holds its own references to whatever it took. */
+void ktls_tx_rec_free(struct sock *sk, struct ktls_tx_rec *rec)
+{
+	ktls_tx_rec_put_refs(rec);
+	ktls_tx_rec_release(sk, rec);
+	kfree(rec);
 }
 
 /*
