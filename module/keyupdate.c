@@ -212,6 +212,7 @@ static int ktls_rekey_rx(struct sock *sk, struct ktls_context *kctx,
 		crypto_free_aead(old);
 		ktls_dev_rx_new_key(kctx);
 	}
+	ktls_rx_request_drop(rx);
 	ktls_ku_rx_start(kctx);
 
 	ktls_parser_advance(sk, kctx, GFP_KERNEL);

@@ -69,6 +69,32 @@ void ktls_rx_release(struct ktls_context *kctx)
 	bitmap_free(rx->dev_map);
 	rx->dev_map = NULL;
 	ktls_dev_rx_old_free(rx);
+	ktls_rx_request_drop(rx);
+}
+
+/*
+ * The copy path's AEAD request, made with the first record and kept: a
+ * decryption runs whole under the socket lock, waiting for the engine
+ * (ktls_rx_decrypt_into()), so the socket has one at a time. Zero-copy
+ * has its own per record, as a TLS 1.2 batch keeps several in flight.
+ */
+static struct aead_request *ktls_rx_request(struct ktls_context *kctx)
+{
+	struct ktls_rx_sw *rx = &kctx->rx_sw;
+
+	if (!rx->req)
+		rx->req = aead_request_alloc(kctx->rx_aead, GFP_KERNEL);
+	return rx->req;
+}
+
+/*
+ * Made for the transform of its time: a rekey drops it (the new one may
+ * need more), under the socket lock, so no decryption is using it.
+ */
+void ktls_rx_request_drop(struct ktls_rx_sw *rx)
+{
+	aead_request_free(rx->req);
+	rx->req = NULL;
 }
 
 static u32 ktls_rx_rec_size(const struct ktls_rx_rec *rec)
@@ -195,11 +221,10 @@ static int ktls_rx_open_cur(struct sock *sk, struct ktls_context *kctx)
 		if (rc)
 			goto done;
 	}
-	req = aead_request_alloc(kctx->rx_aead, GFP_KERNEL);
+	req = ktls_rx_request(kctx);
 	if (!req)
 		return -ENOMEM;
 	rc = ktls_rx_decrypt(kctx, rec, req);
-	aead_request_free(req);
 done:
 	if (rc > 0)
 		rc = ktls_rx_accept_plain(kctx, rec);

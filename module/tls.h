@@ -176,6 +176,7 @@ struct ktls_rx_sw {
 	u32 plain_mem;			/* memory of @plain's records */
 	struct ktls_rx_rec *cur;	/* record being assembled, or NULL */
 	struct ktls_rx_rec *spare;	/* a large buffer kept for reuse */
+	struct aead_request *req;	/* copy path's, from the first record */
 	u8 hdr[TLS_HEADER_SIZE];	/* header, while @cur is not there */
 	u32 have;			/* bytes of the record received */
 	int err;			/* sticky: authentication failed */
@@ -457,6 +458,7 @@ void ktls_rx_init(struct ktls_context *kctx);
 void ktls_rx_start(struct sock *sk, struct ktls_context *kctx);
 void ktls_rx_stop(struct sock *sk, struct ktls_context *kctx);
 void ktls_rx_release(struct ktls_context *kctx);
+void ktls_rx_request_drop(struct ktls_rx_sw *rx);
 __poll_t ktls_rx_poll_mask(struct sock *sk, __poll_t mask);
 int ktls_rx_ioctl(struct sock *sk, int cmd, ktls_ioctl_arg_t arg);
 
