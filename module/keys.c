@@ -38,6 +38,17 @@ struct crypto_aead *ktls_aead_create(const struct tls_crypto_info *info,
 	return aead;
 }
 
+/*
+ * A request kept from record to record holds the last one's working
+ * state (its GHASH, Poly1305's one-time key): wipe it once the engine
+ * has answered, as freeing it with kfree_sensitive() would.
+ */
+void ktls_aead_request_wipe(struct aead_request *req)
+{
+	memzero_explicit(req->__ctx,
+			 crypto_aead_reqsize(crypto_aead_reqtfm(req)));
+}
+
 /* The nonce base is salt || IV, as both TLS 1.2 and 1.3 build it. */
 static void ktls_cipher_state_load(struct cipher_context *cctx,
 				   const struct tls_crypto_info *info,

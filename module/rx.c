@@ -225,6 +225,7 @@ static int ktls_rx_open_cur(struct sock *sk, struct ktls_context *kctx)
 	if (!req)
 		return -ENOMEM;
 	rc = ktls_rx_decrypt(kctx, rec, req);
+	ktls_aead_request_wipe(req);
 done:
 	if (rc > 0)
 		rc = ktls_rx_accept_plain(kctx, rec);

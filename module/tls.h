@@ -316,6 +316,7 @@ int ktls_keys_install(struct sock *sk, struct ktls_context *kctx,
 void ktls_keys_release(struct ktls_context *kctx);
 struct crypto_aead *ktls_aead_create(const struct tls_crypto_info *info,
 				     u32 mask);
+void ktls_aead_request_wipe(struct aead_request *req);
 
 /* ---- the device layer: offload contexts and the driver API (device.c) ---- */
 

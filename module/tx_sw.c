@@ -21,6 +21,7 @@ static int ktls_tx_aead_run(struct ktls_context *kctx, struct scatterlist *src,
 {
 	struct aead_request *req = kctx->txsw.req;
 	DECLARE_CRYPTO_WAIT(wait);
+	int rc;
 
 	aead_request_set_tfm(req, kctx->tx_aead);
 	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG |
@@ -28,7 +29,9 @@ static int ktls_tx_aead_run(struct ktls_context *kctx, struct scatterlist *src,
 				  crypto_req_done, &wait);
 	aead_request_set_ad(req, kctx->base.prot_info.aad_size);
 	aead_request_set_crypt(req, src, dst, cryptlen, kctx->txsw.iv);
-	return crypto_wait_req(crypto_aead_encrypt(req), &wait);
+	rc = crypto_wait_req(crypto_aead_encrypt(req), &wait);
+	ktls_aead_request_wipe(req);
+	return rc;
 }
 
 /*
