@@ -48,14 +48,24 @@ struct splice_pair {
 	struct socket *lsn, *tx, *rx;
 };
 
+/*
+ * Reset rather than close gracefully: the sockets are then destroyed in
+ * sock_release() itself, which puts their hold on tls.ko, instead of
+ * after a FIN exchange in softirq that a prompt rmmod tls could beat.
+ */
+static void splice_sock_release(struct socket *sock)
+{
+	if (!sock)
+		return;
+	sock_no_linger(sock->sk);
+	sock_release(sock);
+}
+
 static void splice_pair_release(struct splice_pair *sp)
 {
-	if (sp->rx)
-		sock_release(sp->rx);
-	if (sp->tx)
-		sock_release(sp->tx);
-	if (sp->lsn)
-		sock_release(sp->lsn);
+	splice_sock_release(sp->rx);
+	splice_sock_release(sp->tx);
+	splice_sock_release(sp->lsn);
 }
 
 static int splice_setsockopt(struct socket *sock, int level, int name,
