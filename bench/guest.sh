@@ -75,9 +75,23 @@ echo "bench: modules loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 # --profile SPEC...: a flat kernel+user profile (perf from the host, over
 # --hostfs) of each impl:workload:size[:version] instead of the benchmark. perf.data
 # goes to /mnt (= /ktls): hostrun may give each call a fresh /tmp. After
-# "--null only", of the null cipher.
+# "--null only", of the null cipher. "--profile --children SPEC...": with
+# call graphs, each function's inclusive share (itself and what it calls);
+# "--mb N" after them: N MB per profile (default 8).
 if [ "${1:-}" = --profile ]; then
 	shift
+	graph=
+	report="--sort dso,sym"
+	if [ "${1:-}" = --children ]; then
+		shift
+		graph=-g
+		report="--children --sort sym -g none"
+	fi
+	pmb=8
+	if [ "${1:-}" = --mb ]; then
+		pmb=$2
+		shift 2
+	fi
 	nullarg=0
 	if [ -n "$null" ]; then
 		load_null || exit 1
@@ -95,13 +109,15 @@ if [ "${1:-}" = --profile ]; then
 		[ "$rest" = "$size" ] || ver=${rest#*:}
 		# Sampling starts disabled; ktls-bench enables it around the
 		# measured part only (not the set-up, not building records).
+		# shellcheck disable=SC2086 # $graph: no option or one word
 		hostrun perf record -q -D -1 --control fifo:/mnt/perf.ctl \
-			-e cpu-clock -a -o /mnt/perf.data -- \
+			-e cpu-clock $graph -a -o /mnt/perf.data -- \
 			/mnt/bin/ktls-bench --impls "$impl" --workloads "$wl" \
-			--sizes "$size" --versions "$ver" --rounds 1 --mb 8 --null-cipher "$nullarg" \
+			--sizes "$size" --versions "$ver" --rounds 1 --mb "$pmb" --null-cipher "$nullarg" \
 			--perf-ctl /mnt/perf.ctl > /dev/null
 		echo "@@PROFILE $spec"
-		hostrun perf report -q -i /mnt/perf.data --stdio --sort dso,sym \
+		# shellcheck disable=SC2086 # $report: several words
+		hostrun perf report -q -i /mnt/perf.data --stdio $report \
 			--percent-limit 0.3 2>/dev/null | grep -v '^$' | sed 's/^/@@P /'
 	done
 	exit 0
