@@ -226,7 +226,7 @@ struct ktls_tx {
 	u8 iv[KTLS_AEAD_IV_MAX];
 	bool started;			/* set up by the first send */
 	bool queued;			/* @queue not empty */
-	bool work_missed;		/* the worker found TX owned */
+	bool work_missed;		/* TCP made room while TX was owned */
 	bool shutting;			/* a shutdown waits for TX: let go */
 	int push_flags;			/* MSG_DONTWAIT of the last sender */
 	u32 key_gen;			/* one more at each TX key (rekey) */

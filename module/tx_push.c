@@ -115,14 +115,29 @@ int ktls_tx_push_wait(struct sock *sk, struct ktls_context *kctx,
 	return rc;
 }
 
+/*
+ * TCP has room again. While a caller owns TX it pushes the queue itself
+ * (one asleep in ktls_tx_wait() is woken by the base callback), and
+ * ktls_tx_unlock() runs the worker for what it leaves: the worker now
+ * would only find TX owned and run again then, taking the socket lock
+ * from the sender twice per wait for room. TCP calls this either from
+ * softirq while no task owns the socket lock, or under that lock (its
+ * backlog, a setsockopt); the owner flag and work_missed change only
+ * under it, so neither moves while this looks at them.
+ */
 static void ktls_tx_write_space(struct sock *sk)
 {
 	struct ktls_context *kctx = ktls_ctx(tls_get_ctx(sk));
+	struct ktls_tx *tx = &kctx->txsw;
 
 	/* After a shutdown nothing can go: close frees what is left. */
-	if (READ_ONCE(kctx->txsw.queued) &&
-	    !(READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN))
-		schedule_delayed_work(&kctx->txsw.work, 0);
+	if (READ_ONCE(tx->queued) &&
+	    !(READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN)) {
+		if (READ_ONCE(tx->owner.held))
+			WRITE_ONCE(tx->work_missed, true);
+		else
+			schedule_delayed_work(&tx->work, 0);
+	}
 	kctx->base.sk_write_space(sk);
 }
 

@@ -119,7 +119,11 @@ int ktls_tx_lock(struct sock *sk, struct ktls_context *kctx, long *timeo)
 	return ktls_owner_acquire(sk, &kctx->txsw.owner, timeo);
 }
 
-/* Give TX up (socket lock held); run the worker if it stood aside. */
+/*
+ * Give TX up (socket lock held). If TCP made room while TX was owned
+ * (ktls_tx_write_space(), or the worker stood aside), records still
+ * queued go to the worker; what the owner pushed itself needs nothing.
+ */
 void ktls_tx_unlock(struct sock *sk, struct ktls_context *kctx)
 {
 	struct ktls_tx *tx = &kctx->txsw;
@@ -127,7 +131,8 @@ void ktls_tx_unlock(struct sock *sk, struct ktls_context *kctx)
 	ktls_owner_release(&tx->owner);
 	if (tx->work_missed) {
 		tx->work_missed = false;
-		schedule_delayed_work(&tx->work, 0);
+		if (tx->queued)
+			schedule_delayed_work(&tx->work, 0);
 	}
 }
 
