@@ -228,16 +228,48 @@ static int ktls_tx_fill_reserve(struct sock *sk, struct ktls_context *kctx,
 }
 
 /*
- * Spliced pages (sendfile, splice) are left where they are until the
- * record is sealed, if the configuration's seal reads them there and the
- * cipher reads them only once.
+ * Whether the configuration's seal reads payload where it lies
+ * (ktls_tx_rec->refs), and the cipher reads it only once: bytes another
+ * thread changes meanwhile are then encrypted as read, under a tag that
+ * covers them as read.
  */
+static bool ktls_tx_seal_reads_refs(const struct ktls_context *kctx)
+{
+	return kctx->tx_ops->seals_refs &&
+	       !ktls_cipher_reads_text_twice(kctx->base.crypto_send.info.cipher_type);
+}
+
+/* Spliced pages (sendfile, splice) are left where they are until sealed. */
 static bool ktls_tx_splices_refs(const struct ktls_context *kctx,
 				 const struct msghdr *msg)
 {
 	return (msg->msg_flags & MSG_SPLICE_PAGES) &&
-	       iov_iter_is_bvec(&msg->msg_iter) && kctx->tx_ops->seals_refs &&
-	       !ktls_cipher_reads_text_twice(kctx->base.crypto_send.info.cipher_type);
+	       iov_iter_is_bvec(&msg->msg_iter) && ktls_tx_seal_reads_refs(kctx);
+}
+
+/* Without MSG_MORE, or of another type than data, a call ends its record. */
+static bool ktls_tx_call_ends_rec(const struct msghdr *msg, u8 type)
+{
+	return !(msg->msg_flags & MSG_MORE) || type != TLS_RECORD_TYPE_DATA;
+}
+
+/*
+ * The sender's own memory is read in place too (saving a copy, as
+ * upstream does) where the record is sealed within this call: @len bytes
+ * fill it, or are the call's last and the call ends it. A call that
+ * leaves it open after all copies them before it returns
+ * (ktls_tx_rec_unpin()).
+ */
+static bool ktls_tx_pins_user(struct ktls_context *kctx,
+			      struct msghdr *msg, size_t len)
+{
+	const struct ktls_tx_rec *rec = kctx->txsw.open;
+
+	return user_backed_iter(&msg->msg_iter) &&
+	       ktls_tx_seal_reads_refs(kctx) &&
+	       (len == ktls_tx_room(kctx) ||
+		(len == msg_data_left(msg) &&
+		 ktls_tx_call_ends_rec(msg, rec->type)));
 }
 
 /* Copy (or reference) as much of @msg as the open record takes. */
@@ -261,6 +293,8 @@ static int ktls_tx_fill(struct sock *sk, struct ktls_context *kctx,
 	len = min_t(size_t, len, ktls_tx_room(kctx));
 	if (ktls_tx_splices_refs(kctx, msg))
 		done = ktls_tx_rec_splice_in(rec, off, &msg->msg_iter, len);
+	else if (ktls_tx_pins_user(kctx, msg, len))
+		done = ktls_tx_rec_pin_in(rec, off, &msg->msg_iter, len);
 	else
 		done = ktls_tx_rec_copy_in(rec, off, &msg->msg_iter, len);
 	rec->plain_len += done;
@@ -311,7 +345,7 @@ static int ktls_tx_copy_loop(struct sock *sk, struct ktls_context *kctx,
 	 * Without MSG_MORE the record ends here, even after an error, and
 	 * what is queued is pushed (a zero-length send() included).
 	 */
-	if (!(msg->msg_flags & MSG_MORE) || type != TLS_RECORD_TYPE_DATA) {
+	if (ktls_tx_call_ends_rec(msg, type)) {
 		int rc2 = ktls_tx_end_rec(sk, kctx, flags, timeo, copied);
 
 		rc = rc ? rc : rc2;
@@ -341,6 +375,8 @@ static int ktls_tx_sendmsg_locked(struct sock *sk, struct ktls_context *kctx,
 			return sk_stream_error(sk, msg->msg_flags, rc);
 	}
 	rc = ktls_tx_copy_loop(sk, kctx, msg, type, &copied, timeo);
+	/* The caller's buffer is its own again once this returns. */
+	ktls_tx_rec_unpin(tx->open);
 	if (copied)
 		return copied;
 	return rc ? sk_stream_error(sk, msg->msg_flags, rc) : 0;

@@ -37,8 +37,9 @@ struct ktls_tx_chunk {
 
 /*
  * Payload bytes a record leaves in the pages they were spliced from
- * (sendfile, splice) until it is sealed: the cipher reads them there.
- * A sendfile record of 16 KiB takes four or five.
+ * (sendfile, splice), or in the sender's own memory for a record sealed
+ * within the call (ktls_tx_rec_pin_in()), until it is sealed: the cipher
+ * reads them there. A record of 16 KiB takes four or five.
  */
 #define KTLS_TX_REC_REFS	6
 
@@ -71,6 +72,7 @@ struct ktls_tx_rec {
 	bool full;		/* no chunk left: takes no more than @cap */
 	struct ktls_tx_ref refs[KTLS_TX_REC_REFS];	/* ordered by @at */
 	u32 nrefs;
+	bool user_refs;		/* @refs hold the sender's memory: see pin_in */
 	u32 plain_len;		/* payload bytes copied in */
 	u32 wire_len;		/* length once sealed, else 0 */
 	u32 sent;		/* bytes TCP has taken */
@@ -134,6 +136,9 @@ size_t ktls_tx_rec_copy_in(struct ktls_tx_rec *rec, u32 off,
 			   struct iov_iter *from, size_t len);
 size_t ktls_tx_rec_splice_in(struct ktls_tx_rec *rec, u32 off,
 			     struct iov_iter *from, size_t len);
+size_t ktls_tx_rec_pin_in(struct ktls_tx_rec *rec, u32 off,
+			  struct iov_iter *from, size_t len);
+void ktls_tx_rec_unpin(struct ktls_tx_rec *rec);
 void ktls_tx_rec_put_refs(struct ktls_tx_rec *rec);
 int ktls_tx_rec_to_src_sg(struct ktls_tx_rec *rec, struct scatterlist *sg,
 			  u32 off, u32 len);

@@ -50,6 +50,7 @@ void ktls_tx_rec_put_refs(struct ktls_tx_rec *rec)
 {
 	while (rec->nrefs)
 		put_page(rec->refs[--rec->nrefs].page);
+	rec->user_refs = false;
 }
 
 /* Whether @pf goes on right where @rec's last chunk ends. */
@@ -308,6 +309,81 @@ size_t ktls_tx_rec_splice_in(struct ktls_tx_rec *rec, u32 off,
 		done += p.len;
 	}
 	return done + ktls_tx_rec_copy_in(rec, off + done, from, len - done);
+}
+
+/* Add the page range @p to @rec's references, merged where it goes on. */
+static void ktls_tx_rec_add_ref(struct ktls_tx_rec *rec,
+				const struct ktls_tx_ref *p)
+{
+	if (ktls_tx_ref_continues(rec, p)) {
+		rec->refs[rec->nrefs - 1].len += p->len;
+		put_page(p->page);
+	} else {
+		rec->refs[rec->nrefs++] = *p;
+	}
+}
+
+/*
+ * Take up to @len bytes of the sender's memory @from (a user-backed
+ * iterator) as bytes [@off, @off + @len) of @rec by reference: the
+ * cipher reads them in place, out of place into the record's own pages,
+ * and never writes them (an AEAD that reads its text twice is not given
+ * any, ktls_tx_pins_user()). Only for a record sealed before the call
+ * returns: send() must not depend on the buffer afterwards, so a call
+ * that leaves it open copies them first (ktls_tx_rec_unpin()). Once
+ * @rec has no slot left, or pages cannot be had, the rest is copied.
+ * Return: bytes taken.
+ */
+size_t ktls_tx_rec_pin_in(struct ktls_tx_rec *rec, u32 off,
+			  struct iov_iter *from, size_t len)
+{
+	struct page *pages[KTLS_TX_REC_REFS];
+	struct ktls_tx_ref p;
+	size_t done = 0, start;
+	ssize_t got;
+	int i;
+
+	while (done < len && rec->nrefs < KTLS_TX_REC_REFS) {
+		got = iov_iter_get_pages2(from, pages, len - done,
+					  KTLS_TX_REC_REFS - rec->nrefs, &start);
+		if (got <= 0)
+			break;
+		rec->user_refs = true;
+		for (i = 0; got; i++, start = 0) {
+			p.page = pages[i];
+			p.off = start;
+			p.len = min_t(size_t, got, PAGE_SIZE - start);
+			p.at = off + done;
+			ktls_tx_rec_add_ref(rec, &p);
+			done += p.len;
+			got -= p.len;
+		}
+	}
+	return done + ktls_tx_rec_copy_in(rec, off + done, from, len - done);
+}
+
+/*
+ * The call that pinned the sender's memory into @rec returns with it
+ * still open (sealing failed or must wait): copy the referenced bytes
+ * into the record's own pages, which are reserved for them already.
+ */
+void ktls_tx_rec_unpin(struct ktls_tx_rec *rec)
+{
+	struct iov_iter it;
+	struct bio_vec bv;
+	u32 i;
+
+	if (!rec || !rec->user_refs)
+		return;
+	for (i = 0; i < rec->nrefs; i++) {
+		const struct ktls_tx_ref *r = &rec->refs[i];
+
+		bvec_set_page(&bv, r->page, r->len, r->off);
+		iov_iter_bvec(&it, ITER_SOURCE, &bv, 1, r->len);
+		ktls_tx_rec_copy_in(rec, r->at, &it, r->len);
+	}
+	ktls_tx_rec_put_refs(rec);
+	rec->user_refs = false;
 }
 
 /*

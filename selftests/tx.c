@@ -322,6 +322,33 @@ TEST_F(tx, msg_more_full_record)
 }
 
 /*
+ * A record that the sender's bytes fill is encrypted straight from the
+ * sender's memory. When the call cannot seal it after all (here it faults
+ * on an unmapped page, with MSG_MORE, so the record stays open), the
+ * bytes it took are copied before send() returns: what the buffer holds
+ * afterwards never reaches the wire.
+ */
+TEST_F(tx, msg_more_fault_keeps_sent_bytes)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	unsigned char *map;
+
+	map = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(map, MAP_FAILED);
+	memcpy(map, self->buf + 100, pg);
+	ASSERT_EQ(mprotect(map + pg, pg, PROT_NONE), 0);
+
+	ASSERT_EQ(send(self->fd, self->buf, 100, MSG_MORE), 100);
+	ASSERT_EQ(send(self->fd, map, REC_MAX, MSG_MORE), pg);
+	memset(map, 0xaa, pg);
+	EXPECT_TRUE(wire_idle(self->peer));
+	ASSERT_EQ(send(self->fd, self->buf + 100 + pg, 1, 0), 1);
+	EXPECT_RECORD(23, self->buf, 100 + pg + 1);
+	munmap(map, 2 * pg);
+}
+
+/*
  * Records take their memory from the task's page fragment, which every
  * socket of the task shares. Two sockets taking turns with MSG_MORE each
  * find the other's bytes where their own record ended, so every send
