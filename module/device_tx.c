@@ -32,7 +32,29 @@ static u32 ktls_dev_tx_next_seq(struct sock *sk, struct ktls_context *kctx)
 	return tcp_sk(sk)->write_seq + ktls_tx_queued_bytes(&kctx->txsw);
 }
 
-/* A records-list entry for the sealed @rec, holding its pages. */
+/*
+ * A records-list entry has MAX_SKB_FRAGS frags: a record whose wire view
+ * (its chunks interleaved with the spliced pages it references) takes
+ * more has its last references copied in, into the room its chunks keep
+ * for them, until it fits. With every reference copied it is one piece
+ * per chunk, which always fits.
+ */
+static void ktls_dev_tx_fit_frags(struct ktls_tx_rec *rec)
+{
+	BUILD_BUG_ON(KTLS_TX_REC_CHUNKS > MAX_SKB_FRAGS);
+	while (rec->nrefs && ktls_tx_rec_wire_pieces(rec) > MAX_SKB_FRAGS)
+		ktls_tx_rec_unref_last(rec);
+}
+
+/*
+ * A records-list entry for the sealed @rec, in wire order: header,
+ * payload (copied, or the spliced pages it references), TLS 1.3 type,
+ * tag. The entry holds a reference on every page it names, its own,
+ * until the peer has acked the record or the socket is destroyed
+ * (ktls_dev_rec_destroy()): the driver and the software fallback read
+ * the record from it for as long as TCP may retransmit any of it, well
+ * after @rec itself, and its references, are gone.
+ */
 static struct tls_record_info *ktls_dev_tx_rec_info(struct ktls_tx_rec *rec,
 						    gfp_t gfp)
 {
@@ -41,12 +63,10 @@ static struct tls_record_info *ktls_dev_tx_rec_info(struct ktls_tx_rec *rec,
 	struct ktls_tx_piece p;
 	int i = 0;
 
-	/* A sealed record is one piece per chunk: no spliced pages. */
-	BUILD_BUG_ON(KTLS_TX_REC_CHUNKS > MAX_SKB_FRAGS);
 	info = kzalloc(sizeof(*info), gfp);
 	if (!info)
 		return NULL;
-	while (ktls_tx_rec_piece(rec, &off, &left, &p)) {
+	while (ktls_tx_rec_wire_piece(rec, &off, &left, &p)) {
 		get_page(p.page);
 		skb_frag_fill_page_desc(&info->frags[i++], p.page, p.off, p.len);
 	}
@@ -74,7 +94,13 @@ static void ktls_dev_tx_resync(struct sock *sk, struct tls_context *ctx,
  * Seal for the device: header and explicit nonce (TLS 1.2) or inner
  * content type (TLS 1.3) as in software, a zeroed tag for the NIC to
  * fill (never stale memory on the wire), then the record goes on the
- * list before TCP can send any of it. -ENOMEM leaves @rec untouched.
+ * list before TCP can send any of it. -ENOMEM leaves @rec open, with
+ * the same bytes.
+ *
+ * Spliced pages @rec references (TLS_TX_ZEROCOPY_RO) stay referenced:
+ * nothing here reads them. @rec keeps its references until it is freed,
+ * once TCP has taken all of it (tx_push.c): TCP then holds its own on
+ * what it sends and may retransmit, and the records-list entry its own.
  */
 static int ktls_dev_tx_seal(struct sock *sk, struct ktls_context *kctx,
 			    struct ktls_tx_rec *rec)
@@ -85,12 +111,8 @@ static int ktls_dev_tx_seal(struct sock *sk, struct ktls_context *kctx,
 	struct tls_record_info *info;
 	unsigned long flags;
 
-	/* Its seal does not read spliced pages: they were copied in. */
-	if (WARN_ON_ONCE(rec->nrefs)) {
-		kctx->txsw.err = -EIO;
-		return -EIO;
-	}
 	rec->wire_len = ktls_record_wire_len(prot, rec->plain_len);
+	ktls_dev_tx_fit_frags(rec);
 	info = ktls_dev_tx_rec_info(rec, sk->sk_allocation);
 	if (!info) {
 		rec->wire_len = 0;
@@ -155,6 +177,7 @@ static const struct ktls_tx_ops ktls_tx_dev_ops = {
 	.seal		= ktls_dev_tx_seal,
 	.teardown	= ktls_dev_tx_teardown,
 	.push_flags	= MSG_SENDPAGE_DECRYPTED,
+	.sends_refs	= true,
 };
 
 /* The number the next record sealed under the current TX key gets. */

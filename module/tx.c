@@ -2,7 +2,8 @@
 /*
  * TX framing: application bytes (sendmsg, and splice/sendfile through it)
  * are cut into TLS records, copied into memory carved for the record
- * (tx_rec.c; spliced pages kept by reference where the seal reads them),
+ * (tx_rec.c; spliced pages kept by reference where the seal reads them,
+ * or where a device sends them with TLS_TX_ZEROCOPY_RO),
  * sealed by the socket's TX configuration (kctx->tx_ops: software
  * encryption, tx_sw.c) and handed to TCP (tx_push.c). The end of the
  * stream (shutdown, close) is in tx_end.c.
@@ -239,12 +240,22 @@ static bool ktls_tx_seal_reads_refs(const struct ktls_context *kctx)
 	       !ktls_cipher_reads_text_twice(kctx->base.crypto_send.info.cipher_type);
 }
 
-/* Spliced pages (sendfile, splice) are left where they are until sealed. */
+/*
+ * Spliced pages (sendfile, splice) are left where they are: until the
+ * record is sealed, if the seal reads them there; until it is freed, if
+ * TCP and the device take them by reference and the application promised
+ * not to change them meanwhile (TLS_TX_ZEROCOPY_RO: the NIC reads them at
+ * transmit, and again for a retransmission).
+ */
 static bool ktls_tx_splices_refs(const struct ktls_context *kctx,
 				 const struct msghdr *msg)
 {
-	return (msg->msg_flags & MSG_SPLICE_PAGES) &&
-	       iov_iter_is_bvec(&msg->msg_iter) && ktls_tx_seal_reads_refs(kctx);
+	if (!(msg->msg_flags & MSG_SPLICE_PAGES) ||
+	    !iov_iter_is_bvec(&msg->msg_iter))
+		return false;
+	if (kctx->tx_ops->sends_refs)
+		return kctx->base.zerocopy_sendfile;
+	return ktls_tx_seal_reads_refs(kctx);
 }
 
 /* Without MSG_MORE, or of another type than data, a call ends its record. */

@@ -38,8 +38,10 @@ struct ktls_tx_chunk {
 /*
  * Payload bytes a record leaves in the pages they were spliced from
  * (sendfile, splice), or in the sender's own memory for a record sealed
- * within the call (ktls_tx_rec_pin_in()), until it is sealed: the cipher
- * reads them there. A record of 16 KiB takes four or five.
+ * within the call (ktls_tx_rec_pin_in()): in software until it is sealed
+ * (the cipher reads them there); on a device with TLS_TX_ZEROCOPY_RO
+ * spliced pages until it is freed (TCP and the records list send them
+ * from there). A record of 16 KiB takes four or five.
  */
 #define KTLS_TX_REC_REFS	6
 
@@ -59,10 +61,17 @@ struct ktls_tx_ref {
 #define KTLS_TX_SRC_SG		(2 * KTLS_TX_REC_REFS + KTLS_TX_REC_CHUNKS + 1)
 
 /*
+ * Pieces of a sealed record's wire view (ktls_tx_rec_wire_piece()): its
+ * chunks, and per reference the reference and the chunk piece it splits.
+ */
+#define KTLS_TX_WIRE_PIECES	(KTLS_TX_REC_CHUNKS + 2 * KTLS_TX_REC_REFS)
+
+/*
  * One record, laid out as it goes on the wire over @chunks: header (and
  * TLS 1.2 explicit nonce), payload, TLS 1.3 content type, tag. Until it
- * is sealed, payload ranges in @refs are still in the spliced pages (the
- * chunks hold room for their ciphertext).
+ * is sealed (software) or freed (device, TLS_TX_ZEROCOPY_RO), payload
+ * ranges in @refs are still in the spliced pages (the chunks hold room
+ * for their bytes all the same).
  */
 struct ktls_tx_rec {
 	struct list_head list;
@@ -106,6 +115,11 @@ struct ktls_tx_ops {
 	 * only ever read. Otherwise their bytes are copied into the record.
 	 */
 	bool seals_refs;
+	/*
+	 * TCP and @seal's records list take spliced pages by reference,
+	 * with TLS_TX_ZEROCOPY_RO: the device encrypts them at transmit.
+	 */
+	bool sends_refs;
 };
 
 extern const struct ktls_tx_ops ktls_tx_sw_ops;
@@ -130,6 +144,9 @@ bool ktls_tx_rec_piece(const struct ktls_tx_rec *rec, u32 *off, u32 *len,
 		       struct ktls_tx_piece *p);
 int ktls_tx_rec_to_sg(struct ktls_tx_rec *rec, struct scatterlist *sg,
 		      u32 off, u32 len);
+bool ktls_tx_rec_wire_piece(const struct ktls_tx_rec *rec, u32 *off,
+			    u32 *len, struct ktls_tx_piece *p);
+u32 ktls_tx_rec_wire_pieces(const struct ktls_tx_rec *rec);
 int ktls_tx_rec_to_bvec(struct ktls_tx_rec *rec, struct bio_vec *bv,
 			u32 off, u32 len);
 size_t ktls_tx_rec_copy_in(struct ktls_tx_rec *rec, u32 off,
@@ -140,6 +157,7 @@ size_t ktls_tx_rec_pin_in(struct ktls_tx_rec *rec, u32 off,
 			  struct iov_iter *from, size_t len);
 void ktls_tx_rec_unpin(struct ktls_tx_rec *rec);
 void ktls_tx_rec_put_refs(struct ktls_tx_rec *rec);
+void ktls_tx_rec_unref_last(struct ktls_tx_rec *rec);
 int ktls_tx_rec_to_src_sg(struct ktls_tx_rec *rec, struct scatterlist *sg,
 			  u32 off, u32 len);
 void ktls_tx_rec_zero(struct ktls_tx_rec *rec, u32 off, u32 len);

@@ -53,7 +53,7 @@ static void ktls_tx_push_fence(struct sock *sk, struct ktls_tx *tx,
 static int ktls_tx_push_rec(struct sock *sk, struct ktls_context *kctx,
 			    struct ktls_tx_rec *rec)
 {
-	struct bio_vec bvec[KTLS_TX_REC_CHUNKS];
+	struct bio_vec bvec[KTLS_TX_WIRE_PIECES];
 	struct msghdr msg = {
 		.msg_flags = MSG_SPLICE_PAGES | MSG_NOSIGNAL | MSG_DONTWAIT |
 			     rec->push_flags,

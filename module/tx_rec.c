@@ -45,7 +45,11 @@ struct ktls_tx_rec *ktls_tx_rec_new(struct sock *sk, u8 type)
 	return rec;
 }
 
-/* Sealed: the cipher has read what was left in spliced pages. */
+/*
+ * Let go of the spliced pages @rec references: in software once sealed
+ * (the cipher has read them), on a device when the record is freed (TCP
+ * and the records list have taken their own references by then).
+ */
 void ktls_tx_rec_put_refs(struct ktls_tx_rec *rec)
 {
 	while (rec->nrefs)
@@ -209,14 +213,66 @@ int ktls_tx_rec_to_sg(struct ktls_tx_rec *rec, struct scatterlist *sg,
 	return n;
 }
 
-/* The same range as bio_vecs, for TCP. */
+/**
+ * ktls_tx_rec_wire_piece() - the next piece of a sealed record as it goes
+ * on the wire
+ * @rec: the record
+ * @off: start of what is left of the range; moved past the piece
+ * @len: length of what is left; reduced by the piece
+ * @p: the piece: in a spliced page where @rec still references the bytes
+ *     (device TX with TLS_TX_ZEROCOPY_RO), else in one of its chunks
+ *
+ * Return: false once the range is used up.
+ */
+bool ktls_tx_rec_wire_piece(const struct ktls_tx_rec *rec, u32 *off,
+			    u32 *len, struct ktls_tx_piece *p)
+{
+	u32 i, span = *len, in;
+
+	if (!*len)
+		return false;
+	for (i = 0; i < rec->nrefs; i++) {
+		const struct ktls_tx_ref *r = &rec->refs[i];
+
+		if (*off < r->at) {
+			span = min(span, r->at - *off);
+			break;
+		}
+		if (*off >= r->at + r->len)
+			continue;
+		in = *off - r->at;
+		*p = (struct ktls_tx_piece){ .page = r->page, .off = r->off + in,
+					     .len = min(*len, r->len - in) };
+		*off += p->len;
+		*len -= p->len;
+		return true;
+	}
+	ktls_tx_rec_piece(rec, off, &span, p);
+	*len -= p->len;
+	return true;
+}
+
+/* How many pieces bytes [0, @rec->wire_len) of the sealed @rec take. */
+u32 ktls_tx_rec_wire_pieces(const struct ktls_tx_rec *rec)
+{
+	u32 off = 0, len = rec->wire_len, n = 0;
+	struct ktls_tx_piece p;
+
+	while (ktls_tx_rec_wire_piece(rec, &off, &len, &p))
+		n++;
+	return n;
+}
+
+/* The same range as bio_vecs in wire order, for TCP. */
 int ktls_tx_rec_to_bvec(struct ktls_tx_rec *rec, struct bio_vec *bv,
 			u32 off, u32 len)
 {
 	struct ktls_tx_piece p;
 	int n = 0;
 
-	while (ktls_tx_rec_piece(rec, &off, &len, &p))
+	BUILD_BUG_ON(KTLS_TX_WIRE_PIECES < KTLS_TX_REC_CHUNKS +
+		     2 * KTLS_TX_REC_REFS);
+	while (ktls_tx_rec_wire_piece(rec, &off, &len, &p))
 		bvec_set_page(&bv[n++], p.page, p.len, p.off);
 	return n;
 }
@@ -279,8 +335,10 @@ static struct page *ktls_tx_splice_piece(const struct iov_iter *from,
 /*
  * Take up to @len bytes of the spliced pages @from (a bio_vec iterator)
  * as bytes [@off, @off + @len) of @rec by reference rather than copying
- * them: the cipher reads them from there and writes the record's own
- * pages, so the page cache is only ever read (tx_sw.c). Once @rec has no
+ * them: in software the cipher reads them from there and writes the
+ * record's own pages (tx_sw.c); on a device TCP and the records list
+ * send them from there (device_tx.c). Either way the page cache is only
+ * ever read. Once @rec has no
  * slot left, or for a page TCP would not take by reference either
  * (sendpage_ok()), the rest is copied.
  * Return: bytes taken.
@@ -384,6 +442,24 @@ void ktls_tx_rec_unpin(struct ktls_tx_rec *rec)
 	}
 	ktls_tx_rec_put_refs(rec);
 	rec->user_refs = false;
+}
+
+/*
+ * Copy the bytes @rec's last reference holds into the room its chunks
+ * keep for them (a record's memory always covers its wire length), and
+ * let go of the spliced page. Only read from it, as ever.
+ */
+void ktls_tx_rec_unref_last(struct ktls_tx_rec *rec)
+{
+	struct ktls_tx_ref *r = &rec->refs[rec->nrefs - 1];
+	struct iov_iter it;
+	struct bio_vec bv;
+
+	bvec_set_page(&bv, r->page, r->len, r->off);
+	iov_iter_bvec(&it, ITER_SOURCE, &bv, 1, r->len);
+	ktls_tx_rec_copy_in(rec, r->at, &it, r->len);
+	put_page(r->page);
+	rec->nrefs--;
 }
 
 /*
