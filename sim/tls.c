@@ -513,6 +513,13 @@ struct sk_buff *ksim_tls_tx(struct ksim_priv *priv, struct sk_buff *skb)
 	spin_lock(&ctx->lock);
 	if (seq != ctx->expected_seq)
 		ksim_stat_inc(priv, KSIM_TX_TLS_OOO);
+	/*
+	 * A retransmission: read the record again from the core's list, as
+	 * a NIC rebuilding its state for it does. With TLS_TX_ZEROCOPY_RO
+	 * the list names the sender's page cache, which may have changed.
+	 */
+	if (before(seq, ctx->expected_seq))
+		ctx->cache_key = NULL;
 	err = ksim_tx_encrypt(priv, ctx, tctx, seq, nskb->data + hdrlen, len);
 	if (!err && after(seq + len, ctx->expected_seq))
 		ctx->expected_seq = seq + len;
