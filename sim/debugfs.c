@@ -162,6 +162,7 @@ void ksim_debugfs_add(struct ksim_priv *priv)
 	debugfs_create_u32("rx_skip_every", 0600, d, &k->rx_skip_every);
 	debugfs_create_bool("refuse_add", 0600, d, &k->refuse_add);
 	debugfs_create_bool("tx_fallback", 0600, d, &k->tx_fallback);
+	debugfs_create_bool("hold_tx", 0600, d, &k->hold_tx);
 	debugfs_create_bool("trust_hook", 0600, d, &k->trust_hook);
 	debugfs_create_u32("rx_resync", 0600, d, &k->rx_resync);
 	debugfs_create_file("tls13", 0600, d, priv, &ksim_tls13_fops);

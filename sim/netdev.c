@@ -153,6 +153,22 @@ static void ksim_wire(struct ksim_priv *priv, struct net_device *peer,
 		ksim_deliver(peer, held);
 }
 
+/*
+ * Knob hold_tx: payload segments are lost before the offload engine sees
+ * them, as if the host's queue dropped them. TCP keeps them and sends
+ * them again; the NIC reads their records then for the first time.
+ */
+static bool ksim_hold(struct ksim_priv *priv, struct sk_buff *skb)
+{
+	u32 off;
+
+	if (!READ_ONCE(priv->knobs.hold_tx) || !ksim_tcp_payload(skb, &off))
+		return false;
+	dev_core_stats_tx_dropped_inc(priv->dev);
+	kfree_skb(skb);
+	return true;
+}
+
 static netdev_tx_t ksim_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct ksim_priv *priv = netdev_priv(dev);
@@ -166,6 +182,8 @@ static netdev_tx_t ksim_xmit(struct sk_buff *skb, struct net_device *dev)
 		dev_core_stats_tx_dropped_inc(dev);
 		goto out;
 	}
+	if (ksim_hold(priv, skb))
+		goto out;
 	skb = ksim_tls_tx(priv, skb);
 	if (!skb) {
 		dev_core_stats_tx_dropped_inc(dev);

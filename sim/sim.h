@@ -63,6 +63,7 @@ enum ksim_stat {
  */
 struct ksim_knobs {
 	u32 drop_every;		/* lose the segment on the wire */
+	bool hold_tx;		/* lose payload segments before encryption */
 	u32 duplicate_every;	/* deliver it twice */
 	u32 corrupt_every;	/* flip one payload byte after encryption */
 	u32 reorder_every;	/* deliver it after the next segment */
