@@ -15,7 +15,9 @@
  * can choose (knob rx_resync), rmmod_live unloads ktls_sim under offloaded
  * sockets and loads it again. control_records sends records of every
  * content type; tls13_not_opted_in and sw_only_suites check that what a
- * device did not declare stays in software.
+ * device did not declare stays in software. The sendfile_* tests check
+ * TLS_TX_ZEROCOPY_RO: spliced page cache pages go to the NIC by reference,
+ * so a file changed while TCP still holds its segments goes out changed.
  *
  * Needs ktls_sim.ko and a tls.ko with the device hook loaded; skips
  * otherwise.
@@ -35,6 +37,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/syscall.h>
 
 #include "ctrl_util.h"
@@ -895,6 +899,173 @@ TEST_F(sim, tx_fallback)
 	EXPECT_EQ(tls_counter("TlsTxDevice"), 1);
 }
 
+/* ------------------------------------------------- sendfile zero-copy */
+
+/* Write @len bytes of pattern @seed at the start of file @fd. */
+static int file_fill(int fd, size_t len, unsigned int seed)
+{
+	unsigned char *buf = malloc(len);
+	int ret = -1;
+
+	if (buf) {
+		pattern(buf, len, seed);
+		ret = pwrite(fd, buf, len, 0) == (ssize_t)len ? 0 : -1;
+	}
+	free(buf);
+	return ret;
+}
+
+/* A memfd (page cache) of @len bytes of pattern @seed, or -1. */
+static int zc_file(size_t len, unsigned int seed)
+{
+	int fd = memfd_create("ktls-zc", MFD_CLOEXEC);
+
+	if (fd >= 0 && file_fill(fd, len, seed)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static int sendfile_all(int sock, int fd, size_t len)
+{
+	off_t off = 0;
+
+	while ((size_t)off < len)
+		if (sendfile(sock, fd, &off, len - off) <= 0)
+			return -1;
+	return 0;
+}
+
+/* Read @len bytes; return which of patterns 1 and 2 they are, or -errno. */
+static int recv_which(int fd, size_t len)
+{
+	unsigned char *in = malloc(len), *want = malloc(len);
+	int ret = -ENOMEM, seed;
+
+	if (in && want)
+		ret = recv_all(fd, in, len);
+	for (seed = 1; !ret && seed <= 2; seed++) {
+		pattern(want, len, seed);
+		if (!memcmp(in, want, len))
+			ret = seed;
+	}
+	free(in);
+	free(want);
+	return ret ? ret : -EILSEQ;
+}
+
+static int set_zc_ro(int fd, unsigned int on)
+{
+	return setsockopt(fd, SOL_TLS, TLS_TX_ZEROCOPY_RO, &on, sizeof(on));
+}
+
+/* Byte-exact sendfile of @len bytes of pattern 1, with TLS_TX_ZEROCOPY_RO. */
+static int zc_roundtrip(struct _test_data_sim *self, size_t len)
+{
+	int fd = zc_file(len, 1), ret = -1;
+
+	in_ns(self->ns_a);
+	if (fd >= 0 && !set_zc_ro(self->c, 1) &&
+	    !sendfile_all(self->c, fd, len))
+		ret = recv_which(self->s, len) == 1 ? 0 : -1;
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/*
+ * TLS_TX_ZEROCOPY_RO as documented: the file is overwritten while TCP
+ * still holds every segment of its sendfile. sa loses every payload
+ * segment before its engine sees it (knob hold_tx) from before sendfile
+ * until after the overwrite, so the NIC (or the fallback) first reads the
+ * records, from the records list, when TCP sends them again: the file's
+ * new bytes (pattern 2) if the list references the page cache, the old
+ * ones (1) if it holds a copy. (Lost after encryption instead, drop_every,
+ * a record's first segments would go out old and its later ones new: the
+ * mixed record the option's promise is there to rule out.) A large send
+ * buffer keeps sendfile from waiting for ACKs.
+ * @reroute: reroute_add() was called; the route changes before the wire
+ * is mended, so the retransmissions leave through va (the fallback).
+ * Return: the pattern the peer read, or a negative error.
+ */
+static int held_sendfile(struct _test_data_sim *self, size_t len,
+			 unsigned int zc, bool reroute)
+{
+	int fd = zc_file(len, 1), big = 4 << 20, ret = -1;
+
+	in_ns(self->ns_a);
+	if (fd < 0 || set_zc_ro(self->c, zc) ||
+	    setsockopt(self->c, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)) ||
+	    knob_set("sa", "hold_tx", "Y"))
+		goto out;
+	ret = sendfile_all(self->c, fd, len);
+	if (!ret)
+		ret = file_fill(fd, len, 2);
+	if (!ret && reroute)
+		ret = route_add("10.77.0.2", "10.78.0.2", "va");
+	if (knob_set("sa", "hold_tx", "N"))
+		ret = -1;
+	if (!ret)
+		ret = recv_which(self->s, len);
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* Five records and a part, by reference, checked byte for byte. */
+#define ZC_LEN	(5 * 16384 + 1234)
+
+/*
+ * sendfile with TLS_TX_ZEROCOPY_RO on an offloaded socket: the records
+ * interleave their own header, type and tag with the page cache pages
+ * they reference. Byte-exact first; then held and overwritten, which only
+ * a sender that did not copy the file turns into the new bytes.
+ */
+TEST_F(sim, sendfile_zc)
+{
+	if (!variant->tx_dev)
+		SKIP(return, "TX is not offloaded in this variant");
+	ASSERT_EQ(sim_keys(self), 0);
+	ASSERT_EQ(zc_roundtrip(self, ZC_LEN), 0);
+	ASSERT_EQ(zc_roundtrip(self, 100), 0);
+	EXPECT_EQ(held_sendfile(self, ZC_LEN, 1, false), 2);
+	check_paths(_metadata, self, variant);
+}
+
+/*
+ * The read-only promise, both ways on one socket: a record's worth held
+ * by TCP while the file changes goes out as it was without the option
+ * (copied at sendfile) and as it is now with it (read at transmit).
+ */
+TEST_F(sim, sendfile_ro)
+{
+	if (!variant->tx_dev)
+		SKIP(return, "TX is not offloaded in this variant");
+	ASSERT_EQ(sim_keys(self), 0);
+	EXPECT_EQ(held_sendfile(self, 16384, 0, false), 1);
+	EXPECT_EQ(held_sendfile(self, 16384, 1, false), 2);
+	check_paths(_metadata, self, variant);
+}
+
+/* The driver's software fallback encrypts records that reference pages. */
+TEST_F(sim, sendfile_zc_fallback)
+{
+	if (!variant->tx_dev)
+		SKIP(return, "TX is not offloaded in this variant");
+	in_ns(self->ns_a);
+	ASSERT_EQ(knob_set("sa", "tx_fallback", "Y"), 0);
+	ASSERT_EQ(sim_keys(self), 0);
+	ASSERT_EQ(zc_roundtrip(self, ZC_LEN), 0);
+	EXPECT_EQ(held_sendfile(self, ZC_LEN, 1, false), 2);
+	in_ns(self->ns_a);
+	EXPECT_GT(eth_stat("sa", "tx_tls_fallback"), 0);
+	EXPECT_EQ(eth_stat("sa", "tx_tls_encrypted_packets"), 0);
+	in_ns(self->ns_b);
+	EXPECT_EQ(tls_counter("TlsDecryptError"), 0);
+}
+
 static int if_down(const char *name)
 {
 	struct ifreq ifr = {};
@@ -1042,6 +1213,32 @@ TEST_F(sim, reroute)
 	EXPECT_EQ(eth_stat("sa", "tx_tls_drop_err"), 0);
 	EXPECT_GT(dev_tx_packets("va"), va_tx);
 	EXPECT_EQ(tls_counter("TlsTxDevice"), 1);
+	EXPECT_EQ(tls_counter("TlsCurrTxDevice"), 1);
+	in_ns(self->ns_b);
+	EXPECT_EQ(tls_counter("TlsDecryptError"), 0);
+}
+
+/*
+ * Reroute with referenced records: segments of a held sendfile that sa
+ * lost are retransmitted through va, encrypted by tls_validate_xmit_skb's
+ * fallback from the records list, which still names the page cache.
+ */
+TEST_F(sim, sendfile_zc_reroute)
+{
+	long long enc;
+
+	if (!variant->tx_dev)
+		SKIP(return, "TX is not offloaded in this variant");
+	ASSERT_EQ(sim_keys(self), 0);
+	ASSERT_EQ(zc_roundtrip(self, ZC_LEN), 0);
+	reroute_add(_metadata, self);
+	in_ns(self->ns_a);
+	enc = eth_stat("sa", "tx_tls_encrypted_packets");
+	EXPECT_EQ(held_sendfile(self, ZC_LEN, 1, true), 2);
+	ASSERT_EQ(zc_roundtrip(self, ZC_LEN), 0);
+	in_ns(self->ns_a);
+	EXPECT_GT(dev_tx_packets("va"), 0);
+	EXPECT_GE(eth_stat("sa", "tx_tls_encrypted_packets"), enc);
 	EXPECT_EQ(tls_counter("TlsCurrTxDevice"), 1);
 	in_ns(self->ns_b);
 	EXPECT_EQ(tls_counter("TlsDecryptError"), 0);
