@@ -270,8 +270,8 @@ int ktls_tx_rec_to_bvec(struct ktls_tx_rec *rec, struct bio_vec *bv,
 	struct ktls_tx_piece p;
 	int n = 0;
 
-	BUILD_BUG_ON(KTLS_TX_WIRE_PIECES < KTLS_TX_REC_CHUNKS +
-		     2 * KTLS_TX_REC_REFS);
+	BUILD_BUG_ON(KTLS_TX_REC_CHUNKS + 2 * KTLS_TX_REC_REFS >
+		     KTLS_TX_WIRE_PIECES);
 	while (ktls_tx_rec_wire_piece(rec, &off, &len, &p))
 		bvec_set_page(&bv[n++], p.page, p.len, p.off);
 	return n;
