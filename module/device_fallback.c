@@ -36,6 +36,26 @@ struct ktls_fb_rec {
 };
 
 /*
+ * Copy @frag a page at a time: with TLS_TX_ZEROCOPY_RO it may be a
+ * page-cache page, in highmem on 32-bit, or a compound page with its
+ * offset past the first page.
+ */
+static void ktls_fb_copy_frag(u8 *to, const skb_frag_t *frag)
+{
+	unsigned long pfn = page_to_pfn(skb_frag_page(frag));
+	u32 off = skb_frag_off(frag), left = skb_frag_size(frag), n;
+
+	while (left) {
+		n = min_t(u32, left, PAGE_SIZE - offset_in_page(off));
+		memcpy_from_page(to, pfn_to_page(pfn + (off >> PAGE_SHIFT)),
+				 offset_in_page(off), n);
+		to += n;
+		off += n;
+		left -= n;
+	}
+}
+
+/*
  * Copy the record holding @seq out of the records list, under the lock
  * drivers take too: once the lock is dropped TCP may free it (ACK). Its
  * key stays until the caller's RCU read-side section ends.
@@ -59,11 +79,8 @@ static struct ktls_fb_rec *ktls_fb_rec_get(struct ktls_context *kctx,
 	if (!fb)
 		goto out;
 	for (i = 0; i < info->num_frags; i++) {
-		skb_frag_t *frag = &info->frags[i];
-
-		memcpy(fb->wire + done, skb_frag_address(frag),
-		       skb_frag_size(frag));
-		done += skb_frag_size(frag);
+		ktls_fb_copy_frag(fb->wire + done, &info->frags[i]);
+		done += skb_frag_size(&info->frags[i]);
 	}
 	fb->start = tls_record_start_seq(info);
 	fb->len = info->len;

@@ -441,7 +441,6 @@ void ktls_tx_rec_unpin(struct ktls_tx_rec *rec)
 		ktls_tx_rec_copy_in(rec, r->at, &it, r->len);
 	}
 	ktls_tx_rec_put_refs(rec);
-	rec->user_refs = false;
 }
 
 /*
@@ -465,9 +464,16 @@ void ktls_tx_rec_unref_last(struct ktls_tx_rec *rec)
 /*
  * The plaintext of bytes [@off, @off + @len) of @rec for the cipher: the
  * referenced ranges from the spliced pages, the rest from the record's
- * own pages. The references are in order and inside the range: only
- * ktls_tx_rec_splice_in() adds them, at the record's end. Returns entries
- * used (at most KTLS_TX_SRC_SG - 1).
+ * own pages. The references are in order and inside the range:
+ * ktls_tx_rec_splice_in() and ktls_tx_rec_pin_in() add them only at the
+ * record's end. Returns entries used (at most KTLS_TX_SRC_SG - 1).
+ *
+ * The pieces from the record's own pages are the same bytes the
+ * destination names at the same offsets: in place there, out of place
+ * elsewhere. That suits ciphers that read each byte of text once, in
+ * order, before writing it (GCM and ChaCha20-Poly1305 authenticate the
+ * ciphertext); CCM, which reads the text twice, never gets references
+ * (ktls_cipher_reads_text_twice()).
  */
 int ktls_tx_rec_to_src_sg(struct ktls_tx_rec *rec, struct scatterlist *sg,
 			  u32 off, u32 len)

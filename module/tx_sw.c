@@ -2,8 +2,9 @@
 /*
  * The software TX configuration: a record is sealed by encrypting it in
  * place with the socket's AEAD, or, where its payload is still in the
- * pages it was spliced from, out of place from those into the record's
- * own pages (the spliced pages are only read). Encryption waits for the
+ * pages it was spliced from or in the sender's memory (a record sealed
+ * within its send(), tx_rec.c), out of place from those into the
+ * record's own pages (those pages are only read). Encryption waits for the
  * AEAD to finish, also when the transform is asynchronous (cryptd): a
  * request never outlives the call that made it, so no completion can race
  * close.
