@@ -214,13 +214,15 @@ int ktls_tx_rec_to_sg(struct ktls_tx_rec *rec, struct scatterlist *sg,
 }
 
 /**
- * ktls_tx_rec_wire_piece() - the next piece of a sealed record as it goes
- * on the wire
+ * ktls_tx_rec_wire_piece() - the next piece of a byte range of @rec, in
+ * record order
  * @rec: the record
  * @off: start of what is left of the range; moved past the piece
  * @len: length of what is left; reduced by the piece
- * @p: the piece: in a spliced page where @rec still references the bytes
- *     (device TX with TLS_TX_ZEROCOPY_RO), else in one of its chunks
+ * @p: the piece: in a referenced page where @rec still references the
+ *     bytes (spliced pages, the sender's memory before the seal; spliced
+ *     pages on a device with TLS_TX_ZEROCOPY_RO), else in one of its
+ *     chunks
  *
  * Return: false once the range is used up.
  */
@@ -427,20 +429,11 @@ size_t ktls_tx_rec_pin_in(struct ktls_tx_rec *rec, u32 off,
  */
 void ktls_tx_rec_unpin(struct ktls_tx_rec *rec)
 {
-	struct iov_iter it;
-	struct bio_vec bv;
-	u32 i;
-
 	if (!rec || !rec->user_refs)
 		return;
-	for (i = 0; i < rec->nrefs; i++) {
-		const struct ktls_tx_ref *r = &rec->refs[i];
-
-		bvec_set_page(&bv, r->page, r->len, r->off);
-		iov_iter_bvec(&it, ITER_SOURCE, &bv, 1, r->len);
-		ktls_tx_rec_copy_in(rec, r->at, &it, r->len);
-	}
-	ktls_tx_rec_put_refs(rec);
+	while (rec->nrefs)
+		ktls_tx_rec_unref_last(rec);
+	rec->user_refs = false;
 }
 
 /*
@@ -478,23 +471,13 @@ void ktls_tx_rec_unref_last(struct ktls_tx_rec *rec)
 int ktls_tx_rec_to_src_sg(struct ktls_tx_rec *rec, struct scatterlist *sg,
 			  u32 off, u32 len)
 {
-	u32 end = off + len, i;
+	struct ktls_tx_piece p;
 	int n = 0;
 
-	/*
-	 * Per reference at most one piece of gap before it, plus one per
-	 * chunk boundary in all gaps, the reference and the last gap.
-	 */
-	BUILD_BUG_ON(KTLS_TX_SRC_SG < 1 + 2 * KTLS_TX_REC_REFS + 1 +
-		     KTLS_TX_REC_CHUNKS - 1);
-	for (i = 0; i < rec->nrefs; i++) {
-		const struct ktls_tx_ref *r = &rec->refs[i];
-
-		n += ktls_tx_rec_to_sg(rec, &sg[n], off, r->at - off);
-		sg_set_page(&sg[n++], r->page, r->len, r->off);
-		off = r->at + r->len;
-	}
-	return n + ktls_tx_rec_to_sg(rec, &sg[n], off, end - off);
+	BUILD_BUG_ON(KTLS_TX_SRC_SG < 1 + KTLS_TX_WIRE_PIECES);
+	while (ktls_tx_rec_wire_piece(rec, &off, &len, &p))
+		sg_set_page(&sg[n++], p.page, p.len, p.off);
+	return n;
 }
 
 /* Zero bytes [@off, @off + @len) of @rec: no stale memory on the wire. */
