@@ -73,7 +73,8 @@ picked_drivers @@CRYPTO
 echo "bench: modules loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 
 # --profile SPEC...: a flat kernel+user profile (perf from the host, over
-# --hostfs) of each impl:workload:size[:version] instead of the benchmark. perf.data
+# --hostfs) of each impl:workload:size[:version[:conns]] instead of the
+# benchmark (conns: that many connections at once, as --conns). perf.data
 # goes to /mnt (= /ktls): hostrun may give each call a fresh /tmp. After
 # "--null only", of the null cipher. "--profile --children SPEC...": with
 # call graphs, each function's inclusive share (itself and what it calls);
@@ -104,16 +105,23 @@ if [ "${1:-}" = --profile ]; then
 		wl=${rest%%:*}
 		rest=${rest#*:}
 		size=${rest%%:*}
-		# An optional fourth field picks the TLS version (default 1.3).
+		# Optional: the TLS version (default 1.3), then the number of
+		# connections at once (default: the one-connection run).
 		ver=1.3
-		[ "$rest" = "$size" ] || ver=${rest#*:}
+		connarg=
+		if [ "$rest" != "$size" ]; then
+			rest=${rest#*:}
+			ver=${rest%%:*}
+			[ "$rest" = "$ver" ] || connarg="--conns ${rest#*:}"
+		fi
 		# Sampling starts disabled; ktls-bench enables it around the
 		# measured part only (not the set-up, not building records).
-		# shellcheck disable=SC2086 # $graph: no option or one word
+		# shellcheck disable=SC2086 # $graph, $connarg: nothing or words
 		hostrun perf record -q -D -1 --control fifo:/mnt/perf.ctl \
 			-e cpu-clock $graph -a -o /mnt/perf.data -- \
 			/mnt/bin/ktls-bench --impls "$impl" --workloads "$wl" \
 			--sizes "$size" --versions "$ver" --rounds 1 --mb "$pmb" --null-cipher "$nullarg" \
+			$connarg \
 			--perf-ctl /mnt/perf.ctl > /dev/null
 		echo "@@PROFILE $spec"
 		# shellcheck disable=SC2086 # $report: several words
