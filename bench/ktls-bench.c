@@ -66,6 +66,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "../selftests/cryptd_util.h"
+
 #ifndef SOL_TLS
 #define SOL_TLS 282
 #endif
@@ -112,6 +114,7 @@ static struct {
 	int perf_ctl;			/* perf record --control fifo, or -1 */
 	int rx_no_pad;			/* TLS_RX_EXPECT_NO_PAD on TLS 1.3 RX */
 	int null_cipher;		/* the kernel AEADs are ktls_null_aead */
+	int cryptd;			/* gcm(aes) is cryptd's: asynchronous */
 } opt;
 
 /* The userspace TLS contexts (ssl_init), one per side. */
@@ -198,7 +201,8 @@ static void report(int wl, int impl, int cipher, int ver, size_t size,
 	       wl_names[wl], impl_names[impl], cipher_names[cipher]);
 	printf("\"version\":\"1.%d\",\"size\":%zu,\"round\":%d,\"status\":\"%s\",",
 	       ver % 10, size, round, r->ok ? "ok" : "n/a");
-	printf("\"crypto\":\"%s\",", opt.null_cipher ? "null" : "real");
+	printf("\"crypto\":\"%s\",",
+	       opt.null_cipher ? "null" : opt.cryptd ? "cryptd" : "real");
 	printf("\"note\":\"%s\"", r->note);
 	if (r->conns)
 		printf(",\"conns\":%d", r->conns);
@@ -1012,6 +1016,58 @@ static void null_check_one(int impl, int cipher, int ver)
 		    cipher_names[cipher], ver % 10, tx ? tx : rx);
 }
 
+/* ---- --cryptd: both modules' gcm(aes) made asynchronous ---- */
+
+static char cryptd_driver[128];
+
+/* Back below every other gcm(aes), whatever way the run ends. */
+static void cryptd_lower(void)
+{
+	cryptd_nl(CRYPTO_MSG_UPDATEALG, cryptd_driver, CRYPTD_PRIO_BOTTOM);
+}
+
+/* A TX key set through @impl takes a reference on the cryptd instance. */
+static void cryptd_check(int impl)
+{
+	long before = cryptd_proc_field(cryptd_driver, "refcnt"), after;
+	struct result r = { 0 };
+	int fd[2];
+
+	tcp_pair(fd);
+	if (ktls_setup(fd[0], impl == IMPL_OURS ? opt.ours_ulp : opt.intree_ulp,
+		       C_AES128, 13, 1, 0, &r))
+		die("cryptd check, %s: %s", impl_names[impl], r.note);
+	after = cryptd_proc_field(cryptd_driver, "refcnt");
+	close(fd[0]);
+	close(fd[1]);
+	printf("@@CHECK cryptd %s %s\n", impl_names[impl],
+	       after > before ? "ok" : "FAIL");
+	fflush(stdout);
+	if (after <= before)
+		die("cryptd check: %s does not encrypt through %s",
+		    impl_names[impl], cryptd_driver);
+}
+
+/* Raise cryptd(gcm(aes)) above every other gcm(aes); check both modules. */
+static void cryptd_setup(void)
+{
+	int rc;
+
+	for (int k = 0; k < opt.nciphers; k++)
+		if (opt.ciphers[k] != C_AES128)
+			die("--cryptd covers aes128gcm only");
+	rc = cryptd_gcm_instantiate(cryptd_driver, sizeof(cryptd_driver));
+	if (rc)
+		die("cannot instantiate %s: %s", CRYPTD_GCM, strerror(-rc));
+	rc = cryptd_nl(CRYPTO_MSG_UPDATEALG, cryptd_driver, CRYPTD_PRIO_TOP);
+	if (rc)
+		die("cannot raise %s: %s", cryptd_driver, strerror(-rc));
+	atexit(cryptd_lower);
+	for (int k = 0; k < opt.nimpls; k++)
+		if (opt.impls[k] == IMPL_OURS || opt.impls[k] == IMPL_INTREE)
+			cryptd_check(opt.impls[k]);
+}
+
 /* Every kernel module, cipher and version of the run, before any number. */
 static void null_check(void)
 {
@@ -1677,6 +1733,12 @@ static void run_one(int wl, int impl, int cipher, int ver, size_t size,
 		report(wl, impl, cipher, ver, size, round, &r);
 		return;
 	}
+	/* cryptd only changes what the kernel modules encrypt with. */
+	if (opt.cryptd && impl != IMPL_OURS && impl != IMPL_INTREE) {
+		na(&r, "kernel modules only with cryptd");
+		report(wl, impl, cipher, ver, size, round, &r);
+		return;
+	}
 	/* OpenSSL's non-blocking I/O is not written here (yet). */
 	if (conns && impl == IMPL_USER) {
 		na(&r, "one connection only");
@@ -1749,7 +1811,9 @@ static void usage(void)
 	       "  --perf-ctl FIFO    perf record --control fifo: sample measurements only\n"
 	       "  --rx-no-pad 0|1    set TLS_RX_EXPECT_NO_PAD on TLS 1.3 receivers (0)\n"
 	       "  --null-cipher 0|1  the kernel AEADs are bench/null_aead.c's: null records,\n"
-	       "                     a check that both modules use it, user and aead n/a (0)\n");
+	       "                     a check that both modules use it, user and aead n/a (0)\n"
+	       "  --cryptd 0|1       gcm(aes) of both modules through cryptd (asynchronous),\n"
+	       "                     checked per module; aes128gcm only, kernel rows only (0)\n");
 }
 
 /* The connection counts of a workload's rows; 0 is the one-connection row. */
@@ -1902,6 +1966,8 @@ int main(int argc, char **argv)
 			opt.rx_no_pad = !!atoi(v);
 		} else if (!strcmp(a, "--null-cipher")) {
 			opt.null_cipher = !!atoi(v);
+		} else if (!strcmp(a, "--cryptd")) {
+			opt.cryptd = !!atoi(v);
 		} else if (!strcmp(a, "--perf-ctl")) {
 			/* O_RDWR: do not block until perf opens its end. */
 			opt.perf_ctl = open(v, O_RDWR);
@@ -1934,6 +2000,8 @@ int main(int argc, char **argv)
 	ssl_init();
 	if (opt.null_cipher)
 		null_check();
+	if (opt.cryptd)
+		cryptd_setup();
 
 	for (int round = 1; round <= opt.rounds; round++)
 		run_round(round);

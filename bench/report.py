@@ -27,8 +27,11 @@ import time
 IMPLS = ["ours", "intree", "user", "tcp", "aead"]
 WORKLOADS = ["tx", "sendfile", "rx"]
 MEM_WORKLOADS = ["mem", "mem-busy"]
-CRYPTOS = ["real", "null"]
+CRYPTOS = ["real", "null", "cryptd"]
 MAX_REC = 16384
+# Added to a table's title: how the kernel modules' AEAD was set up.
+CRYPTO_TITLE = {"real": "", "null": ", NULL CIPHER",
+                "cryptd": ", CRYPTD (gcm(aes) asynchronous through cryptd)"}
 
 
 def load(path):
@@ -111,6 +114,7 @@ def diff(a, b):
 
 
 NULL_NOTE = "not with the null cipher"
+CRYPTD_NOTE = "kernel modules only with cryptd"
 SCALE_NOTE = "one connection only"
 
 
@@ -124,10 +128,11 @@ def record_bytes(w, z):
     return MAX_REC if w == "sendfile" else min(z, MAX_REC)
 
 
-def derive_real(mbps, w, c, v, z):
+def derive_real(mbps, w, c, v, z, crypto="real"):
+    """Ratios and efficiency; for cryptd rows only ours/intree measured."""
     ceil_w = "rx" if w == "rx" else "tx"
-    ceil = mbps(ceil_w, c, v, MAX_REC if w == "sendfile" else z, "aead", "real")
-    ours, intree, user = (mbps(w, c, v, z, i, "real") for i in ("ours", "intree", "user"))
+    ceil = mbps(ceil_w, c, v, MAX_REC if w == "sendfile" else z, "aead", crypto)
+    ours, intree, user = (mbps(w, c, v, z, i, crypto) for i in ("ours", "intree", "user"))
     return dict(ours_over_intree=ratio(ours, intree),
                 ours_over_user=ratio(ours, user),
                 intree_over_user=ratio(intree, user),
@@ -169,7 +174,10 @@ def derive(summary):
         seen.add(k)
         w, c, v, z, crypto = k
         row = dict(workload=w, cipher=c, version=v, size=z, crypto=crypto)
-        row.update((derive_null if crypto == "null" else derive_real)(mbps, w, c, v, z))
+        if crypto == "null":
+            row.update(derive_null(mbps, w, c, v, z))
+        else:
+            row.update(derive_real(mbps, w, c, v, z, crypto))
         rows.append(row)
     return rows + derive_scale(idx)
 
@@ -224,7 +232,7 @@ def mbps_table(summary, c, v, crypto):
     mine = [s for s in summary if (s["cipher"], s["version"], s["crypto"]) == (c, v, crypto)
             and s["workload"] not in MEM_WORKLOADS and s["conns"] is None]
     idx = {(s["workload"], s["size"], s["impl"]): s for s in mine}
-    cols = [i for i in IMPLS if any(s["impl"] == i and s.get("note") != NULL_NOTE
+    cols = [i for i in IMPLS if any(s["impl"] == i and s.get("note") not in (NULL_NOTE, CRYPTD_NOTE)
                                     for s in mine)]
     hdr = "%-9s %5s" % ("workload", "size")
     for i in cols:
@@ -308,7 +316,8 @@ def scale_cell(s):
 def scale_cols(mine):
     """Implementations with a row to show (user's "one connection only"
     and the null cipher's n/a rows left out)."""
-    return [i for i in IMPLS if any(s["impl"] == i and s.get("note") not in (NULL_NOTE, SCALE_NOTE)
+    return [i for i in IMPLS if any(s["impl"] == i and s.get("note") not in
+                                    (NULL_NOTE, SCALE_NOTE, CRYPTD_NOTE)
                                     for s in mine)]
 
 
@@ -388,7 +397,7 @@ def scale_tables(summary, derived, c, v, crypto):
     if lines:
         lines = ["", "%s TLS %s%s, MANY CONNECTIONS (--conns: all at once, a thread per "
                  "guest CPU; --mb split across them)" %
-                 (c, v, ", NULL CIPHER" if crypto == "null" else "")] + lines
+                 (c, v, CRYPTO_TITLE[crypto])] + lines
     return lines
 
 
@@ -405,7 +414,7 @@ def one_conn_tables(summary, derived, c, v, crypto):
         lines.append("%s TLS %s, NULL CIPHER (bench/null_aead.c: the cipher taken out, "
                      "kTLS framework cost)" % (c, v))
     else:
-        lines.append("%s TLS %s" % (c, v))
+        lines.append("%s TLS %s%s" % (c, v, CRYPTO_TITLE[crypto]))
     lines += mbps_table(summary, c, v, crypto)
     lines.append("")
     lines += cost_table(rows) if crypto == "null" else ratio_table(rows)
@@ -431,7 +440,7 @@ def table(summary, derived, meta):
         lines += scale_tables(summary, derived, c, v, crypto)
     notes = sorted({"%s: %s" % (s["impl"], s["note"]) for s in summary
                     if s["status"] != "ok" and s["workload"] != "mem"
-                    and s.get("note") not in (NULL_NOTE, SCALE_NOTE)})
+                    and s.get("note") not in (NULL_NOTE, SCALE_NOTE, CRYPTD_NOTE)})
     if notes:
         lines.append("")
         lines.append("n/a reasons:")
