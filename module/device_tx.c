@@ -101,9 +101,10 @@ static void ktls_dev_tx_resync(struct sock *sk, struct tls_context *ctx,
  * nothing here reads them. @rec keeps its references until it is freed,
  * once TCP has taken all of it (tx_push.c): TCP then holds its own on
  * what it sends and may retransmit, and the records-list entry its own.
+ * Nothing is ever left in flight here: @defer does not apply.
  */
 static int ktls_dev_tx_seal(struct sock *sk, struct ktls_context *kctx,
-			    struct ktls_tx_rec *rec)
+			    struct ktls_tx_rec *rec, bool defer)
 {
 	struct tls_offload_context_tx *off = tls_offload_ctx_tx(&kctx->base);
 	struct tls_prot_info *prot = &kctx->base.prot_info;

@@ -269,6 +269,8 @@ static int ktls_rekey_tx(struct sock *sk, struct ktls_context *kctx,
 		return rc;
 	crypto_free_aead(old);
 	kctx->txsw.key_gen++;
+	/* The new transform shows again whether it answers later. */
+	kctx->txsw.answers_later = false;
 	if (kctx->base.tx_conf == TLS_HW)
 		return ktls_dev_tx_rekey(sk, kctx);
 	return ktls_rekey_tx_request(kctx, old_reqsize);

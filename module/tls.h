@@ -208,6 +208,7 @@ struct ktls_rx_sw {
 
 struct ktls_tx_rec;
 struct ktls_tx_ops;
+struct ktls_tx_flight;
 
 /*
  * TX record layer of one socket. @open and @queue change only under the
@@ -215,6 +216,9 @@ struct ktls_tx_ops;
  * memory), by the worker while nobody owns it, or in close once the
  * worker is disabled; @queued is also read by the sk_write_space hook, in
  * softirq. (base.tx_lock is not used: a mutex cannot honour SO_SNDTIMEO.)
+ * Records in flight (@nflight) exist only while one owner holds the
+ * socket lock without a break: ktls_tx_settle() runs before any wait,
+ * push or unlock, so no engine answers into a socket nobody holds.
  */
 struct ktls_tx {
 	struct ktls_owner owner;	/* one sender, rekey or flush at a time */
@@ -222,6 +226,11 @@ struct ktls_tx {
 	struct list_head queue;		/* encrypted records, oldest first */
 	struct delayed_work work;	/* pushes @queue when TCP has room */
 	struct aead_request *req;	/* software: one encryption at a time */
+	/* software, asynchronous transforms: records in flight (tx_sw.c) */
+	struct ktls_tx_flight *flight;	/* KTLS_TX_FLIGHT slots, or NULL */
+	u8 nflight;			/* slots in use, oldest first */
+	bool answers_later;		/* the transform answered async once */
+	u32 dropped;			/* plaintext of records dropped unsent */
 	u8 aad[TLS_MAX_AAD_SIZE];	/* heap memory: crypto may DMA it */
 	u8 iv[KTLS_AEAD_IV_MAX];
 	bool started;			/* set up by the first send */

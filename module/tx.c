@@ -34,7 +34,7 @@
  * used twice under one key.
  */
 static int ktls_tx_seal(struct sock *sk, struct ktls_context *kctx,
-			struct ktls_tx_rec *rec)
+			struct ktls_tx_rec *rec, bool defer)
 {
 	struct tls_prot_info *prot = &kctx->base.prot_info;
 	int rc;
@@ -43,7 +43,7 @@ static int ktls_tx_seal(struct sock *sk, struct ktls_context *kctx,
 		kctx->txsw.err = -EBADMSG;
 		return -EBADMSG;
 	}
-	rc = kctx->tx_ops->seal(sk, kctx, rec);
+	rc = kctx->tx_ops->seal(sk, kctx, rec, defer);
 	if (rc)
 		return rc;
 	/*
@@ -57,12 +57,14 @@ static int ktls_tx_seal(struct sock *sk, struct ktls_context *kctx,
 }
 
 /*
- * Seal the open record (kctx->tx_ops) and queue it for TCP. An empty
- * record is simply dropped (CVE-2023-52767 class). Without memory the
- * record stays open; if sealing failed otherwise it is freed, never sent.
+ * Seal the open record (kctx->tx_ops) and queue it for TCP; with @defer
+ * it may still be in flight (ktls_tx_settle()). An empty record is simply
+ * dropped (CVE-2023-52767 class). Without memory the record stays open;
+ * if sealing failed otherwise it is freed, never sent, and its bytes are
+ * counted in tx->dropped.
  */
 int ktls_tx_close_open(struct sock *sk, struct ktls_context *kctx,
-		       long *timeo)
+		       long *timeo, bool defer)
 {
 	struct tls_prot_info *prot = &kctx->base.prot_info;
 	struct ktls_tx_rec *rec = kctx->txsw.open;
@@ -80,7 +82,7 @@ int ktls_tx_close_open(struct sock *sk, struct ktls_context *kctx,
 					  timeo);
 		if (rc)
 			return rc;
-		rc = ktls_tx_seal(sk, kctx, rec);
+		rc = ktls_tx_seal(sk, kctx, rec, defer);
 		if (rc == -ENOMEM)
 			return rc;
 		/* TX may change key or configuration before TCP has it all. */
@@ -91,6 +93,8 @@ int ktls_tx_close_open(struct sock *sk, struct ktls_context *kctx,
 	}
 	tx->open = NULL;
 	if (rc) {
+		if (rc != -ENODATA)
+			tx->dropped += rec->plain_len;
 		ktls_tx_rec_free(sk, rec);
 		return rc == -ENODATA ? 0 : rc;
 	}
@@ -99,18 +103,44 @@ int ktls_tx_close_open(struct sock *sk, struct ktls_context *kctx,
 	return 0;
 }
 
-/* Close the open record and push. Bytes left queued are not an error. */
-int ktls_tx_close_push(struct sock *sk, struct ktls_context *kctx,
-		       int flags, long *timeo)
+/*
+ * Push what is queued unless @rc (what came before) is an error, and
+ * report a TX that failed. Bytes left queued are not an error.
+ */
+static int ktls_tx_push_report(struct sock *sk, struct ktls_context *kctx,
+			       int flags, long *timeo, int rc)
 {
-	int rc;
-
-	rc = ktls_tx_close_open(sk, kctx, timeo);
 	if (!rc)
 		rc = ktls_tx_push_wait(sk, kctx, flags, timeo);
+	else if (kctx->txsw.nflight)
+		ktls_tx_push(sk, kctx);	/* what was sealed before it goes */
 	if (kctx->txsw.err)
 		ktls_tx_report(sk, kctx);
 	return rc == -EAGAIN ? 0 : rc;
+}
+
+/*
+ * Close the open record and push, unless (@defer) it went in flight and
+ * the flight has room for the next: it is pushed with those after it.
+ * Bytes left queued are not an error.
+ */
+static int ktls_tx_close_push_defer(struct sock *sk, struct ktls_context *kctx,
+				    int flags, long *timeo, bool defer)
+{
+	u8 before = kctx->txsw.nflight;
+	int rc;
+
+	rc = ktls_tx_close_open(sk, kctx, timeo, defer);
+	if (!rc && kctx->txsw.nflight > before &&
+	    kctx->txsw.nflight < KTLS_TX_FLIGHT)
+		return 0;
+	return ktls_tx_push_report(sk, kctx, flags, timeo, rc);
+}
+
+int ktls_tx_close_push(struct sock *sk, struct ktls_context *kctx,
+		       int flags, long *timeo)
+{
+	return ktls_tx_close_push_defer(sk, kctx, flags, timeo, false);
 }
 
 /* First send: what the configuration needs, and the sk_write_space hook. */
@@ -167,7 +197,8 @@ static int ktls_tx_cmsg_type(struct msghdr *msg, u8 *type)
 /*
  * Make sure there is an open record of @type. Before a new one starts,
  * the encrypted ones must have gone to TCP: what a socket holds beyond
- * TCP's send buffer stays bounded to about two records.
+ * TCP's send buffer stays bounded to about two records, and the records
+ * of one call in flight (KTLS_TX_FLIGHT), which are pushed together.
  */
 static int ktls_tx_open_rec(struct sock *sk, struct ktls_context *kctx,
 			    u8 type, int flags, long *timeo)
@@ -177,7 +208,7 @@ static int ktls_tx_open_rec(struct sock *sk, struct ktls_context *kctx,
 
 	if (tx->open)
 		return 0;
-	rc = ktls_tx_push_wait(sk, kctx, flags, timeo);
+	rc = tx->nflight ? 0 : ktls_tx_push_wait(sk, kctx, flags, timeo);
 	if (rc)
 		return rc;
 	tx->open = ktls_tx_rec_new(sk, type);
@@ -314,25 +345,6 @@ static int ktls_tx_fill(struct sock *sk, struct ktls_context *kctx,
 }
 
 /*
- * End the open record. If it could not be sealed it is gone, and so is
- * what this call put in it (its last bytes): those are not counted as
- * sent, as upstream does not count them.
- */
-static int ktls_tx_end_rec(struct sock *sk, struct ktls_context *kctx,
-			   int flags, long *timeo, size_t *copied)
-{
-	struct ktls_tx_rec *rec = kctx->txsw.open;
-	u32 len = rec ? rec->plain_len : 0;
-	bool failed = kctx->txsw.err;
-	int rc;
-
-	rc = ktls_tx_close_push(sk, kctx, flags, timeo);
-	if (rec && !kctx->txsw.open && !failed && kctx->txsw.err)
-		*copied -= min_t(size_t, *copied, len);
-	return rc;
-}
-
-/*
  * Cut @msg into records of @type; full ones are encrypted and pushed.
  * @timeo is what is left of the call's SO_SNDTIMEO, shared by its waits.
  */
@@ -341,7 +353,7 @@ static int ktls_tx_copy_loop(struct sock *sk, struct ktls_context *kctx,
 			     long *timeo)
 {
 	int flags = msg->msg_flags & MSG_DONTWAIT;
-	int rc = 0;
+	int rc = 0, rc2 = 0;
 
 	while (!rc && msg_data_left(msg)) {
 		rc = ktls_tx_check(sk, kctx);
@@ -349,19 +361,21 @@ static int ktls_tx_copy_loop(struct sock *sk, struct ktls_context *kctx,
 			rc = ktls_tx_open_rec(sk, kctx, type, flags, timeo);
 		if (!rc)
 			rc = ktls_tx_fill(sk, kctx, msg, timeo, copied);
+		/* More of the call to come: the record may stay in flight. */
 		if (!rc && !ktls_tx_room(kctx))
-			rc = ktls_tx_end_rec(sk, kctx, flags, timeo, copied);
+			rc = ktls_tx_close_push_defer(sk, kctx, flags, timeo,
+						      msg_data_left(msg));
 	}
 	/*
 	 * Without MSG_MORE the record ends here, even after an error, and
-	 * what is queued is pushed (a zero-length send() included).
+	 * what is queued is pushed (a zero-length send() included). Records
+	 * still in flight are settled and pushed before the call returns.
 	 */
-	if (ktls_tx_call_ends_rec(msg, type)) {
-		int rc2 = ktls_tx_end_rec(sk, kctx, flags, timeo, copied);
-
-		rc = rc ? rc : rc2;
-	}
-	return rc;
+	if (ktls_tx_call_ends_rec(msg, type))
+		rc2 = ktls_tx_close_push(sk, kctx, flags, timeo);
+	else if (kctx->txsw.nflight)
+		rc2 = ktls_tx_push_report(sk, kctx, flags, timeo, 0);
+	return rc ? rc : rc2;
 }
 
 static int ktls_tx_sendmsg_locked(struct sock *sk, struct ktls_context *kctx,
@@ -385,9 +399,22 @@ static int ktls_tx_sendmsg_locked(struct sock *sk, struct ktls_context *kctx,
 		if (rc)
 			return sk_stream_error(sk, msg->msg_flags, rc);
 	}
+	tx->dropped = 0;
 	rc = ktls_tx_copy_loop(sk, kctx, msg, type, &copied, timeo);
 	/* The caller's buffer is its own again once this returns. */
 	ktls_tx_rec_unpin(tx->open);
+	/* Whatever path the loop left by, nothing stays in flight. */
+	if (ktls_tx_settle(sk, kctx))
+		ktls_tx_report(sk, kctx);
+	/* A failed TX never sends the open record either. */
+	if (tx->err && tx->open)
+		tx->dropped += tx->open->plain_len;
+	/*
+	 * Records that could not be sealed are gone, and so is what this
+	 * call put in them: those bytes are not counted as sent, as
+	 * upstream does not count them.
+	 */
+	copied -= min_t(size_t, copied, tx->dropped);
 	if (copied)
 		return copied;
 	return rc ? sk_stream_error(sk, msg->msg_flags, rc) : 0;

@@ -103,10 +103,19 @@ struct ktls_tx_ops {
 	 * Make the full record @rec (pages covering its wire length) ready
 	 * for TCP under the current sequence number and set @rec->wire_len
 	 * (the caller moves the sequence on). -ENOMEM: nothing done, @rec
-	 * stays open; on any other error @rec is never sent.
+	 * stays open; on any other error @rec is never sent. With @defer
+	 * (more of the same call follows) the configuration may leave @rec
+	 * in flight (ktls_tx.nflight): see @settle.
 	 */
 	int (*seal)(struct sock *sk, struct ktls_context *kctx,
-		    struct ktls_tx_rec *rec);
+		    struct ktls_tx_rec *rec, bool defer);
+	/*
+	 * Wait for every record left in flight, oldest first; return the
+	 * first that failed, or NULL. Socket lock held throughout, as since
+	 * those records were sealed. NULL op: nothing is ever in flight.
+	 */
+	struct ktls_tx_rec *(*settle)(struct sock *sk,
+				      struct ktls_context *kctx);
 	/* Close: free what @setup made (socket lock held). */
 	void (*teardown)(struct sock *sk, struct ktls_context *kctx);
 	int push_flags;		/* added to every push of its records to TCP */
@@ -174,7 +183,11 @@ int ktls_tx_reserve_wait(struct sock *sk, struct ktls_context *kctx,
 			 struct ktls_tx_rec *rec, u32 len, long *timeo);
 void ktls_tx_wake_all(struct sock *sk);
 
+/* Records an asynchronous engine may have from one call at once (tx_sw.c). */
+#define KTLS_TX_FLIGHT		4
+
 /* tx_push.c */
+int ktls_tx_settle(struct sock *sk, struct ktls_context *kctx);
 void ktls_tx_report(struct sock *sk, struct ktls_context *kctx);
 u32 ktls_tx_queued_bytes(const struct ktls_tx *tx);
 int ktls_tx_push(struct sock *sk, struct ktls_context *kctx);
@@ -186,7 +199,7 @@ void ktls_tx_work(struct work_struct *work);
 
 /* tx.c */
 int ktls_tx_close_open(struct sock *sk, struct ktls_context *kctx,
-		       long *timeo);
+		       long *timeo, bool defer);
 int ktls_tx_close_push(struct sock *sk, struct ktls_context *kctx,
 		       int flags, long *timeo);
 

@@ -51,7 +51,7 @@ static int ktls_tx_flush_all(struct sock *sk, struct ktls_context *kctx)
 	raised = max_t(u64, sndbuf, min_t(u64, room, INT_MAX));
 	WRITE_ONCE(sk->sk_sndbuf, raised);
 	WRITE_ONCE(tp->notsent_lowat, UINT_MAX);
-	rc = ktls_tx_close_open(sk, kctx, &nowait);
+	rc = ktls_tx_close_open(sk, kctx, &nowait, false);
 	if (!rc)
 		rc = ktls_tx_push(sk, kctx);
 	WRITE_ONCE(tp->notsent_lowat, lowat);

@@ -58,6 +58,8 @@ int ktls_tx_wait(struct sock *sk, struct ktls_context *kctx,
 	long nap, left;
 	int rc;
 
+	/* The lock is about to be dropped: nothing may stay in flight. */
+	ktls_tx_settle(sk, kctx);
 	rc = ktls_tx_halt(sk, kctx, flushing);
 	if (rc)
 		return rc;
@@ -128,6 +130,9 @@ void ktls_tx_unlock(struct sock *sk, struct ktls_context *kctx)
 {
 	struct ktls_tx *tx = &kctx->txsw;
 
+	/* Every owner settles its own records: this is a safety net. */
+	if (WARN_ON_ONCE(tx->nflight))
+		ktls_tx_settle(sk, kctx);
 	ktls_owner_release(&tx->owner);
 	if (tx->work_missed) {
 		tx->work_missed = false;

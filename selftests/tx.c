@@ -1157,4 +1157,77 @@ TEST_F(async, sendfile)
 	close(ffd);
 }
 
+/*
+ * One send() of ten records: more than the four an asynchronous engine
+ * gets at once from one call, so the flight fills, is settled and pushed
+ * mid-call, and fills again.
+ */
+TEST_F(async, more_records_than_flight)
+{
+	long len = 9 * REC_MAX + 7;
+	unsigned char *data = malloc(len);
+	long i;
+
+	ASSERT_NE(data, NULL);
+	fill_pattern(data, len, 31);
+	ASSERT_EQ(send(self->fd, data, len, 0), len);
+	for (i = 0; i < 9; i++)
+		EXPECT_RECORD(23, data + i * REC_MAX, REC_MAX);
+	EXPECT_RECORD(23, data + 9 * REC_MAX, 7);
+	free(data);
+}
+
+/*
+ * MSG_MORE: the full records go out although the call leaves its last one
+ * open; that one carries the next call's bytes too.
+ */
+TEST_F(async, msg_more_after_full_records)
+{
+	unsigned char tail[REC_MAX + 20];
+
+	memcpy(tail, self->buf + 2 * REC_MAX, 10);
+	memcpy(tail + 10, self->buf, 5);
+	ASSERT_EQ(send(self->fd, self->buf, 2 * REC_MAX + 10, MSG_MORE),
+		  2 * REC_MAX + 10);
+	EXPECT_RECORD(23, self->buf, REC_MAX);
+	EXPECT_RECORD(23, self->buf + REC_MAX, REC_MAX);
+	EXPECT_TRUE(wire_idle(self->peer));
+	ASSERT_EQ(send(self->fd, self->buf, 5, 0), 5);
+	EXPECT_RECORD(23, tail, 15);
+}
+
+/*
+ * Non-blocking sends of several records at a time until the socket is
+ * full: every byte a send() counted reaches the peer, in order, and none
+ * it did not count.
+ */
+TEST_F(async, dontwait_counts_what_is_sent)
+{
+	long cap = 64 * REC_MAX, sent = 0, n;
+	unsigned char *data = malloc(cap), *got = malloc(cap);
+	int sndbuf = 65536;
+
+	ASSERT_NE(data, NULL);
+	ASSERT_NE(got, NULL);
+	fill_pattern(data, cap, 5);
+	ASSERT_EQ(setsockopt(self->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+			     sizeof(sndbuf)), 0);
+	while (sent < cap) {
+		n = send(self->fd, data + sent,
+			 cap - sent < 5 * REC_MAX ? cap - sent : 5 * REC_MAX,
+			 MSG_DONTWAIT);
+		if (n < 0) {
+			ASSERT_EQ(errno, EAGAIN);
+			break;
+		}
+		sent += n;
+	}
+	ASSERT_GT(sent, 0);
+	shutdown(self->fd, SHUT_WR);
+	EXPECT_EQ(drain(&self->p, self->peer, got, cap, cap, &self->r), sent);
+	EXPECT_EQ(memcmp(got, data, sent), 0);
+	free(data);
+	free(got);
+}
+
 TEST_HARNESS_MAIN
