@@ -378,13 +378,39 @@ static int ktls_tx_copy_loop(struct sock *sk, struct ktls_context *kctx,
 	return rc ? rc : rc2;
 }
 
+/*
+ * The end of a send() that accepted @copied bytes: nothing stays in
+ * flight, a TX that failed in this call (maybe within a wait) is
+ * reported, and the count returned leaves out what will never be sent.
+ */
+static size_t ktls_tx_call_end(struct sock *sk, struct ktls_context *kctx,
+			       int err_before, size_t copied)
+{
+	struct ktls_tx *tx = &kctx->txsw;
+
+	/* The caller's buffer is its own again once this returns. */
+	ktls_tx_rec_unpin(tx->open);
+	ktls_tx_settle(sk, kctx);
+	if (tx->err && !err_before)
+		ktls_tx_report(sk, kctx);
+	/* A failed TX never sends the open record either. */
+	if (tx->err && tx->open)
+		tx->dropped += tx->open->plain_len;
+	/*
+	 * Records that could not be sealed are gone, and so is what this
+	 * call put in them: those bytes are not counted as sent, as
+	 * upstream does not count them.
+	 */
+	return copied - min_t(size_t, copied, tx->dropped);
+}
+
 static int ktls_tx_sendmsg_locked(struct sock *sk, struct ktls_context *kctx,
 				  struct msghdr *msg, long *timeo)
 {
 	struct ktls_tx *tx = &kctx->txsw;
 	u8 type = TLS_RECORD_TYPE_DATA;
 	size_t copied = 0;
-	int rc;
+	int rc, err_before;
 
 	rc = ktls_tx_setup(sk, kctx);
 	if (!rc && msg->msg_controllen)
@@ -400,21 +426,9 @@ static int ktls_tx_sendmsg_locked(struct sock *sk, struct ktls_context *kctx,
 			return sk_stream_error(sk, msg->msg_flags, rc);
 	}
 	tx->dropped = 0;
+	err_before = tx->err;
 	rc = ktls_tx_copy_loop(sk, kctx, msg, type, &copied, timeo);
-	/* The caller's buffer is its own again once this returns. */
-	ktls_tx_rec_unpin(tx->open);
-	/* Whatever path the loop left by, nothing stays in flight. */
-	if (ktls_tx_settle(sk, kctx))
-		ktls_tx_report(sk, kctx);
-	/* A failed TX never sends the open record either. */
-	if (tx->err && tx->open)
-		tx->dropped += tx->open->plain_len;
-	/*
-	 * Records that could not be sealed are gone, and so is what this
-	 * call put in them: those bytes are not counted as sent, as
-	 * upstream does not count them.
-	 */
-	copied -= min_t(size_t, copied, tx->dropped);
+	copied = ktls_tx_call_end(sk, kctx, err_before, copied);
 	if (copied)
 		return copied;
 	return rc ? sk_stream_error(sk, msg->msg_flags, rc) : 0;

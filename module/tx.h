@@ -110,9 +110,10 @@ struct ktls_tx_ops {
 	int (*seal)(struct sock *sk, struct ktls_context *kctx,
 		    struct ktls_tx_rec *rec, bool defer);
 	/*
-	 * Wait for every record left in flight, oldest first; return the
-	 * first that failed, or NULL. Socket lock held throughout, as since
-	 * those records were sealed. NULL op: nothing is ever in flight.
+	 * Wait for every record left in flight, oldest first. Return NULL,
+	 * or if any failed the first (oldest) record of the flight. Socket
+	 * lock held throughout, as since those records were sealed. NULL
+	 * op: nothing is ever in flight.
 	 */
 	struct ktls_tx_rec *(*settle)(struct sock *sk,
 				      struct ktls_context *kctx);

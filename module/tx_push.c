@@ -80,37 +80,33 @@ static int ktls_tx_push_rec(struct sock *sk, struct ktls_context *kctx,
 
 /*
  * Wait for the records the TX owner left in flight (tx_sw.c); called
- * before anything drops the socket lock, pushes or lets TX go. One that
- * failed ends TX: it and every record queued after it are dropped unsent
- * (their plaintext counted in tx->dropped), so the peer never sees a gap
- * in the sequence and no nonce is used again.
+ * before anything drops the socket lock, pushes or lets TX go. A failure
+ * ends TX: every record of the flight and every one queued after them are
+ * dropped unsent (their plaintext counted in tx->dropped, so send() does
+ * not count it: none of the flight was given to TCP yet), so the peer
+ * gets a prefix of what was sent, and no nonce is used again.
  */
 int ktls_tx_settle(struct sock *sk, struct ktls_context *kctx)
 {
 	struct ktls_tx *tx = &kctx->txsw;
-	struct ktls_tx_rec *failed, *rec, *tmp;
+	struct ktls_tx_rec *first, *rec, *tmp;
 	bool drop = false;
 
 	if (!tx->nflight)
 		return 0;
-	failed = kctx->tx_ops->settle(sk, kctx);
-	if (!failed)
+	first = kctx->tx_ops->settle(sk, kctx);
+	if (!first)
 		return 0;
 	tx->err = -EBADMSG;
 	list_for_each_entry_safe(rec, tmp, &tx->queue, list) {
-		drop = drop || rec == failed;
+		drop = drop || rec == first;
 		if (!drop)
 			continue;
 		list_del(&rec->list);
 		tx->dropped += rec->plain_len;
 		ktls_tx_rec_free(sk, rec);
 	}
-	/*
-	 * Those before it go as far as TCP takes them now, as they would
-	 * have had each been encrypted at once: the error, once reported,
-	 * stops TCP taking more.
-	 */
-	ktls_tx_push(sk, kctx);
+	WRITE_ONCE(tx->queued, !list_empty(&tx->queue));
 	return tx->err;
 }
 
@@ -125,7 +121,7 @@ int ktls_tx_push(struct sock *sk, struct ktls_context *kctx)
 	struct ktls_tx_rec *rec, *tmp;
 	int err, rc = 0;
 
-	/* A failure drops its records (and pushes those before it). */
+	/* A failure in the flight drops it and what follows. */
 	err = ktls_tx_settle(sk, kctx);
 	if (err)
 		return err;

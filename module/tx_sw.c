@@ -18,8 +18,9 @@
  * (ktls_tx_settle()), so an answer never reaches a socket, a key, a
  * record or sender pages that could have gone meanwhile (the async
  * completion racing close class). The sequence number is taken when a
- * record goes in flight; if an answer is a failure, that record and every
- * one after it are dropped unsent and TX fails, so no nonce is used again.
+ * record goes in flight; if an answer is a failure, every record of the
+ * flight and every one after it are dropped unsent and TX fails, so no
+ * nonce is used again and send() counts only what precedes them.
  */
 #include <crypto/aead.h>
 #include <linux/scatterlist.h>
@@ -195,27 +196,29 @@ static int ktls_tx_encrypt(struct sock *sk, struct ktls_context *kctx,
 /*
  * Wait for each record in flight, oldest first (uninterruptibly: the
  * engine holds our memory until it answers), and let go of the pages it
- * read. Return: the first record whose encryption failed, or NULL.
+ * read. Return: NULL, or if any encryption failed the flight's first
+ * record (all of the flight is then dropped: see ktls_tx_settle()).
  */
 static struct ktls_tx_rec *ktls_tx_sw_settle(struct sock *sk,
 					     struct ktls_context *kctx)
 {
 	struct ktls_tx *tx = &kctx->txsw;
-	struct ktls_tx_rec *failed = NULL;
+	struct ktls_tx_rec *first = tx->flight[0].rec;
 	struct ktls_tx_flight *f;
+	bool failed = false;
 	u8 i;
 
 	for (i = 0; i < tx->nflight; i++) {
 		f = &tx->flight[i];
-		if (crypto_wait_req(f->rc, &f->wait) && !failed)
-			failed = f->rec;
+		if (crypto_wait_req(f->rc, &f->wait))
+			failed = true;
 		ktls_aead_request_wipe(f->req);
 		memzero_explicit(f->iv, sizeof(f->iv));
 		ktls_tx_rec_put_refs(f->rec);
 		f->rec = NULL;
 	}
 	tx->nflight = 0;
-	return failed;
+	return failed ? first : NULL;
 }
 
 /* One AEAD request per socket: one encryption at a time, as TX owner. */

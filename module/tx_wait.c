@@ -58,8 +58,14 @@ int ktls_tx_wait(struct sock *sk, struct ktls_context *kctx,
 	long nap, left;
 	int rc;
 
-	/* The lock is about to be dropped: nothing may stay in flight. */
-	ktls_tx_settle(sk, kctx);
+	/*
+	 * The lock is about to be dropped: nothing may stay in flight. What
+	 * was, goes to TCP as far as it has room (ktls_tx_push() settles
+	 * first), so that no counted record waits on a wake-up that TCP,
+	 * idle, would never send.
+	 */
+	if (kctx->txsw.nflight)
+		ktls_tx_push(sk, kctx);
 	rc = ktls_tx_halt(sk, kctx, flushing);
 	if (rc)
 		return rc;
