@@ -22,14 +22,14 @@
 #include <net/sock.h>
 #include <net/tcp.h>
 
+#include "pair_kunit.h"
+
 #define SPLICE_ORDER	1		/* two order-0 pages after split_page() */
 #define SPLICE_PAGES	BIT(SPLICE_ORDER)
 #define SPLICE_OFF	100		/* start inside the first page */
 #define SPLICE_LEN	(PAGE_SIZE - SPLICE_OFF + 2000)	/* into the second */
 #define TAIL_LEN	16
 #define SCRIBBLE_PAGES	4
-/* Guests are QEMU TCG with KASAN: generous, but never a hang. */
-#define SOCK_TIMEO	(30 * HZ)
 
 struct splice_case {
 	const char *desc;
@@ -42,95 +42,6 @@ static const struct splice_case splice_cases[] = {
 };
 
 KUNIT_ARRAY_PARAM_DESC(splice, splice_cases, desc);
-
-/* A connected loopback TCP pair, the tls ULP on both ends. */
-struct splice_pair {
-	struct socket *lsn, *tx, *rx;
-};
-
-/*
- * Reset rather than close gracefully: the sockets are then destroyed in
- * sock_release() itself, which puts their hold on tls.ko, instead of
- * after a FIN exchange in softirq that a prompt rmmod tls could beat.
- */
-static void splice_sock_release(struct socket *sock)
-{
-	if (!sock)
-		return;
-	sock_no_linger(sock->sk);
-	sock_release(sock);
-}
-
-static void splice_pair_release(struct splice_pair *sp)
-{
-	splice_sock_release(sp->rx);
-	splice_sock_release(sp->tx);
-	splice_sock_release(sp->lsn);
-}
-
-static int splice_setsockopt(struct socket *sock, int level, int name,
-			     const void *val, unsigned int len)
-{
-	return READ_ONCE(sock->ops)->setsockopt(sock, level, name,
-						KERNEL_SOCKPTR((void *)val),
-						len);
-}
-
-static int splice_connect(struct splice_pair *sp)
-{
-	struct sockaddr_in addr = {
-		.sin_family = AF_INET,
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
-	int rc;
-
-	rc = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP,
-			      &sp->lsn);
-	if (rc)
-		return rc;
-	rc = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP,
-			      &sp->tx);
-	if (rc)
-		return rc;
-	/* Port 0: the kernel picks a free one, read back below. */
-	rc = kernel_bind(sp->lsn, (struct sockaddr *)&addr, sizeof(addr));
-	if (rc)
-		return rc;
-	rc = kernel_listen(sp->lsn, 1);
-	if (rc)
-		return rc;
-	rc = kernel_getsockname(sp->lsn, (struct sockaddr *)&addr);
-	if (rc < 0)
-		return rc;
-	rc = kernel_connect(sp->tx, (struct sockaddr *)&addr, sizeof(addr), 0);
-	if (rc)
-		return rc;
-	return kernel_accept(sp->lsn, &sp->rx, 0);
-}
-
-/* The same AES-GCM-128 keys as TX on one end and RX on the other. */
-static int splice_set_keys(struct splice_pair *sp, u16 version)
-{
-	struct tls12_crypto_info_aes_gcm_128 ci = {
-		.info.version = version,
-		.info.cipher_type = TLS_CIPHER_AES_GCM_128,
-	};
-	int rc;
-
-	memset(ci.key, 0x11, sizeof(ci.key));
-	memset(ci.iv, 0x22, sizeof(ci.iv));
-	memset(ci.salt, 0x33, sizeof(ci.salt));
-	rc = splice_setsockopt(sp->tx, SOL_TCP, TCP_ULP, "tls", 3);
-	if (rc)
-		return rc;
-	rc = splice_setsockopt(sp->rx, SOL_TCP, TCP_ULP, "tls", 3);
-	if (rc)
-		return rc;
-	rc = splice_setsockopt(sp->tx, SOL_TLS, TLS_TX, &ci, sizeof(ci));
-	if (rc)
-		return rc;
-	return splice_setsockopt(sp->rx, SOL_TLS, TLS_RX, &ci, sizeof(ci));
-}
 
 static u8 splice_byte(size_t i)
 {
@@ -200,30 +111,12 @@ static void splice_unscribble(struct page **held)
 			__free_page(held[i]);
 }
 
-static int splice_recv_all(struct socket *sock, u8 *buf, size_t len)
-{
-	size_t got = 0;
-	int rc;
-
-	while (got < len) {
-		struct kvec iov = { .iov_base = buf + got,
-				    .iov_len = len - got };
-		struct msghdr msg = {};
-
-		rc = kernel_recvmsg(sock, &msg, &iov, 1, len - got, 0);
-		if (rc <= 0)
-			return rc ? rc : -ENODATA;
-		got += rc;
-	}
-	return got;
-}
-
 static void spliced_pages_pinned_until_sealed(struct kunit *test)
 {
 	const struct splice_case *c = test->param_value;
 	const size_t total = SPLICE_LEN + TAIL_LEN;
 	struct page *scribble[SCRIBBLE_PAGES] = {};
-	struct splice_pair sp = {};
+	struct ktls_kunit_pair sp = {};
 	struct page *pages;
 	u8 *tail, *got;
 	size_t i;
@@ -236,18 +129,12 @@ static void spliced_pages_pinned_until_sealed(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, tail);
 	for (i = 0; i < TAIL_LEN; i++)
 		tail[i] = splice_byte(SPLICE_LEN + i);
-	rc = splice_connect(&sp);
-	if (!rc)
-		rc = splice_set_keys(&sp, c->version);
-	if (rc) {
-		splice_pair_release(&sp);
+	rc = ktls_kunit_pair_open(&sp, c->version);
+	if (rc)
 		KUNIT_FAIL_AND_ABORT(test, "socket pair with tls: %d", rc);
-	}
-	sp.tx->sk->sk_sndtimeo = SOCK_TIMEO;
-	sp.rx->sk->sk_rcvtimeo = SOCK_TIMEO;
 	pages = splice_alloc_pages();
 	if (!pages) {
-		splice_pair_release(&sp);
+		ktls_kunit_pair_release(&sp);
 		KUNIT_FAIL_AND_ABORT(test, "no order-%d block", SPLICE_ORDER);
 	}
 
@@ -260,9 +147,9 @@ static void spliced_pages_pinned_until_sealed(struct kunit *test)
 	splice_scribble(scribble);
 	KUNIT_EXPECT_EQ(test, rc, (int)SPLICE_LEN);
 	KUNIT_EXPECT_EQ(test, splice_send_tail(sp.tx, tail), TAIL_LEN);
-	KUNIT_EXPECT_EQ(test, splice_recv_all(sp.rx, got, total), (int)total);
+	KUNIT_EXPECT_EQ(test, ktls_kunit_recv_all(sp.rx, got, total), (int)total);
 	splice_unscribble(scribble);
-	splice_pair_release(&sp);
+	ktls_kunit_pair_release(&sp);
 
 	/* Assert: each page had the record's reference besides ours */
 	for (i = 0; i < SPLICE_PAGES; i++)
