@@ -3,11 +3,12 @@
  * The software RX data path: recvmsg, splice_read, read_sock and poll of a
  * socket with RX keys. Records come whole from the parser (parser.c).
  * When a record fits whole in the reader's buffer and its type is known
- * beforehand, recvmsg decrypts it straight into that buffer (rx_zc.c).
- * Otherwise it is decrypted in kernel memory (rx_crypto.c) and queued as
- * plaintext on rx_sw.plain, from where reads copy it out; it leaves the
- * queue only when all of it was read, so partial reads, MSG_PEEK and
- * EFAULT lose nothing.
+ * beforehand, recvmsg decrypts it straight into that buffer (rx_zc.c; a
+ * TLS 1.2 kernel reader's records decrypt in place and are copied to
+ * their place, several in flight at once). Otherwise it is decrypted in
+ * kernel memory (rx_crypto.c) and queued as plaintext on rx_sw.plain,
+ * from where reads copy it out; it leaves the queue only when all of it
+ * was read, so partial reads, MSG_PEEK and EFAULT lose nothing.
  *
  * Concurrent readers (recvmsg, splice_read, read_sock) are ordered by
  * rx_sw.reader (owner.c): one at a time, from its first look at the
@@ -40,8 +41,8 @@ struct ktls_rx_call {
 	long timeo;
 	int flags;
 	int type;			/* of the first record read; -1 none */
-	bool zc;			/* records may decrypt into the buffer */
-	struct ktls_rx_batch batch;	/* TLS 1.2 zero-copy in flight */
+	bool zc;			/* whole records may skip the copy path */
+	struct ktls_rx_batch batch;	/* TLS 1.2 records in flight */
 };
 
 void ktls_rx_init(struct ktls_context *kctx)
@@ -442,18 +443,32 @@ static int ktls_rx_copy_rec(struct ktls_rx_sw *rx, struct msghdr *msg,
 }
 
 /*
- * Whether this read may have records decrypted straight into its buffer:
- * user memory we can pin, a read that consumes, and a type that is known
- * before decryption -- from the header in TLS 1.2, from the peer's
- * promise of no padding (TLS_RX_EXPECT_NO_PAD) in TLS 1.3.
+ * A kernel reader's buffer (sunrpc, under NFS): kernel memory that a
+ * copy can never fault on, not pinned as user memory is.
+ */
+static bool ktls_rx_kernel_iter(const struct iov_iter *iter)
+{
+	return iov_iter_is_kvec(iter) || iov_iter_is_bvec(iter);
+}
+
+/*
+ * Whether this read may take whole records ahead of the copy path: a read
+ * that consumes, and a type that is known before decryption -- from the
+ * header in TLS 1.2, from the peer's promise of no padding
+ * (TLS_RX_EXPECT_NO_PAD) in TLS 1.3. Records decrypt straight into user
+ * memory (we can pin it); a TLS 1.2 batch also takes a kernel reader's
+ * (rx_zc.c).
  */
 static bool ktls_rx_zc_allowed(const struct ktls_context *kctx,
 			       const struct msghdr *msg, int flags)
 {
-	if (flags & MSG_PEEK || !user_backed_iter(&msg->msg_iter))
+	const struct iov_iter *iter = &msg->msg_iter;
+
+	if (flags & MSG_PEEK)
 		return false;
-	return kctx->base.prot_info.version == TLS_1_2_VERSION ||
-	       kctx->base.rx_no_pad;
+	if (kctx->base.prot_info.version == TLS_1_2_VERSION)
+		return user_backed_iter(iter) || ktls_rx_kernel_iter(iter);
+	return kctx->base.rx_no_pad && user_backed_iter(iter);
 }
 
 /* The data of @rec (if data it is) fits in what the read still takes. */
@@ -516,8 +531,9 @@ static bool ktls_rx_zc_ciphertext(struct sock *sk, struct ktls_context *kctx)
 }
 
 /*
- * Read the next record by decrypting it into the reader's buffer, when
- * it is complete, next in line and fits whole. Return: bytes read (the
+ * Read the next record by decrypting it into the reader's buffer (for a
+ * TLS 1.2 batch: starting to), when it is complete, next in line and fits
+ * whole. Return: bytes read (the
  * record is gone), 0 when the copy path is to take it (or there is none
  * yet: the copy path finds that out too), or a final error.
  */
@@ -538,7 +554,8 @@ static int ktls_rx_zc_read(struct sock *sk, struct ktls_context *kctx,
 		rc = ktls_rx_zc_room(sk, kctx, msg, call);
 		if (rc)
 			return rc;
-		rc = ktls_rx_zc_submit(kctx, &call->batch, &msg->msg_iter, &n);
+		rc = ktls_rx_batch_submit(kctx, &call->batch, &msg->msg_iter,
+					  &n);
 	} else {
 		rc = ktls_rx_zc_decrypt(sk, kctx, rx->cur, &msg->msg_iter, &n);
 		/* Ciphertext only, the plaintext is the reader's. */

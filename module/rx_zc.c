@@ -2,7 +2,11 @@
 /*
  * Zero-copy RX: a whole record decrypted straight into the reader's
  * buffer, whose pages stay pinned until the read has the engine's answer
- * (one record for TLS 1.3, a batch of records for TLS 1.2, below).
+ * (one record for TLS 1.3, a batch of records for TLS 1.2, below). A TLS
+ * 1.2 batch also takes the records of a kernel reader (its buffer is
+ * kernel memory, which is not pinned): those are decrypted in place in
+ * their record buffer and copied to their place in the reader's buffer
+ * once the engine has answered.
  *
  * The AEAD runs out of place, so the ciphertext stays intact in the
  * record: when the plaintext turns out not to belong in this buffer (a
@@ -48,6 +52,9 @@ struct ktls_rx_zc {
 	unsigned int nents;
 	u32 len;				/* bytes of the buffer in @sg */
 	u8 tail;
+	bool copy;			/* in place in @rec, then copied to @dst */
+	bool copied;
+	struct iov_iter dst;		/* copy: its place in the reader's buffer */
 };
 
 static struct aead_request *ktls_rx_zc_req(struct ktls_rx_zc *zc)
@@ -68,6 +75,8 @@ static struct ktls_rx_zc *ktls_rx_zc_alloc(struct crypto_aead *tfm)
 	zc->nents = 1;
 	zc->len = 0;
 	zc->rec = NULL;
+	zc->copy = false;
+	zc->copied = false;
 	aead_request_set_tfm(ktls_rx_zc_req(zc), tfm);
 	return zc;
 }
@@ -222,14 +231,19 @@ int ktls_rx_zc_decrypt(struct sock *sk, struct ktls_context *kctx,
 }
 
 /*
- * TLS 1.2 zero-copy records of one read are submitted without waiting, so
- * that an asynchronous engine (cryptd, an accelerator) works on several at
- * once, as upstream allows for TLS 1.2; a synchronous engine simply
- * answers at once. The reader settles the batch -- waits for every answer
- * -- before it does anything else with the socket and before it returns,
- * so no engine ever writes to a buffer whose read has ended (pitfall
- * class 2). TLS 1.3 zero-copy stays synchronous: its type check may send
- * the record back to the copy path.
+ * TLS 1.2 data records of one read that fit whole in its buffer are
+ * submitted without waiting, so that an asynchronous engine (cryptd, an
+ * accelerator) works on several at once, as upstream allows for TLS 1.2;
+ * a synchronous engine simply answers at once. Each one's place in the
+ * reader's buffer is known at submission (the header gives the length),
+ * so the read moves on past it. For user memory the record decrypts into
+ * those pages; for a kernel reader's buffer (kvec, bvec: a copy into it
+ * cannot fault, so a record once decrypted is never lost) it decrypts in
+ * place and is copied there when answered. The reader settles the batch
+ * -- waits for every answer -- before it does anything else with the
+ * socket and before it returns, so no engine ever writes to a record or a
+ * buffer whose read has ended (pitfall class 2). TLS 1.3 zero-copy stays
+ * synchronous: its type check may send the record back to the copy path.
  */
 
 void ktls_rx_batch_init(struct ktls_rx_batch *b)
@@ -261,6 +275,30 @@ static void ktls_rx_zc_done(ktls_crypto_cb_arg_t arg, int err)
 	ktls_rx_zc_finish(ktls_crypto_cb_data(arg), err);
 }
 
+/*
+ * Answered: a copied record's data goes to its place in the reader's
+ * buffer if it is to be read (@keep), and the record is freed (the next
+ * one may reuse its buffer). A copied record held plaintext, or
+ * unauthenticated text on failure. Return: 0, or -EFAULT if the copy fell
+ * short, which kernel memory never does.
+ */
+static int ktls_rx_zc_put_rec(struct ktls_context *kctx,
+			      struct ktls_rx_zc *zc, bool keep)
+{
+	struct ktls_rx_rec *rec = zc->rec;
+	struct iov_iter dst = zc->dst;
+	size_t n = zc->data_len;
+
+	if (zc->copy && keep) {
+		zc->copied = true;
+		n = copy_to_iter(rec->buf + kctx->base.prot_info.prepend_size,
+				 zc->data_len, &dst);
+	}
+	ktls_rx_rec_free(&kctx->rx_sw, rec, zc->copy);
+	zc->rec = NULL;
+	return WARN_ON_ONCE(n != zc->data_len) ? -EFAULT : 0;
+}
+
 /* Commit @zc to the batch: the record is its, the sequence number used. */
 static int ktls_rx_zc_commit(struct ktls_context *kctx,
 			     struct ktls_rx_batch *b, struct ktls_rx_zc *zc)
@@ -286,18 +324,39 @@ static int ktls_rx_zc_commit(struct ktls_context *kctx,
 	if (rc == -EINPROGRESS || rc == -EBUSY)
 		return 0;
 	ktls_rx_zc_finish(zc, rc);
-	/* Answered: the next record may reuse this one's buffer. */
-	ktls_rx_rec_free(&kctx->rx_sw, zc->rec, false);
-	zc->rec = NULL;
+	if (ktls_rx_zc_put_rec(kctx, zc, !rc)) {
+		zc->err = -EFAULT;
+		WRITE_ONCE(b->failed, true);
+	}
 	return 0;
 }
 
+/*
+ * Set up @rec's copy-and-decrypt for a kernel reader: the place of its
+ * data in @iter is kept, the record decrypts in its own buffer.
+ */
+static struct ktls_rx_zc *ktls_rx_copy_start(struct ktls_context *kctx,
+					     struct ktls_rx_rec *rec,
+					     const struct iov_iter *iter)
+{
+	struct ktls_rx_zc *zc;
+
+	zc = ktls_rx_zc_alloc(kctx->rx_aead);
+	if (!zc)
+		return NULL;
+	zc->data_len = rec->len - kctx->base.prot_info.overhead_size;
+	zc->copy = true;
+	zc->dst = *iter;
+	return zc;
+}
+
 /**
- * ktls_rx_zc_submit() - start decrypting the current record into the
+ * ktls_rx_batch_submit() - start decrypting the current record into the
  *	reader's buffer, without waiting (TLS 1.2 data records)
  * @kctx: the context; the socket is locked
  * @b: the read's batch, not full
- * @iter: the reader's buffer, user memory; not advanced
+ * @iter: the reader's buffer, user memory or ktls_rx_kernel_iter(); not
+ *	advanced
  * @data_len: set to the bytes of @iter the record will fill
  *
  * Return: 0 (the record left the parser for @b, whose settling tells
@@ -305,18 +364,21 @@ static int ktls_rx_zc_commit(struct ktls_context *kctx,
  * memory, pages that cannot be pinned), or -EBADMSG when the sequence
  * number is exhausted (final).
  */
-int ktls_rx_zc_submit(struct ktls_context *kctx, struct ktls_rx_batch *b,
-		      const struct iov_iter *iter, u32 *data_len)
+int ktls_rx_batch_submit(struct ktls_context *kctx, struct ktls_rx_batch *b,
+			 const struct iov_iter *iter, u32 *data_len)
 {
 	struct ktls_rx_rec *rec = kctx->rx_sw.cur;
 	struct ktls_rx_zc *zc;
 	int rc;
 
-	zc = ktls_rx_zc_start(kctx, rec, iter);
+	if (user_backed_iter(iter))
+		zc = ktls_rx_zc_start(kctx, rec, iter);
+	else
+		zc = ktls_rx_copy_start(kctx, rec, iter);
 	if (!zc)
 		return KTLS_RX_ZC_DECLINED;
 	rc = ktls_rx_aead_setup(kctx, rec, ktls_rx_zc_req(zc), zc->src,
-				zc->sg);
+				zc->copy ? NULL : zc->sg);
 	if (rc) {
 		ktls_rx_zc_release(zc);
 		return KTLS_RX_ZC_DECLINED;
@@ -330,6 +392,18 @@ int ktls_rx_zc_submit(struct ktls_context *kctx, struct ktls_rx_batch *b,
 	return 0;
 }
 
+/* Whatever of @zc reached the reader's buffer may not stay there. */
+static void ktls_rx_zc_wipe(const struct tls_prot_info *prot,
+			    struct ktls_rx_zc *zc)
+{
+	struct iov_iter dst = zc->dst;
+
+	if (!zc->copy)
+		sg_zero_buffer(zc->sg, zc->nents, zc->len, prot->aad_size);
+	else if (zc->copied)
+		iov_iter_zero(zc->data_len, &dst);
+}
+
 /**
  * ktls_rx_batch_finish() - wait for every record of a batch and settle it
  * @kctx: the context; the socket is locked
@@ -337,8 +411,9 @@ int ktls_rx_zc_submit(struct ktls_context *kctx, struct ktls_rx_batch *b,
  * @unread: set to the bytes promised by the first record that failed and
  *	by every record after it: the reader must not count them
  *
- * The pages of those records are wiped: the first failed authentication
- * (its plaintext is unauthenticated), the later ones were never read.
+ * What those records put in the reader's buffer is wiped: the first failed
+ * authentication (its plaintext is unauthenticated), the later ones were
+ * never read.
  *
  * Return: 0, or the error of the first failed record.
  */
@@ -353,16 +428,14 @@ int ktls_rx_batch_finish(struct ktls_context *kctx, struct ktls_rx_batch *b,
 	if (!atomic_dec_and_test(&b->pending))
 		wait_for_completion(&b->done);
 	list_for_each_entry_safe(zc, tmp, &b->ops, list) {
+		if (zc->rec && ktls_rx_zc_put_rec(kctx, zc, !err && !zc->err))
+			zc->err = -EFAULT;
 		err = err ?: zc->err;
 		if (err) {
 			*unread += zc->data_len;
-			sg_zero_buffer(zc->sg, zc->nents, zc->len,
-				       prot->aad_size);
+			ktls_rx_zc_wipe(prot, zc);
 		}
 		list_del(&zc->list);
-		/* Ciphertext only, the plaintext is the reader's. */
-		if (zc->rec)
-			ktls_rx_rec_free(&kctx->rx_sw, zc->rec, false);
 		ktls_rx_zc_release(zc);
 	}
 	ktls_rx_batch_init(b);

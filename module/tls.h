@@ -506,8 +506,9 @@ int ktls_rx_decrypt(struct ktls_context *kctx, struct ktls_rx_rec *rec,
 int ktls_rx_accept_plain(struct ktls_context *kctx, struct ktls_rx_rec *rec);
 
 /*
- * TLS 1.2 zero-copy decryptions of one read, in flight together; all are
- * answered before the read goes on with anything else (rx_zc.c).
+ * TLS 1.2 decryptions of one read, into its buffer or (a kernel reader's)
+ * in place then copied there, in flight together; all are answered
+ * before the read goes on with anything else (rx_zc.c).
  */
 struct ktls_rx_batch {
 	struct list_head ops;		/* oldest first */
@@ -521,8 +522,8 @@ struct ktls_rx_batch {
 #define KTLS_RX_BATCH_MAX	16
 
 void ktls_rx_batch_init(struct ktls_rx_batch *b);
-int ktls_rx_zc_submit(struct ktls_context *kctx, struct ktls_rx_batch *b,
-		      const struct iov_iter *iter, u32 *data_len);
+int ktls_rx_batch_submit(struct ktls_context *kctx, struct ktls_rx_batch *b,
+			 const struct iov_iter *iter, u32 *data_len);
 int ktls_rx_batch_finish(struct ktls_context *kctx, struct ktls_rx_batch *b,
 			 u32 *unread);
 
