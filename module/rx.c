@@ -90,12 +90,14 @@ static struct aead_request *ktls_rx_request(struct ktls_context *kctx)
 
 /*
  * Made for the transform of its time: a rekey drops it (the new one may
- * need more), under the socket lock, so no decryption is using it.
+ * need more), under the socket lock, so no decryption is using it. What
+ * was learnt of the old transform goes with it.
  */
 void ktls_rx_request_drop(struct ktls_rx_sw *rx)
 {
 	aead_request_free(rx->req);
 	rx->req = NULL;
+	rx->answers_later = false;
 }
 
 static u32 ktls_rx_rec_size(const struct ktls_rx_rec *rec)
@@ -448,7 +450,8 @@ static int ktls_rx_copy_rec(struct ktls_rx_sw *rx, struct msghdr *msg,
  */
 static bool ktls_rx_kernel_iter(const struct iov_iter *iter)
 {
-	return iov_iter_is_kvec(iter) || iov_iter_is_bvec(iter);
+	return iov_iter_rw(iter) == READ &&
+	       (iov_iter_is_kvec(iter) || iov_iter_is_bvec(iter));
 }
 
 /*
@@ -471,17 +474,33 @@ static bool ktls_rx_zc_allowed(const struct ktls_context *kctx,
 	return kctx->base.rx_no_pad && user_backed_iter(iter);
 }
 
-/* The data of @rec (if data it is) fits in what the read still takes. */
+/*
+ * The data of @rec (if data it is) fits in what the read still takes, and
+ * in its buffer: a copy into kernel memory must never fall short.
+ */
 static bool ktls_rx_zc_fits(const struct tls_prot_info *prot,
 			    const struct ktls_rx_rec *rec,
-			    const struct ktls_rx_call *call)
+			    const struct ktls_rx_call *call,
+			    const struct msghdr *msg)
 {
 	u32 len = rec->len - prot->overhead_size;
 
 	if (prot->version == TLS_1_2_VERSION &&
 	    rec->buf[0] != TLS_RECORD_TYPE_DATA)
 		return false;
-	return len && len <= call->len - call->copied;
+	return len && len <= call->len - call->copied &&
+	       len <= iov_iter_count(&msg->msg_iter);
+}
+
+/*
+ * A kernel reader's record is copied either way: it joins the batch only
+ * where the engine answers later, as the batch costs state per record
+ * (x86's AES-GCM is flagged asynchronous but answers at once).
+ */
+static bool ktls_rx_zc_worth(const struct ktls_rx_sw *rx,
+			     const struct msghdr *msg)
+{
+	return user_backed_iter(&msg->msg_iter) || rx->answers_later;
 }
 
 /*
@@ -547,8 +566,8 @@ static int ktls_rx_zc_read(struct sock *sk, struct ktls_context *kctx,
 
 	if (!list_empty(&rx->plain) || rx->err || ktls_ku_rx_paused(rx) ||
 	    ktls_parser_advance(sk, kctx, GFP_KERNEL) <= 0 ||
-	    !ktls_rx_zc_fits(&kctx->base.prot_info, rx->cur, call) ||
-	    !ktls_rx_zc_ciphertext(sk, kctx))
+	    !ktls_rx_zc_fits(&kctx->base.prot_info, rx->cur, call, msg) ||
+	    !ktls_rx_zc_worth(rx, msg) || !ktls_rx_zc_ciphertext(sk, kctx))
 		return 0;
 	if (kctx->base.prot_info.version == TLS_1_2_VERSION) {
 		rc = ktls_rx_zc_room(sk, kctx, msg, call);

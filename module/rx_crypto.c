@@ -95,7 +95,10 @@ int ktls_rx_decrypt_into(struct ktls_context *kctx, struct ktls_rx_rec *rec,
 	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG |
 				       CRYPTO_TFM_REQ_MAY_SLEEP,
 				  crypto_req_done, &wait);
-	return crypto_wait_req(crypto_aead_decrypt(req), &wait);
+	rc = crypto_aead_decrypt(req);
+	if (rc == -EINPROGRESS || rc == -EBUSY)
+		kctx->rx_sw.answers_later = true;
+	return crypto_wait_req(rc, &wait);
 }
 
 /*

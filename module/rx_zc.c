@@ -4,12 +4,12 @@
  * buffer, whose pages stay pinned until the read has the engine's answer
  * (one record for TLS 1.3, a batch of records for TLS 1.2, below). A TLS
  * 1.2 batch also takes the records of a kernel reader (its buffer is
- * kernel memory, which is not pinned): those are decrypted in place in
- * their record buffer and copied to their place in the reader's buffer
- * once the engine has answered.
+ * kernel memory, which is not pinned) on an engine that answers later:
+ * those are decrypted in place in their record buffer and copied to their
+ * place in the reader's buffer once the engine has answered.
  *
- * The AEAD runs out of place, so the ciphertext stays intact in the
- * record: when the plaintext turns out not to belong in this buffer (a
+ * Into the reader's pages the AEAD runs out of place, so the ciphertext
+ * stays intact in the record: when the plaintext turns out not to belong in this buffer (a
  * TLS 1.3 record that is padded or not data, although the peer promised
  * TLS_RX_EXPECT_NO_PAD) the record is decrypted again, under the same
  * sequence number, by the copy path. Whatever landed in the reader's pages
@@ -321,10 +321,13 @@ static int ktls_rx_zc_commit(struct ktls_context *kctx,
 				  ktls_rx_zc_done, zc);
 	rc = crypto_aead_decrypt(req);
 	/* -EBUSY with MAY_BACKLOG: queued, the callback will come. */
-	if (rc == -EINPROGRESS || rc == -EBUSY)
+	if (rc == -EINPROGRESS || rc == -EBUSY) {
+		kctx->rx_sw.answers_later = true;
 		return 0;
+	}
 	ktls_rx_zc_finish(zc, rc);
-	if (ktls_rx_zc_put_rec(kctx, zc, !rc)) {
+	/* Not after a failure: those bytes are taken back from the read. */
+	if (ktls_rx_zc_put_rec(kctx, zc, !rc && !READ_ONCE(b->failed))) {
 		zc->err = -EFAULT;
 		WRITE_ONCE(b->failed, true);
 	}

@@ -177,6 +177,7 @@ struct ktls_rx_sw {
 	struct ktls_rx_rec *cur;	/* record being assembled, or NULL */
 	struct ktls_rx_rec *spare;	/* a large buffer kept for reuse */
 	struct aead_request *req;	/* copy path's, from the first record */
+	bool answers_later;		/* the transform answered async once */
 	u8 hdr[TLS_HEADER_SIZE];	/* header, while @cur is not there */
 	u32 have;			/* bytes of the record received */
 	int err;			/* sticky: authentication failed */

@@ -3,9 +3,10 @@
  * The KUnit suites' own gcm(aes) engine (engine_kunit.h). It is flagged
  * CRYPTO_ALG_ASYNC and does every operation at once with a synchronous
  * gcm(aes); armed for an operation, it returns -EINPROGRESS and gives
- * the answer 200 ms later, counting how many it holds at once, and the
- * nth armed operation's answer is -EIO. Unarmed, it answers at once (the
- * crypto self-tests, and a peer that must not be delayed).
+ * the answer 200 ms later (the first few armed ones only, if told so),
+ * counting how many it holds at once, and the nth armed operation's
+ * answer is -EIO. Unarmed, it answers at once (the crypto self-tests,
+ * and a peer that must not be delayed).
  */
 #include <crypto/internal/aead.h>
 #include <linux/atomic.h>
@@ -20,6 +21,7 @@
 static struct {
 	unsigned int armed;	/* KTLS_KUNIT_* answered later */
 	int fail_at;		/* the nth armed operation fails; 0: none */
+	int late;		/* armed ones answered later; 0: all */
 	atomic_t submitted;	/* armed operations */
 	atomic_t outstanding;	/* armed operations not answered yet */
 	atomic_t most;		/* the most outstanding at once */
@@ -80,16 +82,21 @@ static int engine_answer_later(struct aead_request *req, unsigned int op,
 			       int rc)
 {
 	struct engine_req *r = aead_request_ctx(req);
-	int n;
+	int n, most;
 
 	if (!(READ_ONCE(engine.armed) & op))
 		return rc;
+	n = atomic_inc_return(&engine.submitted);
+	if (n == engine.fail_at)
+		rc = -EIO;
+	if (engine.late && n > engine.late)
+		return rc;
 	n = atomic_inc_return(&engine.outstanding);
-	if (n > atomic_read(&engine.most))
-		atomic_set(&engine.most, n);
+	most = atomic_read(&engine.most);
+	while (n > most && !atomic_try_cmpxchg(&engine.most, &most, n))
+		;
 	r->req = req;
-	r->err = atomic_inc_return(&engine.submitted) == engine.fail_at ?
-		 -EIO : rc;
+	r->err = rc;
 	INIT_DELAYED_WORK(&r->work, engine_answer);
 	schedule_delayed_work(&r->work,
 			      msecs_to_jiffies(KTLS_KUNIT_ENGINE_DELAY_MS));
@@ -165,13 +172,17 @@ void ktls_kunit_engine_unregister(const char *suite)
 		       suite);
 }
 
-/* Answer @ops later from now on; the @fail_at-th of them fails. */
-void ktls_kunit_engine_arm(unsigned int ops, int fail_at)
+/*
+ * Answer @ops later from now on (the first @late of them; 0: all, the
+ * rest at once); the @fail_at-th of them fails.
+ */
+void ktls_kunit_engine_arm(unsigned int ops, int fail_at, int late)
 {
 	atomic_set(&engine.submitted, 0);
 	atomic_set(&engine.outstanding, 0);
 	atomic_set(&engine.most, 0);
 	engine.fail_at = fail_at;
+	engine.late = late;
 	WRITE_ONCE(engine.armed, ops);
 }
 

@@ -20,7 +20,7 @@
 
 int ktls_kunit_engine_register(void);
 void ktls_kunit_engine_unregister(const char *suite);
-void ktls_kunit_engine_arm(unsigned int ops, int fail_at);
+void ktls_kunit_engine_arm(unsigned int ops, int fail_at, int late);
 void ktls_kunit_engine_disarm(void);
 int ktls_kunit_engine_most(void);
 bool ktls_kunit_engine_idle(void);

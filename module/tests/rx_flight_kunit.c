@@ -9,11 +9,15 @@
  * are copied to their place once answered.
  *
  * Six records (TLS_TX_MAX_PAYLOAD_LEN keeps them small) are read by one
- * MSG_WAITALL recvmsg: TLS 1.2 must have several with the engine at once;
- * in every version, when the third fails, the read returns the first
+ * MSG_WAITALL recvmsg. The first record tells the module that the engine
+ * answers later; then TLS 1.2 must have several with the engine at once.
+ * In every version, when the third fails, the read returns the first
  * two, nothing of the others reaches the buffer, and the next read
- * returns the error. TLS 1.3 decrypts one record at a time (its type is
- * known only after decryption), as upstream does.
+ * returns the error; the same when the second fails after the later
+ * ones were answered (and copied) at once. A read that ends inside the
+ * last record gets the rest of it by the copy path. TLS 1.3 decrypts one
+ * record at a time (its type is known only after decryption), as
+ * upstream does.
  */
 #include <kunit/test.h>
 #include <linux/bvec.h>
@@ -39,7 +43,9 @@ struct rxf_case {
 	u16 version;
 	bool bvec;		/* a bio_vec buffer, else a kvec */
 	int fail_at;		/* the nth decryption fails; 0: none */
-	int counted;		/* records the read returns */
+	int late;		/* decryptions answered later; 0: all */
+	int short_by;		/* the read ends this much before the end */
+	int counted;		/* records the read returns (the last short) */
 	bool together;		/* several records with the engine at once */
 };
 
@@ -52,6 +58,10 @@ static const struct rxf_case rxf_cases[] = {
 	  .fail_at = 3, .counted = 2, .together = true },
 	{ .desc = "tls12-bvec-third-fails", .version = TLS_1_2_VERSION,
 	  .bvec = true, .fail_at = 3, .counted = 2, .together = true },
+	{ .desc = "tls12-kvec-second-fails-rest-at-once",
+	  .version = TLS_1_2_VERSION, .fail_at = 2, .late = 2, .counted = 1 },
+	{ .desc = "tls12-kvec-ends-in-last", .version = TLS_1_2_VERSION,
+	  .short_by = 100, .counted = RXF_RECS, .together = true },
 	{ .desc = "tls13-kvec", .version = TLS_1_3_VERSION,
 	  .counted = RXF_RECS },
 	{ .desc = "tls13-kvec-third-fails", .version = TLS_1_3_VERSION,
@@ -92,7 +102,7 @@ static int rxf_recv(struct socket *sock, u8 *buf, size_t len, bool bvec,
 static void records_decrypted_together(struct kunit *test)
 {
 	const struct rxf_case c = *(const struct rxf_case *)test->param_value;
-	const size_t counted = c.counted * RXF_LIMIT;
+	const size_t counted = c.counted * RXF_LIMIT - c.short_by;
 	struct ktls_kunit_pair kp = {};
 	u16 limit = RXF_LIMIT;
 	int rc, sent, next = 0;
@@ -115,10 +125,11 @@ static void records_decrypted_together(struct kunit *test)
 		ktls_kunit_pair_release(&kp);
 		KUNIT_FAIL_AND_ABORT(test, "sending the records: %d", sent);
 	}
-	ktls_kunit_engine_arm(KTLS_KUNIT_DECRYPT, c.fail_at);
+	ktls_kunit_engine_arm(KTLS_KUNIT_DECRYPT, c.fail_at, c.late);
 
 	/* Act */
-	rc = rxf_recv(kp.rx, got, RXF_TOTAL, c.bvec, MSG_WAITALL);
+	rc = rxf_recv(kp.rx, got, RXF_TOTAL - c.short_by, c.bvec,
+		      MSG_WAITALL);
 	if (c.fail_at)
 		next = rxf_recv(kp.rx, got + counted, 1, c.bvec, MSG_DONTWAIT);
 	ktls_kunit_engine_disarm();

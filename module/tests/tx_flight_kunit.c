@@ -90,7 +90,7 @@ static void records_in_flight(struct kunit *test)
 		ktls_kunit_pair_release(&kp);
 		KUNIT_FAIL_AND_ABORT(test, "TLS_TX_MAX_PAYLOAD_LEN: %d", rc);
 	}
-	ktls_kunit_engine_arm(KTLS_KUNIT_ENCRYPT, c.fail_at);
+	ktls_kunit_engine_arm(KTLS_KUNIT_ENCRYPT, c.fail_at, 0);
 
 	/* Act */
 	sent = flight_send(kp.tx, buf, total);
