@@ -552,9 +552,9 @@ static bool ktls_rx_zc_ciphertext(struct sock *sk, struct ktls_context *kctx)
 /*
  * Read the next record by decrypting it into the reader's buffer (for a
  * TLS 1.2 batch: starting to), when it is complete, next in line and fits
- * whole. Return: bytes read (the
- * record is gone), 0 when the copy path is to take it (or there is none
- * yet: the copy path finds that out too), or a final error.
+ * whole. Return: bytes read (the record is gone), 0 when the copy path is
+ * to take it (or there is none yet: the copy path finds that out too), or
+ * a final error.
  */
 static int ktls_rx_zc_read(struct sock *sk, struct ktls_context *kctx,
 			   struct msghdr *msg, struct ktls_rx_call *call)

@@ -9,13 +9,14 @@
  * place in the reader's buffer once the engine has answered.
  *
  * Into the reader's pages the AEAD runs out of place, so the ciphertext
- * stays intact in the record: when the plaintext turns out not to belong in this buffer (a
- * TLS 1.3 record that is padded or not data, although the peer promised
- * TLS_RX_EXPECT_NO_PAD) the record is decrypted again, under the same
- * sequence number, by the copy path. Whatever landed in the reader's pages
- * and may not stay there -- a record that failed authentication, a
- * retried one -- is wiped before the reader's call returns, so no
- * unauthenticated or foreign byte is left behind.
+ * stays intact in the record: when the plaintext turns out not to belong
+ * in this buffer (a TLS 1.3 record that is padded or not data, although
+ * the peer promised TLS_RX_EXPECT_NO_PAD) the record is decrypted again,
+ * under the same sequence number, by the copy path. Whatever landed in
+ * the reader's buffer and may not stay there -- a record that failed
+ * authentication, a retried one, a copied record after a failed one --
+ * is wiped before the reader's call returns, so no unauthenticated or
+ * foreign byte is left behind.
  */
 #include <crypto/aead.h>
 #include <linux/mm.h>

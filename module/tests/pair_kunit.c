@@ -115,6 +115,15 @@ int ktls_kunit_pair_open(struct ktls_kunit_pair *kp, u16 version)
 	return 0;
 }
 
+/* One blocking send of @len bytes from kernel memory; what it returned. */
+int ktls_kunit_send(struct socket *sock, const u8 *buf, size_t len)
+{
+	struct kvec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = {};
+
+	return kernel_sendmsg(sock, &msg, &iov, 1, len);
+}
+
 /* Read exactly @len bytes; the count, or the error or -ENODATA at EOF. */
 int ktls_kunit_recv_all(struct socket *sock, u8 *buf, size_t len)
 {

@@ -15,7 +15,8 @@
  * two, nothing of the others reaches the buffer, and the next read
  * returns the error; the same when the second fails after the later
  * ones were answered (and copied) at once. A read that ends inside the
- * last record gets the rest of it by the copy path. TLS 1.3 decrypts one
+ * last record gets the rest of it by the copy path, and the next read
+ * what is left. TLS 1.3 decrypts one
  * record at a time (its type is known only after decryption), as
  * upstream does.
  */
@@ -70,14 +71,6 @@ static const struct rxf_case rxf_cases[] = {
 
 KUNIT_ARRAY_PARAM_DESC(rxf, rxf_cases, desc);
 
-static int rxf_send(struct socket *sock, const u8 *buf, size_t len)
-{
-	struct kvec iov = { .iov_base = (void *)buf, .iov_len = len };
-	struct msghdr msg = {};
-
-	return kernel_sendmsg(sock, &msg, &iov, 1, len);
-}
-
 /* One read of @len bytes into @buf, seen as a bio_vec or a kvec. */
 static int rxf_recv(struct socket *sock, u8 *buf, size_t len, bool bvec,
 		    int flags)
@@ -107,7 +100,7 @@ static void records_decrypted_together(struct kunit *test)
 	u16 limit = RXF_LIMIT;
 	int rc, sent, next = 0;
 	u8 *buf, *got;
-	size_t i;
+	size_t i, have;
 
 	/* Arrange: the records wait at the reader, the engine armed. */
 	buf = kunit_kmalloc(test, RXF_TOTAL, GFP_KERNEL);
@@ -120,7 +113,7 @@ static void records_decrypted_together(struct kunit *test)
 	KUNIT_ASSERT_EQ_MSG(test, rc, 0, "socket pair with tls");
 	rc = ktls_kunit_setsockopt(kp.tx, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN,
 				   &limit, sizeof(limit));
-	sent = rc ?: rxf_send(kp.tx, buf, RXF_TOTAL);
+	sent = rc ?: ktls_kunit_send(kp.tx, buf, RXF_TOTAL);
 	if (sent != RXF_TOTAL) {
 		ktls_kunit_pair_release(&kp);
 		KUNIT_FAIL_AND_ABORT(test, "sending the records: %d", sent);
@@ -132,17 +125,22 @@ static void records_decrypted_together(struct kunit *test)
 		      MSG_WAITALL);
 	if (c.fail_at)
 		next = rxf_recv(kp.rx, got + counted, 1, c.bvec, MSG_DONTWAIT);
+	else if (c.short_by)
+		next = rxf_recv(kp.rx, got + counted, c.short_by, c.bvec,
+				MSG_WAITALL);
 	ktls_kunit_engine_disarm();
 	ktls_kunit_pair_release(&kp);
 
 	/* Assert */
 	KUNIT_EXPECT_EQ(test, rc, (int)counted);
-	KUNIT_EXPECT_EQ(test, memcmp(got, buf, counted), 0);
-	KUNIT_EXPECT_NULL_MSG(test,
-			      memchr_inv(got + counted, 0, RXF_TOTAL - counted),
+	have = counted + max(next, 0);
+	KUNIT_EXPECT_EQ(test, memcmp(got, buf, have), 0);
+	KUNIT_EXPECT_NULL_MSG(test, memchr_inv(got + have, 0, RXF_TOTAL - have),
 			      "bytes of records that were not read");
 	if (c.fail_at)
 		KUNIT_EXPECT_EQ(test, next, -EIO);
+	if (c.short_by)
+		KUNIT_EXPECT_EQ(test, next, c.short_by);
 	if (c.together)
 		KUNIT_EXPECT_GE_MSG(test, ktls_kunit_engine_most(), 2,
 				    "records with the engine at once");

@@ -77,14 +77,6 @@ static int splice_send_bvec(struct socket *sock, struct page *pages)
 	return sock_sendmsg(sock, &msg);
 }
 
-static int splice_send_tail(struct socket *sock, const u8 *tail)
-{
-	struct kvec iov = { .iov_base = (void *)tail, .iov_len = TAIL_LEN };
-	struct msghdr msg = {};
-
-	return kernel_sendmsg(sock, &msg, &iov, 1, TAIL_LEN);
-}
-
 /*
  * Take freed pages back and overwrite them: the page allocator hands out
  * the last freed first, so a page the record failed to pin very likely
@@ -146,7 +138,7 @@ static void spliced_pages_pinned_until_sealed(struct kunit *test)
 		put_page(pages + i);
 	splice_scribble(scribble);
 	KUNIT_EXPECT_EQ(test, rc, (int)SPLICE_LEN);
-	KUNIT_EXPECT_EQ(test, splice_send_tail(sp.tx, tail), TAIL_LEN);
+	KUNIT_EXPECT_EQ(test, ktls_kunit_send(sp.tx, tail, TAIL_LEN), TAIL_LEN);
 	KUNIT_EXPECT_EQ(test, ktls_kunit_recv_all(sp.rx, got, total), (int)total);
 	splice_unscribble(scribble);
 	ktls_kunit_pair_release(&sp);

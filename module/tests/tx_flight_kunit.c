@@ -47,14 +47,6 @@ static const struct flight_case flight_cases[] = {
 
 KUNIT_ARRAY_PARAM_DESC(flight, flight_cases, desc);
 
-static int flight_send(struct socket *sock, const u8 *buf, size_t len)
-{
-	struct kvec iov = { .iov_base = (void *)buf, .iov_len = len };
-	struct msghdr msg = {};
-
-	return kernel_sendmsg(sock, &msg, &iov, 1, len);
-}
-
 /* Nothing more is readable now. */
 static int flight_recv_more(struct socket *sock, u8 *buf)
 {
@@ -93,7 +85,7 @@ static void records_in_flight(struct kunit *test)
 	ktls_kunit_engine_arm(KTLS_KUNIT_ENCRYPT, c.fail_at, 0);
 
 	/* Act */
-	sent = flight_send(kp.tx, buf, total);
+	sent = ktls_kunit_send(kp.tx, buf, total);
 	rc = ktls_kunit_recv_all(kp.rx, got, counted);
 	ktls_kunit_engine_disarm();
 	if (rc == (int)counted)
