@@ -96,7 +96,7 @@ int ktls_rx_decrypt_into(struct ktls_context *kctx, struct ktls_rx_rec *rec,
 				       CRYPTO_TFM_REQ_MAY_SLEEP,
 				  crypto_req_done, &wait);
 	rc = crypto_aead_decrypt(req);
-	if (rc == -EINPROGRESS || rc == -EBUSY)
+	if (ktls_aead_answers_later(rc))
 		kctx->rx_sw.answers_later = true;
 	return crypto_wait_req(rc, &wait);
 }

@@ -321,8 +321,7 @@ static int ktls_rx_zc_commit(struct ktls_context *kctx,
 				       CRYPTO_TFM_REQ_MAY_SLEEP,
 				  ktls_rx_zc_done, zc);
 	rc = crypto_aead_decrypt(req);
-	/* -EBUSY with MAY_BACKLOG: queued, the callback will come. */
-	if (rc == -EINPROGRESS || rc == -EBUSY) {
+	if (ktls_aead_answers_later(rc)) {
 		kctx->rx_sw.answers_later = true;
 		return 0;
 	}

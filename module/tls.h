@@ -328,6 +328,15 @@ struct crypto_aead *ktls_aead_create(const struct tls_crypto_info *info,
 				     u32 mask);
 void ktls_aead_request_wipe(struct aead_request *req);
 
+/*
+ * An AEAD call's return says its answer comes later, through the
+ * request's callback: -EINPROGRESS, or -EBUSY with MAY_BACKLOG (queued).
+ */
+static inline bool ktls_aead_answers_later(int rc)
+{
+	return rc == -EINPROGRESS || rc == -EBUSY;
+}
+
 /* ---- the device layer: offload contexts and the driver API (device.c) ---- */
 
 struct net_device *ktls_dev_for_offload(struct sock *sk, bool tx);

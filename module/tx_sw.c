@@ -107,8 +107,7 @@ static int ktls_tx_encrypt_now(struct ktls_context *kctx,
 	ktls_tx_req_set(kctx, req, rec, src, dst, cryptlen, kctx->txsw.iv,
 			&wait);
 	rc = crypto_aead_encrypt(req);
-	/* -EBUSY with MAY_BACKLOG: queued, the answer will come. */
-	if (rc == -EINPROGRESS || rc == -EBUSY)
+	if (ktls_aead_answers_later(rc))
 		kctx->txsw.answers_later = true;
 	rc = crypto_wait_req(rc, &wait);
 	ktls_aead_request_wipe(req);
