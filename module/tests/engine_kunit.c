@@ -9,6 +9,7 @@
  * and a peer that must not be delayed).
  */
 #include <crypto/internal/aead.h>
+#include <kunit/test.h>
 #include <linux/atomic.h>
 #include <linux/delay.h>
 #include <linux/workqueue.h>
@@ -157,19 +158,19 @@ static struct aead_alg engine_alg = {
 	},
 };
 
-int ktls_kunit_engine_register(void)
+int ktls_kunit_engine_suite_init(struct kunit_suite *suite)
 {
 	return crypto_register_aead(&engine_alg);
 }
 
 /* Unregistering a live algorithm WARNs: wait for its transforms. */
-void ktls_kunit_engine_unregister(const char *suite)
+void ktls_kunit_engine_suite_exit(struct kunit_suite *suite)
 {
 	if (ktls_kunit_engine_idle())
 		crypto_unregister_aead(&engine_alg);
 	else
 		pr_err("%s: transforms still alive, engine left registered\n",
-		       suite);
+		       suite->name);
 }
 
 /*

@@ -18,8 +18,11 @@
 /* Each armed answer comes this much later. */
 #define KTLS_KUNIT_ENGINE_DELAY_MS	200
 
-int ktls_kunit_engine_register(void);
-void ktls_kunit_engine_unregister(const char *suite);
+struct kunit_suite;
+
+/* A suite's suite_init and suite_exit: the engine is its for the run. */
+int ktls_kunit_engine_suite_init(struct kunit_suite *suite);
+void ktls_kunit_engine_suite_exit(struct kunit_suite *suite);
 void ktls_kunit_engine_arm(unsigned int ops, int fail_at, int late);
 void ktls_kunit_engine_disarm(void);
 int ktls_kunit_engine_most(void);

@@ -115,6 +115,25 @@ int ktls_kunit_pair_open(struct ktls_kunit_pair *kp, u16 version)
 	return 0;
 }
 
+/*
+ * As ktls_kunit_pair_open(), the sender's records holding at most @limit
+ * data bytes (TLS_TX_MAX_PAYLOAD_LEN): many records from little data.
+ */
+int ktls_kunit_pair_open_limited(struct ktls_kunit_pair *kp, u16 version,
+				 u16 limit)
+{
+	int rc;
+
+	rc = ktls_kunit_pair_open(kp, version);
+	if (rc)
+		return rc;
+	rc = ktls_kunit_setsockopt(kp->tx, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN,
+				   &limit, sizeof(limit));
+	if (rc)
+		ktls_kunit_pair_release(kp);
+	return rc;
+}
+
 /* One blocking send of @len bytes from kernel memory; what it returned. */
 int ktls_kunit_send(struct socket *sock, const u8 *buf, size_t len)
 {

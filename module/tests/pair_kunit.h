@@ -18,6 +18,8 @@ struct ktls_kunit_pair {
 };
 
 int ktls_kunit_pair_open(struct ktls_kunit_pair *kp, u16 version);
+int ktls_kunit_pair_open_limited(struct ktls_kunit_pair *kp, u16 version,
+				 u16 limit);
 void ktls_kunit_pair_release(struct ktls_kunit_pair *kp);
 int ktls_kunit_send(struct socket *sock, const u8 *buf, size_t len);
 int ktls_kunit_recv_all(struct socket *sock, u8 *buf, size_t len);

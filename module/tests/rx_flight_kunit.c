@@ -97,7 +97,6 @@ static void records_decrypted_together(struct kunit *test)
 	const struct rxf_case c = *(const struct rxf_case *)test->param_value;
 	const size_t counted = c.counted * RXF_LIMIT - c.short_by;
 	struct ktls_kunit_pair kp = {};
-	u16 limit = RXF_LIMIT;
 	int rc, sent, next = 0;
 	u8 *buf, *got;
 	size_t i, have;
@@ -109,11 +108,9 @@ static void records_decrypted_together(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, got);
 	for (i = 0; i < RXF_TOTAL; i++)
 		buf[i] = (u8)(i * 7 + 3);
-	rc = ktls_kunit_pair_open(&kp, c.version);
-	KUNIT_ASSERT_EQ_MSG(test, rc, 0, "socket pair with tls");
-	rc = ktls_kunit_setsockopt(kp.tx, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN,
-				   &limit, sizeof(limit));
-	sent = rc ?: ktls_kunit_send(kp.tx, buf, RXF_TOTAL);
+	rc = ktls_kunit_pair_open_limited(&kp, c.version, RXF_LIMIT);
+	KUNIT_ASSERT_EQ_MSG(test, rc, 0, "socket pair with tls, small records");
+	sent = ktls_kunit_send(kp.tx, buf, RXF_TOTAL);
 	if (sent != RXF_TOTAL) {
 		ktls_kunit_pair_release(&kp);
 		KUNIT_FAIL_AND_ABORT(test, "sending the records: %d", sent);
@@ -147,16 +144,6 @@ static void records_decrypted_together(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, ktls_kunit_engine_idle());
 }
 
-static int rxf_suite_init(struct kunit_suite *suite)
-{
-	return ktls_kunit_engine_register();
-}
-
-static void rxf_suite_exit(struct kunit_suite *suite)
-{
-	ktls_kunit_engine_unregister(suite->name);
-}
-
 static struct kunit_case ktls_rx_flight_test_cases[] = {
 	KUNIT_CASE_PARAM_ATTR(records_decrypted_together, rxf_gen_params,
 			      { .speed = KUNIT_SPEED_SLOW }),
@@ -165,8 +152,8 @@ static struct kunit_case ktls_rx_flight_test_cases[] = {
 
 static struct kunit_suite ktls_rx_flight_test_suite = {
 	.name = "ktls_rx_flight",
-	.suite_init = rxf_suite_init,
-	.suite_exit = rxf_suite_exit,
+	.suite_init = ktls_kunit_engine_suite_init,
+	.suite_exit = ktls_kunit_engine_suite_exit,
 	.test_cases = ktls_rx_flight_test_cases,
 };
 

@@ -62,7 +62,6 @@ static void records_in_flight(struct kunit *test)
 	const size_t total = FLIGHT_RECS * FLIGHT_LIMIT;
 	const size_t counted = c.counted * FLIGHT_LIMIT;
 	struct ktls_kunit_pair kp = {};
-	u16 limit = FLIGHT_LIMIT;
 	u8 *buf, *got;
 	int rc, sent;
 	size_t i;
@@ -74,14 +73,8 @@ static void records_in_flight(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, got);
 	for (i = 0; i < total; i++)
 		buf[i] = (u8)(i * 13 + 5);
-	rc = ktls_kunit_pair_open(&kp, c.version);
-	KUNIT_ASSERT_EQ_MSG(test, rc, 0, "socket pair with tls");
-	rc = ktls_kunit_setsockopt(kp.tx, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN,
-				   &limit, sizeof(limit));
-	if (rc) {
-		ktls_kunit_pair_release(&kp);
-		KUNIT_FAIL_AND_ABORT(test, "TLS_TX_MAX_PAYLOAD_LEN: %d", rc);
-	}
+	rc = ktls_kunit_pair_open_limited(&kp, c.version, FLIGHT_LIMIT);
+	KUNIT_ASSERT_EQ_MSG(test, rc, 0, "socket pair with tls, small records");
 	ktls_kunit_engine_arm(KTLS_KUNIT_ENCRYPT, c.fail_at, 0);
 
 	/* Act */
@@ -101,16 +94,6 @@ static void records_in_flight(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, ktls_kunit_engine_idle());
 }
 
-static int flight_suite_init(struct kunit_suite *suite)
-{
-	return ktls_kunit_engine_register();
-}
-
-static void flight_suite_exit(struct kunit_suite *suite)
-{
-	ktls_kunit_engine_unregister(suite->name);
-}
-
 static struct kunit_case ktls_tx_flight_test_cases[] = {
 	KUNIT_CASE_PARAM_ATTR(records_in_flight, flight_gen_params,
 			      { .speed = KUNIT_SPEED_SLOW }),
@@ -119,8 +102,8 @@ static struct kunit_case ktls_tx_flight_test_cases[] = {
 
 static struct kunit_suite ktls_tx_flight_test_suite = {
 	.name = "ktls_tx_flight",
-	.suite_init = flight_suite_init,
-	.suite_exit = flight_suite_exit,
+	.suite_init = ktls_kunit_engine_suite_init,
+	.suite_exit = ktls_kunit_engine_suite_exit,
 	.test_cases = ktls_tx_flight_test_cases,
 };
 
